@@ -1,0 +1,94 @@
+/**
+ * The desired state meshctl converges to: a pure function of the inventory (src/model/build.ts).
+ * Every value is typed (src/net/addr.ts), so anything here may be put into a remote command.
+ */
+import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
+
+/** How to reach a host over SSH, after mesh → cluster → node inheritance. */
+export interface SshTarget {
+  /** Host name or IP to connect to (validated: IPv4 or RFC 1123 host name). */
+  host: string;
+  port: number;
+  user: string;
+  /** Absolute path of the private key, or undefined for ssh-agent only. */
+  identityFile?: string;
+  /** Absolute path of the OpenSSH known_hosts file used to verify the host key. */
+  knownHosts: string;
+  /** Run commands through `sudo -n` (for a non-root user). */
+  become: boolean;
+  connectTimeoutMs: number;
+}
+
+export interface DeviceSpec {
+  name: IfName;
+  vni: number;
+  port: number;
+  /** Underlay source address of the tunnel (`local`). */
+  localIp: Ipv4;
+  /** Underlay device (`dev`); undefined: the interface holding `localIp`, found at fact time. */
+  underlayDev?: IfName;
+  mac: Mac;
+  /** Overlay address of the device, e.g. 179.17.1.21. */
+  address: Ipv4;
+  /** Overlay prefix length, e.g. 24. */
+  prefixLen: number;
+  /** Explicit MTU, or "auto" = underlay MTU − 50. */
+  mtu: number | "auto";
+}
+
+export interface NeighbourSpec {
+  peer: DnsLabel;
+  ip: Ipv4;
+  mac: Mac;
+}
+
+export interface FdbSpec {
+  peer: DnsLabel;
+  mac: Mac;
+  dst: Ipv4;
+}
+
+export interface RouteSpec {
+  peer: DnsLabel;
+  dst: Cidr;
+  via: Ipv4;
+}
+
+export interface NodeModel {
+  name: DnsLabel;
+  cluster: DnsLabel;
+  ssh: SshTarget;
+  /** Pod blocks this node owns; undefined = to be discovered from the cluster. */
+  podBlocks?: Cidr[];
+  device: DeviceSpec;
+  /** Route protocol id that marks meshctl's routes (`ip route … proto N`). */
+  routeProtocol: number;
+  neighbours: NeighbourSpec[];
+  fdb: FdbSpec[];
+  routes: RouteSpec[];
+}
+
+export interface IpPoolSpec {
+  name: DnsLabel;
+  cidr: Cidr;
+  /** The cluster whose CIDR this is. */
+  forCluster: DnsLabel;
+  kind: "pod" | "svc";
+}
+
+export interface ClusterModel {
+  name: DnsLabel;
+  podCidr: Cidr;
+  serviceCidr: Cidr;
+  cni: "calico";
+  /** Name of the node where kubectl runs. */
+  control: DnsLabel;
+  kubeconfig?: string;
+  context?: string;
+  ippools: IpPoolSpec[];
+}
+
+export interface MeshModel {
+  clusters: ClusterModel[];
+  nodes: NodeModel[];
+}
