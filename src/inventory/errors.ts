@@ -1,0 +1,35 @@
+import { ExitCode, MeshctlError } from "../cli/errors.js";
+
+/** One problem in an input file, located for an editor: `file:line:col path: message`. */
+export interface InputIssue {
+  file: string;
+  line: number;
+  col: number;
+  /** Dotted path with indices, e.g. `clusters[1].nodes[0].mac`; empty for the document. */
+  path: string;
+  message: string;
+}
+
+export function formatIssue(i: InputIssue): string {
+  return `${i.file}:${i.line}:${i.col}${i.path ? ` ${i.path}` : ""}: ${i.message}`;
+}
+
+/** An inventory or playbook with one or more problems; nothing was contacted. */
+export class InputError extends MeshctlError {
+  constructor(
+    readonly what: "inventory" | "playbook",
+    readonly issues: InputIssue[],
+  ) {
+    const head = `${what} ${issues[0]?.file ?? ""} has ${issues.length} problem${issues.length === 1 ? "" : "s"}:`;
+    super([head, ...issues.map((i) => `  ${formatIssue(i)}`)].join("\n"), ExitCode.invalidInput);
+  }
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) {
+    if (typeof p === "number") out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+/**
+ * The inventory format, as one zod schema: the validator and the published JSON Schema
+ * (schema/inventory.schema.json, `npm run schema`) are both generated from it.
+ * Field-level syntax is checked here; relations between fields (overlaps, duplicates) in validate.ts.
+ */
+import { z } from "zod";
+import { parseCidr, parseDnsLabel, parseIfName, parseIpv4, parseMac, type ParseResult } from "../net/addr.js";
+
+function errorOf<T>(parse: (s: string) => ParseResult<T>, input: unknown): string {
+  const r = parse(String(input));
+  return r.ok ? "invalid value" : r.error;
+}
+
+/** A string field whose value must pass one of the typed parsers of src/net/addr.ts. */
+function parsed<T>(parse: (s: string) => ParseResult<T>, pattern: RegExp, description: string) {
+  return z
+    .string()
+    .regex(pattern, { error: (issue) => errorOf(parse, issue.input), abort: true })
+    .superRefine((s, ctx) => {
+      const r = parse(s);
+      if (!r.ok) ctx.addIssue({ code: "custom", message: r.error });
+    })
+    .meta({ description });
+}
+
+const IPV4_PATTERN = /^\d{1,3}(\.\d{1,3}){3}$/;
+const CIDR_PATTERN = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
+const MAC_PATTERN = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
+const IFNAME_PATTERN = /^[A-Za-z0-9_.-]{1,15}$/;
+const LABEL_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const HOST_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+
+export const ipv4Field = parsed(parseIpv4, IPV4_PATTERN, "IPv4 address");
+export const cidrField = parsed(parseCidr, CIDR_PATTERN, "IPv4 network in CIDR form (host bits zero)");
+export const macField = parsed(parseMac, MAC_PATTERN, "unicast MAC address");
+export const ifNameField = parsed(parseIfName, IFNAME_PATTERN, "Linux interface name (at most 15 characters)");
+export const nameField = parsed(parseDnsLabel, LABEL_PATTERN, "RFC 1123 name");
+const hostField = z
+  .string()
+  .regex(HOST_PATTERN, { message: "must be an IPv4 address or a DNS host name" })
+  .meta({ description: "SSH address: IPv4 address or DNS host name" });
+
+/** Route protocol numbers iproute2 already names (rt_protos); meshctl must not share one. */
+export const RESERVED_ROUTE_PROTOCOLS = new Set([
+  0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 42, 99, 186, 187, 188, 189, 192, 255,
+]);
+
+export const sshSchema = z
+  .strictObject({
+    user: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/, { message: "must be a POSIX user name" }).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    identity_file: z.string().min(1).optional().meta({ description: "private key; ~ and relative paths allowed" }),
+    known_hosts: z.string().min(1).optional().meta({ description: "OpenSSH known_hosts file used to verify hosts" }),
+    become: z.boolean().optional().meta({ description: "run commands through sudo -n (non-root user)" }),
+    connect_timeout: z.number().positive().max(300).optional().meta({ description: "seconds" }),
+  })
+  .meta({ description: "SSH settings; node overrides cluster overrides mesh" });
+
+export const nodeSchema = z.strictObject({
+  name: nameField,
+  host: hostField,
+  underlay_ip: ipv4Field.optional().meta({ description: "tunnel source address; default: host, when it is an IP" }),
+  underlay_interface: ifNameField.optional().meta({ description: "default: the interface holding underlay_ip" }),
+  overlay_ip: ipv4Field.optional().meta({ description: "default: underlay host bits mapped into the overlay" }),
+  mac: macField.optional().meta({ description: "VXLAN device MAC; default: derived from the overlay IP" }),
+  pod_blocks: z.array(cidrField).optional().meta({ description: "pod blocks this node owns; default: discovered" }),
+  ssh: sshSchema.optional(),
+});
+
+export const clusterSchema = z.strictObject({
+  name: nameField,
+  pod_cidr: cidrField,
+  service_cidr: cidrField,
+  cni: z.literal("calico").default("calico"),
+  control: nameField.optional().meta({ description: "node where kubectl runs; default: the first node" }),
+  kubeconfig: z.string().min(1).optional().meta({ description: "kubeconfig path on the control node" }),
+  context: z.string().min(1).optional(),
+  underlay_interface: ifNameField.optional(),
+  ssh: sshSchema.optional(),
+  nodes: z.array(nodeSchema).min(1),
+});
+
+export const meshSchema = z.strictObject({
+  device: ifNameField.default("vxlan-mesh"),
+  vni: z.number().int().min(1).max(16777215).default(10001),
+  port: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .refine((p) => p !== 4789 && p !== 8472, {
+      message: "4789 is Calico's (and IANA's) VXLAN port and 8472 Flannel's: choose another (e.g. 4899)",
+    })
+    .default(4899),
+  overlay: cidrField.meta({ description: "overlay subnet shared by every node's VXLAN device" }),
+  mtu: z.union([z.literal("auto"), z.number().int().min(576).max(9000)]).default("auto"),
+  route_protocol: z
+    .number()
+    .int()
+    .min(5)
+    .max(254)
+    .refine((n) => !RESERVED_ROUTE_PROTOCOLS.has(n), {
+      message: "this protocol number belongs to another routing daemon (see /etc/iproute2/rt_protos)",
+    })
+    .default(77),
+  underlay_interface: ifNameField.optional(),
+  ssh: sshSchema.optional(),
+});
+
+export const inventorySchema = z
+  .strictObject({
+    mesh: meshSchema,
+    clusters: z.array(clusterSchema).min(1),
+  })
+  .meta({ title: "meshctl inventory" });
+
+export type RawInventory = z.output<typeof inventorySchema>;
+export type RawCluster = RawInventory["clusters"][number];
+export type RawNode = RawCluster["nodes"][number];
+export type RawSsh = z.output<typeof sshSchema>;
+
+export function inventoryJsonSchema(): unknown {
+  return z.toJSONSchema(inventorySchema, { io: "input", unrepresentable: "any" });
+}

@@ -1,0 +1,77 @@
+/**
+ * Reads a YAML file keeping source positions, so every problem found later (schema, relations,
+ * allocation) can point at `file:line:col` of the value it is about.
+ */
+import { readFile } from "node:fs/promises";
+import { isMap, isSeq, LineCounter, type Node, parseDocument, type Document } from "yaml";
+import { MeshctlError, ExitCode } from "../cli/errors.js";
+import { type InputIssue, formatPath, InputError } from "./errors.js";
+
+export interface YamlSource {
+  file: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  /** The plain JS value of the document. */
+  value: unknown;
+}
+
+export async function readYamlFile(file: string, what: "inventory" | "playbook"): Promise<YamlSource> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new MeshctlError(
+      `cannot read ${what} ${file}: ${code === "ENOENT" ? "no such file" : String(e)}`,
+      ExitCode.invalidInput,
+    );
+  }
+  return parseYamlText(text, file, what);
+}
+
+export function parseYamlText(text: string, file: string, what: "inventory" | "playbook"): YamlSource {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems = [...doc.errors];
+  if (problems.length > 0) {
+    throw new InputError(
+      what,
+      problems.map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        return { file, line: pos.line, col: pos.col, path: "", message: `YAML: ${e.message.split("\n")[0]}` };
+      }),
+    );
+  }
+  return { file, doc, lines, value: doc.toJS() };
+}
+
+/**
+ * Locates `path` in the document: the value node if it exists, else the deepest existing parent.
+ * With `key`, points at the key of a map entry (used for unknown keys).
+ */
+export function locate(src: YamlSource, path: readonly PropertyKey[], key?: string): { line: number; col: number } {
+  let node: unknown = src.doc.contents;
+  let offset = (src.doc.contents as Node | null)?.range?.[0] ?? 0;
+  for (const step of [...path, ...(key === undefined ? [] : [key])]) {
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => String((p.key as { value?: unknown })?.value ?? p.key) === String(step));
+      if (pair && key !== undefined && step === key) {
+        offset = (pair.key as Node).range?.[0] ?? offset;
+        break;
+      }
+      next = pair?.value;
+    } else if (isSeq(node) && typeof step === "number") {
+      next = node.items[step];
+    }
+    if (!next || !(next as Node).range) break;
+    node = next;
+    offset = (next as Node).range?.[0] ?? offset;
+  }
+  return src.lines.linePos(offset);
+}
+
+export function issueAt(src: YamlSource, path: readonly PropertyKey[], message: string, key?: string): InputIssue {
+  const pos = locate(src, path, key);
+  return { file: src.file, line: pos.line, col: pos.col, path: formatPath(key ? [...path, key] : path), message };
+}

@@ -1,0 +1,149 @@
+/**
+ * The lab's topology as pure data: names, namespaces and addresses for a given size. Nothing here touches
+ * the system, so the whole layout can be unit-tested and is the single source of every lab address.
+ *
+ * Every address is inside 198.18.0.0/15 (RFC 2544 benchmarking range):
+ *   198.18.0.0/24     underlay: the bridge (controller 198.18.0.1) and node k at 198.18.0.(10+k)
+ *   198.18.1.0/24     overlay subnet handed to meshctl (node k gets 198.18.1.(10+k) by host-bit mapping)
+ *   198.18.16C.0/20   pod CIDR of cluster C; node n (0-based) owns the /26 at n*64 (and, with discovery,
+ *                     a second /26 at 2048 + n*64)
+ *   198.19.16C.0/20   service CIDR of cluster C (never configured, inventory data only)
+ */
+import { LabError } from "./errors.js";
+
+export const LAB_RANGE = "198.18.0.0/15";
+export const LAB_BRIDGE = "mshlab0";
+/** Prefix of every root-namespace link the lab makes (the bridge and the node veths). */
+export const LAB_LINK_PREFIX = "mshlab";
+export const NODE_NS_PREFIX = "mshlab-";
+export const POD_NS_PREFIX = "mshpod-";
+export const CONTROLLER_IP = "198.18.0.1";
+export const UNDERLAY_PREFIX = 24;
+export const OVERLAY_CIDR = "198.18.1.0/24";
+export const POD_BLOCK_PREFIX = 26;
+export const UNDERLAY_MTU = 1500;
+export const POD_MTU = 1450;
+export const SSH_PORT = 22;
+export const KUBE_API_LISTEN = "127.0.0.1:6443";
+export const SUDO_USER = "meshlab";
+
+export const MAX_CLUSTERS = 15;
+export const MAX_NODES_PER_CLUSTER = 64;
+export const MAX_NODES_PER_CLUSTER_DISCOVER = 32;
+export const MAX_NODES = 200;
+
+export interface PlannedNode {
+  cluster: string;
+  /** 1-based cluster index. */
+  clusterIndex: number;
+  /** 1-based index of the node within its cluster. */
+  index: number;
+  /** 1-based index across all clusters (k): underlay 198.18.0.(10+k). */
+  globalIndex: number;
+  name: string;
+  namespace: string;
+  podNamespace: string;
+  /** Root-namespace end of the node's underlay veth (a port of the bridge). */
+  hostLink: string;
+  underlayIp: string;
+  /** Every pod block the node owns in the (fake) Kubernetes API; the pod lives in the first. */
+  podBlocks: string[];
+  /** Node side of the pod veth: first block + 1. */
+  podGateway: string;
+  /** Pod side of the pod veth: first block + 2. */
+  podIp: string;
+  control: boolean;
+}
+
+export interface PlannedCluster {
+  name: string;
+  index: number;
+  podCidr: string;
+  serviceCidr: string;
+  control: string;
+  nodes: PlannedNode[];
+}
+
+export interface LabPlan {
+  clusters: PlannedCluster[];
+  nodes: PlannedNode[];
+  discover: boolean;
+}
+
+export function ipToInt(ip: string): number {
+  const parts = ip.split(".").map(Number);
+  return (((parts[0] ?? 0) << 24) | ((parts[1] ?? 0) << 16) | ((parts[2] ?? 0) << 8) | (parts[3] ?? 0)) >>> 0;
+}
+
+export function intToIp(n: number): string {
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+}
+
+/** True when `ip` is inside 198.18.0.0/15. */
+export function inLabRange(ip: string): boolean {
+  return ipToInt(ip) >>> 17 === ipToInt("198.18.0.0") >>> 17;
+}
+
+export function validateSize(clusters: number, nodesPerCluster: number, discover: boolean): void {
+  const perCluster = discover ? MAX_NODES_PER_CLUSTER_DISCOVER : MAX_NODES_PER_CLUSTER;
+  if (!Number.isInteger(clusters) || clusters < 1 || clusters > MAX_CLUSTERS) {
+    throw new LabError(`the lab supports 1 to ${MAX_CLUSTERS} clusters (got ${clusters})`);
+  }
+  if (!Number.isInteger(nodesPerCluster) || nodesPerCluster < 1 || nodesPerCluster > perCluster) {
+    throw new LabError(
+      `the lab supports 1 to ${perCluster} nodes per cluster${discover ? " with --discover" : ""} (got ${nodesPerCluster})`,
+    );
+  }
+  if (clusters * nodesPerCluster > MAX_NODES) {
+    throw new LabError(`the lab supports at most ${MAX_NODES} nodes (asked for ${clusters * nodesPerCluster})`);
+  }
+}
+
+export function planLab(clusters: number, nodesPerCluster: number, discover: boolean): LabPlan {
+  validateSize(clusters, nodesPerCluster, discover);
+  const planned: PlannedCluster[] = [];
+  const all: PlannedNode[] = [];
+  let k = 0;
+  for (let c = 1; c <= clusters; c++) {
+    const podBase = ipToInt(`198.18.${16 * c}.0`);
+    const cluster: PlannedCluster = {
+      name: `cluster${c}`,
+      index: c,
+      podCidr: `198.18.${16 * c}.0/20`,
+      serviceCidr: `198.19.${16 * c}.0/20`,
+      control: `c${c}-node1`,
+      nodes: [],
+    };
+    for (let n = 1; n <= nodesPerCluster; n++) {
+      k++;
+      const first = podBase + (n - 1) * 64;
+      const blocks = [`${intToIp(first)}/${POD_BLOCK_PREFIX}`];
+      if (discover) blocks.push(`${intToIp(podBase + 2048 + (n - 1) * 64)}/${POD_BLOCK_PREFIX}`);
+      const node: PlannedNode = {
+        cluster: cluster.name,
+        clusterIndex: c,
+        index: n,
+        globalIndex: k,
+        name: `c${c}-node${n}`,
+        namespace: `${NODE_NS_PREFIX}${c}-${n}`,
+        podNamespace: `${POD_NS_PREFIX}${c}-${n}`,
+        hostLink: `${LAB_LINK_PREFIX}-n${k}`,
+        underlayIp: `198.18.0.${10 + k}`,
+        podBlocks: blocks,
+        podGateway: intToIp(first + 1),
+        podIp: intToIp(first + 2),
+        control: n === 1,
+      };
+      cluster.nodes.push(node);
+      all.push(node);
+    }
+    planned.push(cluster);
+  }
+  return { clusters: planned, nodes: all, discover };
+}
+
+/** Neighbour-table limits for H nodes whose pods all talk: roughly H·(H+3)·{1,2,4}. */
+export function neighThresholds(hosts: number): [number, number, number] {
+  const base = hosts * (hosts + 3);
+  return [base, base * 2, base * 4];
+}

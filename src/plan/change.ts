@@ -1,0 +1,33 @@
+import type { Cmd } from "./commands.js";
+
+export type Resource = "device" | "address" | "mac" | "mtu" | "link-state" | "fdb" | "neighbour" | "route" | "ippool";
+export type Action = "create" | "update" | "delete" | "recreate";
+
+/**
+ * One difference between desired and actual state, with the commands that fix it and the commands that
+ * undo the fix. Rollback is data: the inverses of the changes a run made, in reverse order.
+ */
+export interface Change {
+  resource: Resource;
+  /** What the change is about, e.g. a route's destination, a peer's MAC. */
+  key: string;
+  action: Action;
+  before?: string;
+  after?: string;
+  /** Destroys state (device recreate, deleting entries meshctl no longer wants). */
+  destructive?: boolean;
+  /**
+   * Which batch the commands go in. Phases run in order: device (links) → prune (stale routes and
+   * neighbours) → fdb → program (neighbours, routes). FDB before neighbour before route (Flannel's
+   * order), so the kernel never has to resolve a next hop it cannot reach.
+   */
+  phase: Phase;
+  forward: Cmd[];
+  inverse: Cmd[];
+}
+
+export type Phase = "device" | "prune" | "fdb" | "program";
+export const PHASES: readonly Phase[] = ["device", "prune", "fdb", "program"];
+
+export const changeSymbol = (a: Action): string =>
+  a === "create" ? "+" : a === "delete" ? "-" : a === "recreate" ? "!" : "~";

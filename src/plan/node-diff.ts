@@ -1,0 +1,401 @@
+/**
+ * desired NodeModel × observed NodeFacts → the ordered changes for one node. Pure.
+ * Owns only what is meshctl's: its device (and every address, neighbour and FDB entry on it) and routes
+ * carrying its route protocol id. Anything else is never changed; a foreign object in the way is an error.
+ */
+import type { NodeFacts } from "../facts/types.js";
+import type { Cidr, IfName, Ipv4, Mac } from "../net/addr.js";
+import type { NodeModel } from "../model/types.js";
+import type { Change } from "./change.js";
+import { type Cmd, cmd, type VxlanParams } from "./commands.js";
+
+export const VXLAN_OVERHEAD = 50;
+
+export class PlanConflict extends Error {}
+
+export interface NodeDiff {
+  changes: Change[];
+  /** The device MTU the plan uses (undefined: left to the kernel, i.e. underlay MTU − 50). */
+  mtu?: number;
+}
+
+type FactsDevice = NonNullable<NodeFacts["device"]>;
+
+/** Resolves the device's underlay and MTU from facts (interface holding the local IP). */
+export function resolveDeviceParams(desired: NodeModel, facts: NodeFacts): VxlanParams {
+  const d = desired.device;
+  const underlayDev = d.underlayDev ?? facts.underlay?.name;
+  const underlayMtu = facts.underlay?.mtu;
+  const mtu = d.mtu === "auto" ? (underlayMtu === undefined ? undefined : underlayMtu - VXLAN_OVERHEAD) : d.mtu;
+  return {
+    name: d.name,
+    vni: d.vni,
+    port: d.port,
+    localIp: d.localIp,
+    ...(underlayDev === undefined ? {} : { underlayDev }),
+    mac: d.mac,
+    ...(mtu === undefined ? {} : { mtu }),
+    learning: false,
+  };
+}
+
+/** The device as it is, as VxlanParams (to recreate it on rollback). */
+function observedParams(dev: FactsDevice): VxlanParams | undefined {
+  if (dev.kind !== "vxlan" || dev.vni === undefined || dev.port === undefined || dev.localIp === undefined) {
+    return undefined;
+  }
+  return {
+    name: dev.name as IfName,
+    vni: dev.vni,
+    port: dev.port,
+    localIp: dev.localIp,
+    ...(dev.underlayDev === undefined ? {} : { underlayDev: dev.underlayDev }),
+    mac: dev.mac as Mac,
+    mtu: dev.mtu,
+    learning: dev.learning ?? false,
+  };
+}
+
+/** Commands that rebuild the observed device and everything on it: the inverse of deleting it. */
+export function restoreDeviceCommands(facts: NodeFacts, proto: number): Cmd[] {
+  const dev = facts.device;
+  const params = dev && observedParams(dev);
+  if (!dev || !params) return [];
+  const out: Cmd[] = [cmd.linkAdd(params)];
+  for (const a of dev.addresses) out.push(cmd.addrAdd(dev.name, a.ip, a.prefixLen));
+  if (dev.up) out.push(cmd.linkSetUp(dev.name, true));
+  for (const f of unicastFdb(facts)) out.push(cmd.fdbReplace(dev.name, f.mac, f.dst));
+  for (const n of permanentNeighbours(facts)) out.push(cmd.neighReplace(dev.name, n.ip, n.mac));
+  for (const r of facts.routes) {
+    if (r.dev === dev.name) out.push(cmd.routeAdd(routeOf(r, proto)));
+  }
+  return out;
+}
+
+function unicastFdb(facts: NodeFacts): { mac: Mac; dst: Ipv4 }[] {
+  // Unicast peer entries and flood (all-zero) entries with a destination are meshctl's business on its
+  // own device; the kernel's multicast entries are not.
+  return facts.fdb
+    .filter((f) => f.kind !== "multicast" && f.dst !== undefined)
+    .map((f) => ({ mac: f.mac as Mac, dst: f.dst as Ipv4 }));
+}
+
+function permanentNeighbours(facts: NodeFacts): { ip: Ipv4; mac: Mac }[] {
+  return facts.neighbours
+    .filter((n) => n.mac !== undefined && n.state.includes("PERMANENT"))
+    .map((n) => ({ ip: n.ip, mac: n.mac as Mac }));
+}
+
+function routeOf(r: NodeFacts["routes"][number], proto: number) {
+  return {
+    dst: r.dst,
+    ...(r.via === undefined ? {} : { via: r.via }),
+    ...(r.dev === undefined ? {} : { dev: r.dev }),
+    proto,
+    table: r.table,
+  };
+}
+
+/** Why the observed device cannot serve as the desired one as it is (empty: it can). */
+export function deviceDrift(want: VxlanParams, dev: FactsDevice): string[] {
+  const drift: string[] = [];
+  if (dev.vni !== want.vni) drift.push(`vni ${dev.vni ?? "?"} → ${want.vni}`);
+  if (dev.port !== want.port) drift.push(`port ${dev.port ?? "?"} → ${want.port}`);
+  if (dev.localIp !== want.localIp) drift.push(`local ${dev.localIp ?? "none"} → ${want.localIp}`);
+  if (want.underlayDev !== undefined && dev.underlayDev !== want.underlayDev) {
+    drift.push(`dev ${dev.underlayDev ?? "none"} → ${want.underlayDev}`);
+  }
+  if (dev.learning === true) drift.push("learning → nolearning");
+  return drift;
+}
+
+export function diffNode(desired: NodeModel, facts: NodeFacts): NodeDiff {
+  const changes: Change[] = [];
+  const want = resolveDeviceParams(desired, facts);
+  const name = desired.device.name;
+  const proto = desired.routeProtocol;
+  let dev = facts.device;
+  let observed = facts;
+
+  if (dev && dev.kind !== "vxlan") {
+    throw new PlanConflict(
+      `a ${dev.kind || "non-VXLAN"} device named ${name} exists and is not meshctl's: remove it or set mesh.device to another name`,
+    );
+  }
+  if (dev) {
+    const drift = deviceDrift(want, dev);
+    if (drift.length > 0) {
+      changes.push({
+        resource: "device",
+        key: name,
+        action: "recreate",
+        before: `vxlan id ${dev.vni} port ${dev.port} local ${dev.localIp} dev ${dev.underlayDev ?? "-"}`,
+        after: drift.join(", "),
+        destructive: true,
+        phase: "device",
+        forward: [cmd.linkDel(name), ...createDevice(desired, want)],
+        inverse: [cmd.linkDel(name), ...restoreDeviceCommands(facts, proto)],
+      });
+      // Everything on the old device goes with it; routes through it too.
+      observed = {
+        ...facts,
+        device: undefined,
+        neighbours: [],
+        fdb: [],
+        routes: facts.routes.filter((r) => r.dev !== name),
+      };
+      dev = undefined;
+    }
+  } else {
+    changes.push({
+      resource: "device",
+      key: name,
+      action: "create",
+      after: `vxlan id ${want.vni} dstport ${want.port} local ${want.localIp} dev ${want.underlayDev ?? "(kernel's choice)"} mtu ${want.mtu ?? "auto"}`,
+      phase: "device",
+      forward: createDevice(desired, want),
+      inverse: [cmd.linkDel(name)],
+    });
+  }
+  if (dev) changes.push(...diffDeviceAttributes(desired, want, dev));
+  changes.push(...diffRoutes(desired, observed, "prune"));
+  changes.push(...diffNeighbours(desired, observed, "prune"));
+  changes.push(...diffFdb(desired, observed));
+  changes.push(...diffNeighbours(desired, observed, "program"));
+  changes.push(...diffRoutes(desired, observed, "program"));
+  return { changes, ...(want.mtu === undefined ? {} : { mtu: want.mtu }) };
+}
+
+function createDevice(desired: NodeModel, want: VxlanParams): Cmd[] {
+  const d = desired.device;
+  return [cmd.linkAdd(want), cmd.addrAdd(d.name, d.address, d.prefixLen), cmd.linkSetUp(d.name, true)];
+}
+
+function diffDeviceAttributes(desired: NodeModel, want: VxlanParams, dev: FactsDevice): Change[] {
+  const d = desired.device;
+  const out: Change[] = [];
+  const base = { phase: "device" as const, key: d.name };
+  if (dev.mac !== want.mac) {
+    out.push({
+      ...base,
+      resource: "mac",
+      action: "update",
+      before: dev.mac,
+      after: want.mac,
+      forward: [cmd.linkSetMac(d.name, want.mac)],
+      inverse: [cmd.linkSetMac(d.name, dev.mac)],
+    });
+  }
+  if (want.mtu !== undefined && dev.mtu !== want.mtu) {
+    out.push({
+      ...base,
+      resource: "mtu",
+      action: "update",
+      before: String(dev.mtu),
+      after: String(want.mtu),
+      forward: [cmd.linkSetMtu(d.name, want.mtu)],
+      inverse: [cmd.linkSetMtu(d.name, dev.mtu)],
+    });
+  }
+  const hasAddr = dev.addresses.some((a) => a.ip === d.address && a.prefixLen === d.prefixLen);
+  for (const a of dev.addresses) {
+    if (a.ip === d.address && a.prefixLen === d.prefixLen) continue;
+    out.push({
+      ...base,
+      resource: "address",
+      key: `${a.ip}/${a.prefixLen}`,
+      action: "delete",
+      before: `${a.ip}/${a.prefixLen}`,
+      destructive: true,
+      forward: [cmd.addrDel(d.name, a.ip, a.prefixLen)],
+      inverse: [cmd.addrAdd(d.name, a.ip, a.prefixLen)],
+    });
+  }
+  if (!hasAddr) {
+    out.push({
+      ...base,
+      resource: "address",
+      key: `${d.address}/${d.prefixLen}`,
+      action: "create",
+      after: `${d.address}/${d.prefixLen}`,
+      forward: [cmd.addrAdd(d.name, d.address, d.prefixLen)],
+      inverse: [cmd.addrDel(d.name, d.address, d.prefixLen)],
+    });
+  }
+  if (!dev.up) {
+    out.push({
+      ...base,
+      resource: "link-state",
+      action: "update",
+      before: "down",
+      after: "up",
+      forward: [cmd.linkSetUp(d.name, true)],
+      inverse: [cmd.linkSetUp(d.name, false)],
+    });
+  }
+  return out;
+}
+
+function diffFdb(desired: NodeModel, facts: NodeFacts): Change[] {
+  const dev = desired.device.name;
+  const out: Change[] = [];
+  const have = unicastFdb(facts);
+  const wanted = new Map(desired.fdb.map((f) => [f.mac as string, f]));
+  // A single entry with the wrong dst is updated in place (replace); anything else unwanted is deleted.
+  const updatable = (mac: string): boolean => {
+    const entries = have.filter((h) => h.mac === mac);
+    return wanted.has(mac) && entries.length === 1 && entries[0]?.dst !== wanted.get(mac)?.dst;
+  };
+  for (const h of have) {
+    if (wanted.get(h.mac)?.dst === h.dst || updatable(h.mac)) continue;
+    out.push({
+      resource: "fdb",
+      key: `${h.mac} dst ${h.dst}`,
+      action: "delete",
+      before: `${h.mac} dst ${h.dst}`,
+      phase: "fdb",
+      forward: [cmd.fdbDel(dev, h.mac, h.dst)],
+      inverse: [cmd.fdbReplace(dev, h.mac, h.dst)],
+    });
+  }
+  for (const w of desired.fdb) {
+    if (have.some((h) => h.mac === w.mac && h.dst === w.dst)) continue;
+    const old = updatable(w.mac) ? have.find((h) => h.mac === w.mac) : undefined;
+    out.push({
+      resource: "fdb",
+      key: `${w.mac} (${w.peer})`,
+      action: old ? "update" : "create",
+      ...(old ? { before: `dst ${old.dst}` } : {}),
+      after: `dst ${w.dst}`,
+      phase: "fdb",
+      forward: [cmd.fdbReplace(dev, w.mac, w.dst)],
+      inverse: old ? [cmd.fdbReplace(dev, old.mac, old.dst)] : [cmd.fdbDel(dev, w.mac, w.dst)],
+    });
+  }
+  return out;
+}
+
+/** prune: delete permanent entries meshctl no longer wants; program: add or fix wanted ones. */
+function diffNeighbours(desired: NodeModel, facts: NodeFacts, phase: "prune" | "program"): Change[] {
+  const dev = desired.device.name;
+  const wanted = new Map(desired.neighbours.map((n) => [n.ip as string, n]));
+  const out: Change[] = [];
+  if (phase === "prune") {
+    for (const h of permanentNeighbours(facts)) {
+      if (wanted.has(h.ip)) continue;
+      out.push({
+        resource: "neighbour",
+        key: h.ip,
+        action: "delete",
+        before: `${h.ip} lladdr ${h.mac}`,
+        phase,
+        forward: [cmd.neighDel(dev, h.ip)],
+        inverse: [cmd.neighReplace(dev, h.ip, h.mac)],
+      });
+    }
+    return out;
+  }
+  for (const w of desired.neighbours) {
+    const h = facts.neighbours.find((n) => n.ip === w.ip);
+    const permanent = h?.state.includes("PERMANENT") ?? false;
+    if (h && permanent && h.mac === w.mac) continue;
+    const restorable = h && permanent && h.mac !== undefined;
+    out.push({
+      resource: "neighbour",
+      key: `${w.ip} (${w.peer})`,
+      action: h ? "update" : "create",
+      ...(h ? { before: `lladdr ${h.mac ?? "none"} ${h.state.join(",")}` } : {}),
+      after: `lladdr ${w.mac} permanent`,
+      phase,
+      forward: [cmd.neighReplace(dev, w.ip, w.mac)],
+      inverse: restorable ? [cmd.neighReplace(dev, w.ip, h.mac as Mac)] : [cmd.neighDel(dev, w.ip)],
+    });
+  }
+  return out;
+}
+
+function diffRoutes(desired: NodeModel, facts: NodeFacts, phase: "prune" | "program"): Change[] {
+  const dev = desired.device.name;
+  const proto = desired.routeProtocol;
+  const mainRoutes = facts.routes.filter((r) => r.table === "main");
+  const wanted = new Map(desired.routes.map((r) => [r.dst as string, r]));
+  const out: Change[] = [];
+  if (phase === "prune") {
+    for (const h of facts.routes) {
+      if (h.table === "main" && wanted.has(h.dst)) continue;
+      out.push({
+        resource: "route",
+        key: h.dst,
+        action: "delete",
+        before: describeRoute(h),
+        phase,
+        forward: [cmd.routeDel(routeOf(h, proto))],
+        inverse: [cmd.routeAdd(routeOf(h, proto))],
+      });
+    }
+    return out;
+  }
+  for (const w of desired.routes) {
+    const h = mainRoutes.find((r) => r.dst === w.dst);
+    if (h && h.via === w.via && h.dev === dev) continue;
+    const next = { dst: w.dst as Cidr, via: w.via, dev, proto };
+    out.push({
+      resource: "route",
+      key: `${w.dst} (${w.peer})`,
+      action: h ? "update" : "create",
+      ...(h ? { before: describeRoute(h) } : {}),
+      after: `via ${w.via} dev ${dev}`,
+      phase,
+      // A new route is added, never replaced: `add` fails instead of overwriting a foreign route.
+      forward: [h ? cmd.routeReplace(next) : cmd.routeAdd(next)],
+      inverse: [h ? cmd.routeReplace(routeOf(h, proto)) : cmd.routeDel(next)],
+    });
+  }
+  return out;
+}
+
+function describeRoute(r: NodeFacts["routes"][number]): string {
+  return [
+    r.via ? `via ${r.via}` : "",
+    r.dev ? `dev ${r.dev}` : "",
+    r.table !== "main" ? `table ${r.table}` : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
+}
+
+/** Teardown: remove meshctl's routes (by protocol id) and its device (and with it everything on it). */
+export function diffTeardown(desired: Pick<NodeModel, "device" | "routeProtocol">, facts: NodeFacts): Change[] {
+  const proto = desired.routeProtocol;
+  const name = desired.device.name;
+  const out: Change[] = [];
+  for (const r of facts.routes) {
+    if (r.dev === name && facts.device) continue; // goes with the device, restored with it
+    out.push({
+      resource: "route",
+      key: r.dst,
+      action: "delete",
+      before: describeRoute(r),
+      phase: "prune",
+      forward: [cmd.routeDel(routeOf(r, proto))],
+      inverse: [cmd.routeAdd(routeOf(r, proto))],
+    });
+  }
+  const dev = facts.device;
+  if (dev) {
+    if (dev.kind !== "vxlan") {
+      throw new PlanConflict(`the device named ${name} is a ${dev.kind} device, not meshctl's VXLAN device: left alone`);
+    }
+    out.push({
+      resource: "device",
+      key: name,
+      action: "delete",
+      before: `vxlan id ${dev.vni} with ${facts.fdb.length} fdb, ${facts.neighbours.length} neighbour, ${facts.routes.filter((r) => r.dev === name).length} route entries`,
+      destructive: true,
+      phase: "device",
+      forward: [cmd.linkDel(name)],
+      inverse: restoreDeviceCommands(facts, proto),
+    });
+  }
+  return out;
+}

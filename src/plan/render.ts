@@ -1,0 +1,41 @@
+/** Plans and diffs as text (for people) and as plain data (for `--output json`). Pure. */
+import type { Change } from "./change.js";
+import { changeSymbol } from "./change.js";
+import { renderCmd } from "./commands.js";
+
+export interface ChangeJson {
+  resource: string;
+  key: string;
+  action: string;
+  before?: string;
+  after?: string;
+  destructive: boolean;
+  commands: string[];
+  undo: string[];
+}
+
+export function changeToJson(c: Change): ChangeJson {
+  return {
+    resource: c.resource,
+    key: c.key,
+    action: c.action,
+    ...(c.before === undefined ? {} : { before: c.before }),
+    ...(c.after === undefined ? {} : { after: c.after }),
+    destructive: c.destructive ?? false,
+    commands: c.forward.map(renderCmd),
+    undo: c.inverse.map(renderCmd),
+  };
+}
+
+/** One line per change: `+ route 10.235.88.0/24 (node3): via 179.17.1.16 dev vxlan-test`. */
+export function describeChange(c: Change): string {
+  const sym = changeSymbol(c.action);
+  const what = c.action === "delete" ? (c.before ?? "") : c.before ? `${c.before} → ${c.after ?? ""}` : (c.after ?? "");
+  const tail = c.destructive && c.action !== "delete" ? " (destructive)" : "";
+  return `${sym} ${c.resource} ${c.key}${what ? `: ${what}` : ""}${tail}`;
+}
+
+/** The commands of a change list, in execution order. */
+export function commandsOf(changes: readonly Change[]): string[] {
+  return changes.flatMap((c) => c.forward.map(renderCmd));
+}
