@@ -1,0 +1,12 @@
+import { ExitCode, MeshctlError } from "../cli/errors.js";
+
+/** A node answered but something went wrong at a stage of the run. */
+export class NodeRunError extends MeshctlError {
+  constructor(
+    readonly node: string,
+    readonly stage: string,
+    detail: string,
+  ) {
+    super(`${node}: ${stage}: ${detail}`, ExitCode.failed);
+  }
+}

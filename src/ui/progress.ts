@@ -1,0 +1,93 @@
+/**
+ * Live progress for a run: a listr2 task per node (grouped by cluster) on a terminal, plain lines
+ * otherwise. It only listens to the engine's events; the engine does not know it exists.
+ */
+import type { NodeResult, RunEvent } from "../exec/engine.js";
+
+export interface Progress {
+  onEvent(e: RunEvent): void;
+  /** Resolves when the display has finished. */
+  done: Promise<void>;
+}
+
+export interface ProgressNode {
+  name: string;
+  cluster: string;
+}
+
+export async function startProgress(nodes: ProgressNode[], mode: "tty" | "plain" | "silent"): Promise<Progress> {
+  if (mode === "silent") return { onEvent: () => undefined, done: Promise.resolve() };
+  if (mode === "plain") {
+    return {
+      onEvent: (e) => {
+        if (e.kind === "done") process.stdout.write(`${e.node}: ${summary(e.result)}\n`);
+      },
+      done: Promise.resolve(),
+    };
+  }
+  const { Listr } = await import("listr2");
+  const waiters = new Map<string, { resolve: (r: NodeResult) => void; title: (t: string) => void }>();
+  const results = new Map<string, NodeResult>();
+  const clusters = [...new Set(nodes.map((n) => n.cluster))];
+  const list = new Listr(
+    clusters.map((c) => ({
+      title: c,
+      task: (_ctx, task) =>
+        task.newListr(
+          nodes
+            .filter((n) => n.cluster === c)
+            .map((n) => ({
+              title: n.name,
+              task: async (_c, t) => {
+                const r =
+                  results.get(n.name) ??
+                  (await new Promise<NodeResult>((resolve) =>
+                    waiters.set(n.name, {
+                      resolve,
+                      title: (s) => {
+                        t.title = `${n.name}: ${s}`;
+                      },
+                    }),
+                  ));
+                t.title = `${n.name}: ${summary(r)}`;
+                if (r.status === "failed" || r.status === "unreachable" || r.status === "rolled-back") {
+                  throw new Error(`${n.name}: ${summary(r)}`);
+                }
+              },
+            })),
+          { concurrent: true, exitOnError: false },
+        ),
+    })),
+    { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
+  );
+  const done = list.run().then(
+    () => undefined,
+    () => undefined,
+  );
+  return {
+    onEvent: (e) => {
+      const w = waiters.get(e.node);
+      if (e.kind === "stage") w?.title(e.text);
+      else {
+        results.set(e.node, e.result);
+        w?.resolve(e.result);
+      }
+    },
+    done,
+  };
+}
+
+export function summary(r: NodeResult): string {
+  switch (r.status) {
+    case "ok":
+      return r.changes.length > 0 ? `${r.changes.length} change(s) pending${r.error ? ` (${r.error})` : ""}` : "ok";
+    case "changed":
+      return `changed (${r.applied.length})`;
+    case "unreachable":
+      return `unreachable: ${r.error ?? ""}`;
+    case "rolled-back":
+      return `rolled back: ${r.rollback?.detail ?? ""}`;
+    default:
+      return `failed: ${r.error ?? ""}${r.rollback ? ` — ${r.rollback.detail}` : ""}`;
+  }
+}

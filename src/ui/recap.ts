@@ -1,0 +1,76 @@
+/** The end-of-run report: per-node change lines and the Ansible-style recap, as text or JSON. Pure. */
+import chalk from "chalk";
+import type { NodeResult, RunResult } from "../exec/engine.js";
+import { changeToJson, describeChange } from "../plan/render.js";
+
+export interface HostCounts {
+  ok: number;
+  changed: number;
+  failed: number;
+  unreachable: number;
+}
+
+export function countsOf(n: NodeResult): HostCounts {
+  return {
+    ok: n.okCount,
+    changed: n.applied.length,
+    failed: n.status === "failed" || n.status === "rolled-back" ? 1 : 0,
+    unreachable: n.status === "unreachable" ? 1 : 0,
+  };
+}
+
+export function runToJson(r: RunResult): unknown {
+  return {
+    mode: r.mode,
+    exitCode: r.exitCode,
+    inSync: r.nodes.every((n) => n.changes.length === 0 && !n.error),
+    nodes: r.nodes.map((n) => ({
+      name: n.name,
+      cluster: n.cluster,
+      host: n.host,
+      status: n.status,
+      ...countsOf(n),
+      changes: n.changes.map(changeToJson),
+      ...(n.error ? { error: n.error } : {}),
+      ...(n.rollback ? { rollback: n.rollback } : {}),
+    })),
+  };
+}
+
+function colourLine(line: string): string {
+  if (line.startsWith("+")) return chalk.green(line);
+  if (line.startsWith("-")) return chalk.red(line);
+  if (line.startsWith("!")) return chalk.magenta(line);
+  return chalk.yellow(line);
+}
+
+/** Per-node change lines (`diff`: pending; `apply`/`teardown`: what was done or attempted). */
+export function renderChanges(r: RunResult): string {
+  const out: string[] = [];
+  for (const n of r.nodes) {
+    if (n.changes.length === 0 && !n.error) continue;
+    const verb = r.mode === "diff" ? "would change" : n.status === "changed" ? "changed" : "planned";
+    out.push(chalk.bold(`${n.name} (${n.cluster}, ${n.host}): ${n.changes.length} ${verb}`));
+    for (const c of n.changes) out.push(`  ${colourLine(describeChange(c))}`);
+    if (n.error) out.push(`  ${chalk.red(`error: ${n.error}`)}`);
+    if (n.rollback) out.push(`  ${n.rollback.restored ? chalk.cyan("rollback:") : chalk.red("rollback:")} ${n.rollback.detail}`);
+  }
+  return out.join("\n");
+}
+
+export function renderRecap(r: RunResult): string {
+  const width = Math.max(...r.nodes.map((n) => n.name.length), 4);
+  const lines = [chalk.bold("RECAP")];
+  for (const n of r.nodes) {
+    const c = countsOf(n);
+    const name = n.name.padEnd(width);
+    const coloured =
+      c.unreachable > 0 ? chalk.red(name) : c.failed > 0 ? chalk.red(name) : c.changed > 0 ? chalk.yellow(name) : chalk.green(name);
+    lines.push(
+      `${coloured} : ok=${String(c.ok).padEnd(4)} changed=${String(c.changed).padEnd(4)} failed=${c.failed}  unreachable=${c.unreachable}`,
+    );
+  }
+  const pending = r.nodes.reduce((s, n) => s + (r.mode === "diff" ? n.changes.length : 0), 0);
+  if (r.mode === "diff") lines.push(pending === 0 ? chalk.green("in sync: nothing to change") : chalk.yellow(`${pending} change(s) pending`));
+  return lines.join("\n");
+}
