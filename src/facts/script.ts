@@ -121,7 +121,8 @@ ip -4 -j -d route show table all proto "$P" 2>&1
 printf '\\n@@routes-main\\n'
 ip -4 -j -d route show table main scope global 2>&1
 printf '\\n@@sysctl\\n'
-s() { v=; if read -r v 2>/dev/null <"/proc/sys/net/ipv4/$1"; then printf 'net.ipv4.%s %s\\n' "$2" "$v"; fi; }
+# (sysctl files answer EOF to a second read(2), so dash's byte-wise read returns 1 with v set)
+s() { v=; read -r v 2>/dev/null <"/proc/sys/net/ipv4/$1"; if [ -n "$v" ]; then printf 'net.ipv4.%s %s\\n' "$2" "$v"; fi; }
 s ip_forward ip_forward
 s conf/all/rp_filter conf.all.rp_filter
 s conf/default/rp_filter conf.default.rp_filter

@@ -1,0 +1,290 @@
+/**
+ * parseFacts on REAL output of the facts script (iproute2 6.1), captured by test/fixtures/facts/capture.ts
+ * in a throwaway namespace; see test/fixtures/facts/scenarios.ts for the state behind each file.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { effectiveRpFilter, parseFacts, resolveUnderlay, routesOfDevice } from "../../src/facts/index.js";
+import type { Ipv4 } from "../../src/net/addr.js";
+
+const fixture = (name: string) =>
+  parseFacts(readFileSync(new URL(`../fixtures/facts/${name}.out`, import.meta.url), "utf8"));
+
+const LOCAL = "198.18.250.2" as Ipv4;
+const eth0 = { name: "eth0", ifindex: 3, mtu: 1500, up: true, addresses: [{ ip: LOCAL, prefixLen: 24 }] };
+
+/** Foreign state every scenario shares (BASE in scenarios.ts). */
+const baseForeignRoutes = [
+  {
+    dst: "0.0.0.0/0",
+    type: "unicast",
+    via: "198.18.250.1",
+    dev: "eth0",
+    protocol: "boot",
+    table: "main",
+    flags: [],
+  },
+  {
+    dst: "198.18.254.0/24",
+    type: "unicast",
+    via: "198.18.250.1",
+    dev: "eth0",
+    protocol: "bird",
+    table: "main",
+    flags: [],
+  },
+  { dst: "198.18.255.0/24", type: "blackhole", protocol: "bird", table: "main", flags: [] },
+  {
+    dst: "198.18.255.128/25",
+    type: "unicast",
+    protocol: "boot",
+    table: "main",
+    flags: [],
+    nexthops: [
+      { via: "198.18.250.10", dev: "eth0", weight: 1, flags: [] },
+      { via: "198.18.250.11", dev: "eth0", weight: 1, flags: [] },
+    ],
+  },
+];
+const calicoPort = { device: "vxlan.calico", port: 4789, vni: 4096, localIp: LOCAL, up: true };
+
+describe("parseFacts: a fully configured node (a-configured)", () => {
+  const f = fixture("a-configured");
+
+  it("echoes the parameters it was gathered with", () => {
+    expect(f.params).toEqual({ device: "mshvx0", routeProtocol: 77, localIp: LOCAL, underlayDev: "eth0" });
+  });
+
+  it("reads the device as created by meshctl", () => {
+    expect(f.device).toEqual({
+      name: "mshvx0",
+      ifindex: 5,
+      kind: "vxlan",
+      vni: 10001,
+      port: 4899,
+      localIp: LOCAL,
+      underlayDev: "eth0",
+      learning: false,
+      mac: "02:6d:73:00:00:01",
+      mtu: 1450,
+      up: true,
+      lowerUp: true,
+      operstate: "UNKNOWN",
+      flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
+      // the kernel's fe80:: link-local address is not listed
+      addresses: [{ ip: "198.18.251.1", prefixLen: 24 }],
+    });
+  });
+
+  it("finds the underlay (interface holding the local IP) and the named underlay", () => {
+    expect(f.underlay).toEqual(eth0);
+    expect(f.interfaces).toEqual([eth0]); // eth0 is both: listed once
+  });
+
+  it("keeps every neighbour, permanent or not", () => {
+    expect(f.neighbours).toEqual([
+      { ip: "198.18.251.9", mac: "02:6d:73:00:00:09", state: ["STALE"], flags: [] },
+      { ip: "198.18.251.3", mac: "02:6d:73:00:00:03", state: ["PERMANENT"], flags: [] },
+      { ip: "198.18.251.2", mac: "02:6d:73:00:00:02", state: ["PERMANENT"], flags: [] },
+    ]);
+  });
+
+  it("tells the flood entry from meshctl's unicast FDB entries", () => {
+    expect(f.fdb).toEqual([
+      { mac: "00:00:00:00:00:00", kind: "flood", dst: "198.18.250.9", flags: ["self"], state: "permanent" },
+      { mac: "02:6d:73:00:00:03", kind: "unicast", dst: "198.18.250.4", flags: ["self"], state: "permanent" },
+      { mac: "02:6d:73:00:00:02", kind: "unicast", dst: "198.18.250.3", flags: ["self"], state: "permanent" },
+    ]);
+  });
+
+  it("lists meshctl's routes in every table, with the protocol the filtered listing omits", () => {
+    const common = { type: "unicast", dev: "mshvx0", protocol: 77, scope: "global", flags: ["onlink"] };
+    expect(f.routes).toEqual([
+      { ...common, dst: "198.18.252.192/26", via: "198.18.251.2", table: "100" },
+      { ...common, dst: "198.18.252.0/26", via: "198.18.251.2", table: "main" },
+      { ...common, dst: "198.18.252.64/26", via: "198.18.251.3", table: "main" },
+      // printed as a bare address: normalised to /32
+      { ...common, dst: "198.18.252.128/32", via: "198.18.251.3", table: "main" },
+    ]);
+    expect(routesOfDevice(f, "mshvx0")).toHaveLength(4);
+  });
+
+  it("keeps foreign routes apart, including one through meshctl's device", () => {
+    expect(f.foreignRoutes).toEqual([
+      baseForeignRoutes[0],
+      // the article's hand-made `route add`: proto boot on our device, not ours
+      {
+        dst: "198.18.253.0/24",
+        type: "unicast",
+        via: "198.18.251.3",
+        dev: "mshvx0",
+        protocol: "boot",
+        table: "main",
+        flags: ["onlink"],
+      },
+      ...baseForeignRoutes.slice(1),
+    ]);
+    expect(f.foreignRoutes.some((r) => r.protocol === 77)).toBe(false);
+  });
+
+  it("reads sysctls back and computes the effective rp_filter", () => {
+    expect(f.sysctl).toEqual({
+      "net.ipv4.ip_forward": 1,
+      "net.ipv4.conf.all.rp_filter": 1,
+      "net.ipv4.conf.default.rp_filter": 0,
+      "net.ipv4.conf.mshvx0.rp_filter": 2,
+      "net.ipv4.conf.eth0.rp_filter": 1,
+    });
+    expect(effectiveRpFilter(f, "mshvx0")).toBe(2);
+    expect(effectiveRpFilter(f, "eth0")).toBe(1);
+    expect(effectiveRpFilter(f, "eth9")).toBeUndefined();
+  });
+
+  it("lists every VXLAN device's port and the bound UDP ports", () => {
+    expect(f.vxlanPorts).toEqual([
+      calicoPort,
+      { device: "mshvx0", port: 4899, vni: 10001, localIp: LOCAL, up: true },
+    ]);
+    expect(f.udpPorts).toEqual([4789, 4899]);
+  });
+});
+
+describe("parseFacts: a node without the device (b-absent)", () => {
+  const f = fixture("b-absent");
+
+  it("has no device and nothing on it, and no error", () => {
+    expect(f.device).toBeUndefined();
+    expect(f.neighbours).toEqual([]);
+    expect(f.fdb).toEqual([]);
+    expect(f.routes).toEqual([]);
+  });
+
+  it("still finds the underlay from the local IP alone", () => {
+    expect(f.params.underlayDev).toBeUndefined();
+    expect(f.underlay).toEqual(eth0);
+    expect(resolveUnderlay(f, LOCAL)).toEqual(eth0);
+    expect(resolveUnderlay(f, "198.18.250.99" as Ipv4)).toBeUndefined();
+  });
+
+  it("reads the underlay's rp_filter (name resolved by the script) and no device sysctl", () => {
+    expect(f.sysctl).toEqual({
+      "net.ipv4.ip_forward": 1,
+      "net.ipv4.conf.all.rp_filter": 1,
+      "net.ipv4.conf.default.rp_filter": 0,
+      "net.ipv4.conf.eth0.rp_filter": 1,
+    });
+  });
+
+  it("reports the foreign state as it is", () => {
+    expect(f.foreignRoutes).toEqual(baseForeignRoutes);
+    expect(f.vxlanPorts).toEqual([calicoPort]);
+    expect(f.udpPorts).toEqual([4789]);
+  });
+});
+
+describe("parseFacts: a device with the wrong VNI and port (c-drift)", () => {
+  const f = fixture("c-drift");
+
+  it("reports the VNI, port and learning as they are", () => {
+    expect(f.device).toMatchObject({
+      kind: "vxlan",
+      vni: 10002,
+      port: 8472,
+      localIp: LOCAL,
+      underlayDev: "eth0",
+      learning: true,
+      mac: "02:6d:73:00:00:01",
+      mtu: 1450,
+      up: true,
+    });
+    expect(f.vxlanPorts).toContainEqual({
+      device: "mshvx0",
+      port: 8472,
+      vni: 10002,
+      localIp: LOCAL,
+      up: true,
+    });
+    expect(f.udpPorts).toEqual([4789, 8472]);
+  });
+
+  it("has an empty FDB (learning, nothing learnt yet) and no routes", () => {
+    expect(f.fdb).toEqual([]);
+    expect(f.neighbours).toEqual([]);
+    expect(f.routes).toEqual([]);
+    expect(f.sysctl["net.ipv4.conf.mshvx0.rp_filter"]).toBe(0);
+  });
+});
+
+describe("parseFacts: a device set down, MAC rewritten (d-down-mac)", () => {
+  const f = fixture("d-down-mac");
+
+  it("reads it down with the new MAC", () => {
+    expect(f.device).toMatchObject({
+      kind: "vxlan",
+      vni: 10001,
+      port: 4899,
+      mac: "0e:5a:c1:7b:33:d4",
+      up: false,
+      lowerUp: false,
+      operstate: "DOWN",
+      flags: ["BROADCAST", "MULTICAST"],
+      addresses: [{ ip: "198.18.251.1", prefixLen: 24 }],
+    });
+  });
+
+  it("shows what the kernel dropped with the link: every neighbour (even permanent) and every route; not the FDB", () => {
+    expect(f.neighbours).toEqual([]);
+    expect(f.routes).toEqual([]);
+    expect(f.foreignRoutes).toEqual(baseForeignRoutes);
+    expect(f.fdb.map((e) => [e.kind, e.mac, e.dst])).toEqual([
+      ["flood", "00:00:00:00:00:00", "198.18.250.9"],
+      ["unicast", "02:6d:73:00:00:03", "198.18.250.4"],
+      ["unicast", "02:6d:73:00:00:02", "198.18.250.3"],
+    ]);
+  });
+
+  it("a down VXLAN device holds no UDP socket", () => {
+    expect(f.vxlanPorts).toContainEqual({
+      device: "mshvx0",
+      port: 4899,
+      vni: 10001,
+      localIp: LOCAL,
+      up: false,
+    });
+    expect(f.udpPorts).toEqual([4789]);
+  });
+});
+
+describe("parseFacts: the name taken by a foreign kind (e-foreign-kind)", () => {
+  const f = fixture("e-foreign-kind");
+
+  it("reports the foreign kind without VXLAN attributes", () => {
+    expect(f.device).toEqual({
+      name: "mshvx0",
+      ifindex: 6,
+      kind: "veth",
+      mac: "fa:c3:3e:e8:d4:72",
+      mtu: 1500,
+      up: true,
+      lowerUp: false,
+      operstate: "LOWERLAYERDOWN",
+      flags: ["NO-CARRIER", "BROADCAST", "MULTICAST", "UP", "M-DOWN"],
+      addresses: [],
+    });
+  });
+
+  it("marks the kernel's own multicast `self permanent` FDB entries as such", () => {
+    expect(f.fdb).toEqual([
+      { mac: "33:33:00:00:00:01", kind: "multicast", flags: ["self"], state: "permanent" },
+      { mac: "01:00:5e:00:00:01", kind: "multicast", flags: ["self"], state: "permanent" },
+    ]);
+    expect(f.fdb.some((e) => e.kind === "unicast")).toBe(false);
+  });
+
+  it("an underlay named but absent is simply not among the interfaces", () => {
+    expect(f.params.underlayDev).toBe("eth9");
+    expect(f.interfaces).toEqual([eth0]);
+    expect(f.underlay).toEqual(eth0);
+    expect(Object.keys(f.sysctl)).not.toContain("net.ipv4.conf.eth9.rp_filter");
+  });
+});
