@@ -6,7 +6,7 @@
 set -euo pipefail
 need=()
 for pair in ip:iproute2 bridge:iproute2 /usr/sbin/sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client \
-  sudo:sudo flock:util-linux unshare:util-linux ping:iputils-ping pgrep:procps kubectl:kubernetes-client; do
+  sudo:sudo useradd:passwd mount:mount flock:util-linux unshare:util-linux ping:iputils-ping pgrep:procps kubectl:kubernetes-client; do
   cmd=${pair%%:*} pkg=${pair#*:}
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "$cmd" ]; then need+=("$pkg"); fi
 done

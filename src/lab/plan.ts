@@ -95,7 +95,9 @@ export function validateSize(clusters: number, nodesPerCluster: number, discover
     );
   }
   if (clusters * nodesPerCluster > MAX_NODES) {
-    throw new LabError(`the lab supports at most ${MAX_NODES} nodes (asked for ${clusters * nodesPerCluster})`);
+    throw new LabError(
+      `the lab supports at most ${MAX_NODES} nodes (asked for ${clusters * nodesPerCluster})`,
+    );
   }
 }
 

@@ -1,0 +1,172 @@
+/** `meshctl lab up|down|status`: a namespace lab of real SSH nodes to rehearse a mesh on one Linux box. */
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_LAB_DIR, type LabInfo, labDown, labStatus, labUp } from "../lab/index.js";
+import { ExitCode } from "./errors.js";
+import { type OutputFormat, outputOption } from "./options.js";
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError("expected a positive integer");
+  }
+  return n;
+}
+
+const dirOption = () =>
+  new Option("--dir <dir>", "lab directory (state, keys, logs)").default(DEFAULT_LAB_DIR);
+
+function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const r of rows) {
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length);
+    });
+  }
+  return rows
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  "))
+    .join("\n");
+}
+
+function nodeRows(info: LabInfo, extra?: (name: string) => string): string[][] {
+  const rows = [["NODE", "CLUSTER", "SSH", "POD IP", ...(extra ? ["SSHD"] : [])]];
+  for (const n of info.nodes) {
+    rows.push([
+      n.control ? `${n.name} (control)` : n.name,
+      n.cluster,
+      `${n.underlayIp}:22`,
+      n.podIp,
+      ...(extra ? [extra(n.name)] : []),
+    ]);
+  }
+  return rows;
+}
+
+const progress = (line: string) => process.stderr.write(`  ${line}\n`);
+
+export function registerLab(program: Command): void {
+  const lab = program
+    .command("lab")
+    .description(
+      "a lab of real SSH nodes in network namespaces on this machine, to rehearse a mesh (needs root)",
+    );
+
+  lab
+    .command("up")
+    .description(
+      "create the lab: a node namespace with sshd per node, a pod namespace behind each, and an inventory",
+    )
+    .addOption(new Option("--clusters <C>", "number of clusters").argParser(positiveInt).default(3))
+    .addOption(new Option("--nodes <N>", "nodes per cluster").argParser(positiveInt).default(2))
+    .option("--out <file>", "inventory to write (default: <dir>/inventory.yaml)")
+    .addOption(dirOption())
+    .option(
+      "--discover",
+      "leave pod_blocks out of the inventory (discovered from the Kubernetes APIs)",
+      false,
+    )
+    .option("--no-kube-api", "do not run a fake Kubernetes API server per cluster")
+    .action(
+      async (o: {
+        clusters: number;
+        nodes: number;
+        out?: string;
+        dir: string;
+        discover: boolean;
+        kubeApi: boolean;
+      }) => {
+        const info = await labUp({
+          dir: o.dir,
+          clusters: o.clusters,
+          nodesPerCluster: o.nodes,
+          discover: o.discover,
+          kubeApi: o.kubeApi,
+          log: progress,
+          ...(o.out ? { out: o.out } : {}),
+        });
+        const out = [
+          table(nodeRows(info)),
+          "",
+          `inventory:    ${info.inventory}`,
+          `ssh key:      ${info.identityFile} (root, or ${info.sudoUser} with passwordless sudo)`,
+          `known_hosts:  ${info.knownHosts}`,
+        ];
+        for (const c of info.clusters) {
+          if (c.kubeconfig)
+            out.push(`kubeconfig:   ${c.kubeconfig} (${c.name}; API inside ${c.controlNamespace})`);
+        }
+        const first = info.nodes[0];
+        out.push(
+          "",
+          `try:   meshctl plan -i ${info.inventory}`,
+          ...(first
+            ? [
+                `       ssh -i ${info.identityFile} -o UserKnownHostsFile=${info.knownHosts} root@${first.underlayIp}`,
+                `       ip netns exec ${first.podNamespace} ping ${first.podGateway}`,
+              ]
+            : []),
+          `down:  meshctl lab down${info.dir === DEFAULT_LAB_DIR ? "" : ` --dir ${info.dir}`}`,
+        );
+        process.stdout.write(`${out.join("\n")}\n`);
+      },
+    );
+
+  lab
+    .command("down")
+    .description("remove everything the lab made (safe to run again)")
+    .addOption(dirOption())
+    .option("-v, --verbose", "list every removed item", false)
+    .action(async (o: { dir: string; verbose: boolean }) => {
+      const { removed } = await labDown({ dir: o.dir, ...(o.verbose ? { log: progress } : {}) });
+      if (removed.length === 0) {
+        process.stdout.write(`nothing to remove (no lab in ${o.dir})\n`);
+        return;
+      }
+      const counts = new Map<string, number>();
+      for (const r of removed) {
+        const kind = r.split(" ")[0] ?? r;
+        counts.set(kind, (counts.get(kind) ?? 0) + 1);
+      }
+      const summary = [...counts].map(([k, n]) => `${n} ${k}${n === 1 ? "" : k.endsWith("s") ? "es" : "s"}`);
+      process.stdout.write(`lab in ${o.dir} is down: removed ${summary.join(", ")}\n`);
+    });
+
+  lab
+    .command("status")
+    .description(
+      "show the lab and check its namespaces and processes (exit 1 when there is none or it is unhealthy)",
+    )
+    .addOption(dirOption())
+    .addOption(outputOption())
+    .action(async (o: { dir: string; output: OutputFormat }) => {
+      const st = await labStatus({ dir: o.dir });
+      if (o.output === "json") {
+        process.stdout.write(`${JSON.stringify(st ?? null, null, 2)}\n`);
+      } else if (!st) {
+        process.stdout.write(`no lab in ${o.dir}\n`);
+      } else {
+        const byName = new Map(st.nodes.map((n) => [n.name, n]));
+        const rows = nodeRows(st.info, (name) => {
+          const n = byName.get(name);
+          if (!n?.namespaceUp) return "no namespace";
+          return n.sshdUp ? "up" : "down";
+        });
+        const apis = st.clusters
+          .filter((c) => c.kubeApiUp !== undefined)
+          .map((c) => `${c.name} ${c.kubeApiUp ? "up" : "down"}`);
+        const state =
+          st.phase === "starting" ? "starting (or failed half-way)" : st.healthy ? "healthy" : "UNHEALTHY";
+        process.stdout.write(
+          [
+            `lab in ${st.dir}: ${state}, ${st.info.nodes.length} nodes in ${st.info.clusters.length} clusters, up since ${st.createdAt}`,
+            "",
+            table(rows),
+            "",
+            ...(apis.length > 0 ? [`kubernetes APIs: ${apis.join(", ")}`] : []),
+            `inventory: ${st.info.inventory}`,
+            "",
+          ].join("\n"),
+        );
+      }
+      if (!st?.healthy) process.exitCode = ExitCode.failed;
+    });
+}

@@ -1,0 +1,67 @@
+/** The lab's fake Kubernetes API per cluster: seed objects, kubeconfig, and where the server lives. */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { PlannedCluster } from "./plan.js";
+
+/** Calico names a block affinity `<node>-<cidr with . and / as ->`. */
+export function blockAffinityName(node: string, cidr: string): string {
+  return `${node}-${cidr.replaceAll(".", "-").replaceAll("/", "-")}`;
+}
+
+/** Core v1 Node objects (spec.podCIDRs = the first block) and Calico BlockAffinities (every block). */
+export function seedObjects(cluster: PlannedCluster): unknown[] {
+  const items: unknown[] = [];
+  for (const n of cluster.nodes) {
+    const labels: Record<string, string> = {
+      "kubernetes.io/hostname": n.name,
+      "kubernetes.io/os": "linux",
+      "meshctl.dev/lab-cluster": cluster.name,
+    };
+    if (n.control) labels["node-role.kubernetes.io/control-plane"] = "";
+    items.push({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name: n.name, labels },
+      spec: { podCIDR: n.podBlocks[0], podCIDRs: n.podBlocks.slice(0, 1) },
+      status: {
+        addresses: [
+          { type: "InternalIP", address: n.underlayIp },
+          { type: "Hostname", address: n.name },
+        ],
+        conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "meshctl lab node" }],
+        nodeInfo: {
+          kubeletVersion: "v1.23.17",
+          osImage: "meshctl lab (network namespace)",
+          operatingSystem: "linux",
+        },
+      },
+    });
+  }
+  for (const n of cluster.nodes) {
+    for (const cidr of n.podBlocks) {
+      items.push({
+        apiVersion: "crd.projectcalico.org/v1",
+        kind: "BlockAffinity",
+        metadata: { name: blockAffinityName(n.name, cidr) },
+        spec: { node: n.name, cidr, state: "confirmed", deleted: "false" },
+      });
+    }
+  }
+  return items;
+}
+
+/**
+ * The fake API server's entry point: next to this module when running from dist/, or the built copy in
+ * dist/ when running from src/ (tests, tsx).
+ */
+export function kubeApiServerCandidates(): string[] {
+  const here = import.meta.url;
+  return [
+    fileURLToPath(new URL("./kubeapi/main.js", here)),
+    fileURLToPath(new URL("../../dist/lab/kubeapi/main.js", here)),
+  ];
+}
+
+export function findKubeApiServer(): string | undefined {
+  return kubeApiServerCandidates().find((p) => p.endsWith(".js") && existsSync(p));
+}

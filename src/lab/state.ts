@@ -1,0 +1,112 @@
+/**
+ * `<dir>/lab.json`: what the lab is (LabInfo) and everything it made (so `down` removes exactly that).
+ * Up records each thing *before* making it, so a crash half-way through leaves a state that down can use.
+ */
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { LabError } from "./errors.js";
+
+export interface LabNodeInfo {
+  cluster: string;
+  name: string;
+  /** Network namespace of the node (`ip netns exec <namespace> ...`). */
+  namespace: string;
+  /** Underlay address: meshctl connects to it over SSH on port 22. */
+  underlayIp: string;
+  podNamespace: string;
+  podIp: string;
+  /** Node side of the pod veth (the pod's default gateway). */
+  podGateway: string;
+  /** Pod blocks the node owns (the pod lives in the first). */
+  podBlocks: string[];
+  control: boolean;
+}
+
+export interface LabClusterInfo {
+  name: string;
+  podCidr: string;
+  serviceCidr: string;
+  /** Name of the control node (where kubectl runs). */
+  control: string;
+  controlNamespace: string;
+  /** Kubeconfig of the cluster's fake API server; undefined when the lab runs without Kubernetes APIs. */
+  kubeconfig?: string;
+  /** URL of the API server, reachable only inside the control node's namespace. */
+  kubeApiUrl?: string;
+  nodes: string[];
+}
+
+export interface LabInfo {
+  dir: string;
+  inventory: string;
+  knownHosts: string;
+  identityFile: string;
+  /** Non-root user with passwordless sudo on every node. */
+  sudoUser: string;
+  /** The root-namespace address meshctl connects from. */
+  controllerIp: string;
+  bridge: string;
+  discover: boolean;
+  kubeApi: boolean;
+  clusters: LabClusterInfo[];
+  nodes: LabNodeInfo[];
+}
+
+export interface ProcessRecord {
+  pid: number;
+  startTime: string;
+  role: "sshd" | "kubeapi";
+  /** Node (sshd) or cluster (kubeapi) the process belongs to. */
+  owner: string;
+}
+
+export interface LabState {
+  version: 1;
+  phase: "starting" | "up";
+  createdAt: string;
+  /** The lab created `dir` itself (so down removes it when empty). */
+  createdDir: boolean;
+  /** Mode of `dir` before the lab made it traversable (restored on down). */
+  dirMode?: number;
+  info: LabInfo;
+  namespaces: string[];
+  /** Root-namespace links, deleted in reverse order. */
+  links: string[];
+  /** `ip route del` argument lists. */
+  routes: string[][];
+  processes: ProcessRecord[];
+  /** Files and directories to remove (rm -rf), in reverse order. */
+  paths: string[];
+  user?: { name: string; created: boolean };
+  sudoersFile?: string;
+  /** Sysctl files and the values to restore. */
+  sysctls: { path: string; value: string }[];
+}
+
+export const stateFile = (dir: string) => join(dir, "lab.json");
+
+export function readState(dir: string): LabState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(stateFile(dir), "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new LabError(`cannot read ${stateFile(dir)}: ${(err as Error).message}`);
+  }
+  try {
+    const st = JSON.parse(text) as LabState;
+    if (st.version !== 1 || !st.info) throw new Error("unknown format");
+    return st;
+  } catch (err) {
+    throw new LabError(
+      `${stateFile(dir)} is not a lab state file (${(err as Error).message}); remove it by hand if it is stale`,
+    );
+  }
+}
+
+/** Atomically write the state (write a temporary file, then rename it). */
+export function writeState(dir: string, st: LabState): void {
+  const tmp = `${stateFile(dir)}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(st, null, 2)}\n`, { mode: 0o644 });
+  renameSync(tmp, stateFile(dir));
+}
