@@ -1,6 +1,10 @@
 /** `meshctl lab up|down|status`: a namespace lab of real SSH nodes to rehearse a mesh on one Linux box. */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { DEFAULT_LAB_DIR, type LabInfo, labDown, labStatus, labUp } from "../lab/index.js";
+import { DEFAULT_LAB_DIR } from "../lab/host.js";
+import type { LabInfo } from "../lab/index.js";
+
+/** The lab's code loads only when a lab verb runs, to keep every other verb's start-up small. */
+const loadLab = () => import("../lab/index.js");
 import { ExitCode } from "./errors.js";
 import { type OutputFormat, outputOption } from "./options.js";
 
@@ -74,7 +78,7 @@ export function registerLab(program: Command): void {
         discover: boolean;
         kubeApi: boolean;
       }) => {
-        const info = await labUp({
+        const info = await (await loadLab()).labUp({
           dir: o.dir,
           clusters: o.clusters,
           nodesPerCluster: o.nodes,
@@ -116,7 +120,7 @@ export function registerLab(program: Command): void {
     .addOption(dirOption())
     .option("-v, --verbose", "list every removed item", false)
     .action(async (o: { dir: string; verbose: boolean }) => {
-      const { removed } = await labDown({ dir: o.dir, ...(o.verbose ? { log: progress } : {}) });
+      const { removed } = await (await loadLab()).labDown({ dir: o.dir, ...(o.verbose ? { log: progress } : {}) });
       if (removed.length === 0) {
         process.stdout.write(`nothing to remove (no lab in ${o.dir})\n`);
         return;
@@ -138,7 +142,7 @@ export function registerLab(program: Command): void {
     .addOption(dirOption())
     .addOption(outputOption())
     .action(async (o: { dir: string; output: OutputFormat }) => {
-      const st = await labStatus({ dir: o.dir });
+      const st = await (await loadLab()).labStatus({ dir: o.dir });
       if (o.output === "json") {
         process.stdout.write(`${JSON.stringify(st ?? null, null, 2)}\n`);
       } else if (!st) {

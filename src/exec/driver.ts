@@ -9,7 +9,7 @@
  */
 import { type Cmd, batchLine, type Tool } from "../plan/commands.js";
 
-export const LOCK_FILE = "/run/meshctl.lock";
+export const LOCK_FILE = "/run/lock/meshctl.lock";
 export const LOCK_WAIT_SECONDS = 30;
 
 export function driverScript(factsScript: string): string {
@@ -17,6 +17,7 @@ export function driverScript(factsScript: string): string {
 export LC_ALL=C
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 command -v flock >/dev/null 2>&1 || { echo "@@error flock not found: install util-linux"; exit 3; }
+mkdir -p /run/lock 2>/dev/null
 exec 9>>${LOCK_FILE} || { echo "@@error cannot open ${LOCK_FILE} (not root?)"; exit 3; }
 flock -w ${LOCK_WAIT_SECONDS} 9 || { echo "@@error another meshctl run holds ${LOCK_FILE}"; exit 75; }
 facts() (

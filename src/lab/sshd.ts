@@ -17,6 +17,8 @@ export interface NodeFiles {
   log: string;
   /** stdout/stderr of the start command (mount or exec failures before sshd logs). */
   out: string;
+  /** Bind-mounted over /run/lock in the node's sshd mount namespace. */
+  runLock: string;
 }
 
 export function nodeFiles(labDir: string, node: PlannedNode): NodeFiles {
@@ -28,6 +30,7 @@ export function nodeFiles(labDir: string, node: PlannedNode): NodeFiles {
     pidFile: join(dir, "sshd.pid"),
     log: join(dir, "sshd.log"),
     out: join(dir, "sshd.out"),
+    runLock: join(dir, "run-lock"),
   };
 }
 
@@ -59,10 +62,12 @@ export function sshdConfig(node: PlannedNode, files: NodeFiles, authorizedKeys: 
 /**
  * The command that runs sshd in the node's namespace, in the foreground (`-D`) so its PID is the PID we
  * spawn (ip netns exec, unshare and `exec` all replace themselves), with a private /root: a bind mount in
- * its own mount namespace, so the host's shell start-up files do not run in lab sessions.
+ * its own mount namespace, so the host's shell start-up files do not run in lab sessions, and a private
+ * /run/lock, so meshctl's per-node lock is per node as on real machines.
  */
 export function sshdCommand(node: PlannedNode, files: NodeFiles, privateHome: string): string[] {
-  const script = `mount --bind ${shq(privateHome)} /root && exec ${SSHD} -D -f ${shq(files.config)} -E ${shq(files.log)}`;
+  // A private /run/lock too: real nodes each have their own, and meshctl's per-node lock lives there.
+  const script = `mount --bind ${shq(privateHome)} /root && mkdir -p /run/lock && mount --bind ${shq(files.runLock)} /run/lock && exec ${SSHD} -D -f ${shq(files.config)} -E ${shq(files.log)}`;
   return [
     "netns",
     "exec",

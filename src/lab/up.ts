@@ -279,6 +279,7 @@ async function build(plan: LabPlan, st: LabState, kubeServer: string | undefined
         parallel(async () => {
           const f = nodeFiles(dir, n);
           mkdirSync(f.dir, { recursive: true, mode: 0o755 });
+          mkdirSync(f.runLock, { recursive: true, mode: 0o755 });
           await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${n.name}`, "-f", f.hostKey]);
           writeFileSync(f.config, sshdConfig(n, f, authorizedKeys), { mode: 0o644 });
         }),

@@ -336,6 +336,12 @@ function diffRoutes(desired: NodeModel, facts: NodeFacts, phase: "prune" | "prog
     return out;
   }
   for (const w of desired.routes) {
+    const foreign = facts.foreignRoutes.find((r) => r.dst === w.dst && r.table === "main");
+    if (foreign) {
+      throw new PlanConflict(
+        `a route to ${w.dst} that meshctl did not make is in the way (${describeRoute(foreign)} proto ${foreign.protocol}): remove it, or take ${w.dst} out of the inventory`,
+      );
+    }
     const h = mainRoutes.find((r) => r.dst === w.dst);
     if (h && h.via === w.via && h.dev === dev) continue;
     const next = { dst: w.dst as Cidr, via: w.via, dev, proto };

@@ -167,3 +167,17 @@ describe("diffTeardown", () => {
     expect(diffTeardown(a1, bareFacts(a1))).toEqual([]);
   });
 });
+
+describe("guards", () => {
+  it("a foreign route to a pod block meshctl needs stops the node before anything changes", () => {
+    const f = bareFacts(a1);
+    f.foreignRoutes.push({ dst: "198.18.32.64/26" as Cidr, type: "unicast", via: ip("198.18.0.1"), dev: "eth0", protocol: "boot", table: "main", flags: [] });
+    expect(() => diffNode(a1, f)).toThrow(/198\.18\.32\.64\/26 that meshctl did not make.*via 198\.18\.0\.1 dev eth0 proto boot/);
+  });
+
+  it("a foreign route to a wider prefix is no conflict (the more specific route wins)", () => {
+    const f = convergedFacts(a1);
+    f.foreignRoutes.push({ dst: "198.18.32.0/20" as Cidr, type: "unicast", via: ip("198.18.0.1"), dev: "eth0", protocol: "boot", table: "main", flags: [] });
+    expect(diffNode(a1, f).changes).toEqual([]);
+  });
+});
