@@ -1,11 +1,11 @@
 /** `apply`, `diff`, `teardown` and `ping`: the verbs that talk to nodes. */
 import { type Command, Option } from "commander";
-import { run, type Mode, type RunResult } from "../exec/engine.js";
+import { type Mode, type RunResult, run } from "../exec/engine.js";
 import { createSshConnector } from "../exec/ssh/index.js";
 import { loadInventory } from "../inventory/load.js";
 import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
-import { renderChanges, renderRecap, runToJson } from "../ui/recap.js";
 import { startProgress } from "../ui/progress.js";
+import { renderChanges, renderRecap, runToJson } from "../ui/recap.js";
 import { ExitCode, MeshctlError } from "./errors.js";
 import { inventoryOption, limitOption, type OutputFormat, outputOption, parseLimit } from "./options.js";
 
@@ -22,7 +22,8 @@ interface EngineOpts {
 
 const intArg = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new MeshctlError(`${name} must be a whole number, got "${v}"`, ExitCode.usage);
+  if (!Number.isInteger(n) || n < 0)
+    throw new MeshctlError(`${name} must be a whole number, got "${v}"`, ExitCode.usage);
   return n;
 };
 
@@ -31,17 +32,26 @@ function common(cmd: Command): Command {
     .addOption(inventoryOption())
     .addOption(outputOption())
     .addOption(limitOption())
-    .addOption(new Option("-f, --forks <n>", "SSH connections at once").argParser(intArg("--forks")).default(100))
+    .addOption(
+      new Option("-f, --forks <n>", "SSH connections at once").argParser(intArg("--forks")).default(100),
+    )
     .option("--accept-new-host-keys", "record host keys of hosts not yet in known_hosts (never changed ones)")
     .option("--playbook <file>", "playbook to run instead of the shipped one");
 }
 
 export function registerEngineVerbs(program: Command): void {
-  common(program.command("diff").description("show what apply would change; touches nothing (exit 2: changes pending)"))
-    .action((o: EngineOpts) => runVerb("diff", o));
+  common(
+    program
+      .command("diff")
+      .description("show what apply would change; touches nothing (exit 2: changes pending)"),
+  ).action((o: EngineOpts) => runVerb("diff", o));
   common(program.command("apply").description("converge every node and cluster to the inventory"))
     .option("--atomic", "undo every node's changes of this run when any node fails")
-    .addOption(new Option("--max-fail <n>", "apply nothing if more than n nodes fail before applying").argParser(intArg("--max-fail")))
+    .addOption(
+      new Option("--max-fail <n>", "apply nothing if more than n nodes fail before applying").argParser(
+        intArg("--max-fail"),
+      ),
+    )
     .action((o: EngineOpts) => runVerb("apply", o));
   common(program.command("teardown").description("remove everything meshctl made, and only that"))
     .option("--atomic", "undo every node's teardown of this run when any node fails")
@@ -50,10 +60,14 @@ export function registerEngineVerbs(program: Command): void {
 
 async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   const inv = await loadInventory(o.inventory);
-  const playbook = await loadPlaybook(o.playbook ?? shippedPlaybook(mode === "teardown" ? "teardown" : "mesh"));
+  const playbook = await loadPlaybook(
+    o.playbook ?? shippedPlaybook(mode === "teardown" ? "teardown" : "mesh"),
+  );
   const connector = createSshConnector({ forks: o.forks, acceptNewHostKeys: o.acceptNewHostKeys ?? false });
   const limit = parseLimit(o.limit);
-  const nodes = inv.clusters.flatMap((c) => c.nodes).filter((n) => !limit || limit.has(n.name) || limit.has(n.cluster));
+  const nodes = inv.clusters
+    .flatMap((c) => c.nodes)
+    .filter((n) => !limit || limit.has(n.name) || limit.has(n.cluster));
   const display = o.output === "json" ? "silent" : process.stdout.isTTY ? "tty" : "plain";
   const progress = await startProgress(nodes, display);
   let result: RunResult;
@@ -62,6 +76,7 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
       mode,
       playbook,
       connector,
+      forks: o.forks,
       ...(limit ? { limit } : {}),
       ...(o.atomic ? { atomic: true } : {}),
       ...(o.maxFail === undefined ? {} : { maxFail: o.maxFail }),

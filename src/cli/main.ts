@@ -3,9 +3,9 @@
  * The only place that exits; stages throw MeshctlError subclasses or return results.
  */
 import { Command, CommanderError } from "commander";
+import { registerEngineVerbs } from "./engine-verbs.js";
 import { registerLab } from "./lab.js";
 import { registerPlan } from "./plan.js";
-import { registerEngineVerbs } from "./engine-verbs.js";
 import { reportError } from "./report-error.js";
 
 export function buildProgram(): Command {

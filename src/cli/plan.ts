@@ -1,9 +1,9 @@
 import type { Command } from "commander";
+import { stringify } from "yaml";
 import { loadInventory } from "../inventory/load.js";
 import { buildModel, nodesWithoutBlocks } from "../model/build.js";
 import { planFromScratch } from "../plan/scratch.js";
 import { inventoryOption, type OutputFormat, outputOption } from "./options.js";
-import { stringify } from "yaml";
 
 export function registerPlan(program: Command): void {
   program
@@ -25,7 +25,10 @@ export function registerPlan(program: Command): void {
         out.push(`# node ${n.name} (cluster ${n.cluster}, ssh ${n.host})`, ...n.commands, "");
       }
       for (const c of plan.clusters) {
-        out.push(`# cluster ${c.name}: on control node ${c.control}`, `kubectl apply --server-side --field-manager=meshctl -f - <<'EOF'`);
+        out.push(
+          `# cluster ${c.name}: on control node ${c.control}`,
+          `kubectl apply --server-side --field-manager=meshctl -f - <<'EOF'`,
+        );
         out.push(c.ippools.map((p) => stringify(p).trimEnd()).join("\n---\n"), "EOF", "");
       }
       if (missing.length > 0) {

@@ -7,7 +7,7 @@
  * plus its read-back in one round trip. Inventory values reach the node only as batch lines built from
  * typed values (src/plan/commands.ts) on stdin — the script text itself is constant but for typed values.
  */
-import { type Cmd, batchLine, type Tool } from "../plan/commands.js";
+import { batchLine, type Cmd, type Tool } from "../plan/commands.js";
 
 export const LOCK_FILE = "/run/lock/meshctl.lock";
 export const LOCK_WAIT_SECONDS = 30;

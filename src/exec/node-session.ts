@@ -25,6 +25,9 @@ export interface ApplyOutcome {
 }
 
 export class NodeSession {
+  /** Commands sent to the node that change it (0 for a node already in sync). */
+  commandsSent = 0;
+
   private constructor(
     readonly node: NodeModel,
     private readonly session: RemoteSession,
@@ -47,8 +50,11 @@ export class NodeSession {
 
   /** Runs the changes' commands in batches and reads the node back, in one round trip. */
   async apply(changes: readonly Change[]): Promise<ApplyOutcome> {
-    const cmds: { cmd: Cmd; change: number }[] = changes.flatMap((c, i) => c.forward.map((cmd) => ({ cmd, change: i })));
+    const cmds: { cmd: Cmd; change: number }[] = changes.flatMap((c, i) =>
+      c.forward.map((cmd) => ({ cmd, change: i })),
+    );
     const batches = toBatches(cmds.map((c) => c.cmd));
+    this.commandsSent += cmds.length;
     this.session.write(`${batches.map((b) => encodeBatch(b)).join("")}facts\n`);
     const outcomes: BatchOutcome[] = [];
     for (let i = 0; i < batches.length; i++) outcomes.push(await readOutcome(this.session, this.node.name));
@@ -99,6 +105,7 @@ export class NodeSession {
     const undo = [...this.partial, ...[...applied].reverse()].flatMap((c) => c.inverse);
     this.partial = [];
     const batches = toBatches(undo);
+    this.commandsSent += undo.length;
     this.session.write(`${batches.map((b) => encodeBatch(b, true)).join("")}facts\n`);
     const errors: string[] = [];
     for (let i = 0; i < batches.length; i++) {
@@ -123,7 +130,11 @@ async function readFacts(s: RemoteSession, node: string, stage: string): Promise
     const line = await s.readLine();
     if (line === undefined) {
       const r = await s.done.catch(() => undefined);
-      throw new NodeRunError(node, stage, `the node closed the session${r ? ` (exit ${r.code}): ${r.stderr.trim()}` : ""}`);
+      throw new NodeRunError(
+        node,
+        stage,
+        `the node closed the session${r ? ` (exit ${r.code}): ${r.stderr.trim()}` : ""}`,
+      );
     }
     if (line.startsWith("@@error ")) throw new NodeRunError(node, stage, line.slice(8));
     if (line === "@@facts-begin") {
@@ -151,5 +162,9 @@ async function readOutcome(s: RemoteSession, node: string): Promise<BatchOutcome
     const line = failedLine(output);
     return { status: "failed", output, ...(line === undefined ? {} : { line }) };
   }
-  throw new NodeRunError(node, "applying changes", `unexpected reply from the node: ${line ?? "end of stream"}`);
+  throw new NodeRunError(
+    node,
+    "applying changes",
+    `unexpected reply from the node: ${line ?? "end of stream"}`,
+  );
 }

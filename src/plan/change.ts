@@ -1,6 +1,15 @@
 import type { Cmd } from "./commands.js";
 
-export type Resource = "device" | "address" | "mac" | "mtu" | "link-state" | "fdb" | "neighbour" | "route" | "ippool";
+export type Resource =
+  | "device"
+  | "address"
+  | "mac"
+  | "mtu"
+  | "link-state"
+  | "fdb"
+  | "neighbour"
+  | "route"
+  | "ippool";
 export type Action = "create" | "update" | "delete" | "recreate";
 
 /**

@@ -4,8 +4,8 @@
  * carrying its route protocol id. Anything else is never changed; a foreign object in the way is an error.
  */
 import type { NodeFacts } from "../facts/types.js";
-import type { Cidr, IfName, Ipv4, Mac } from "../net/addr.js";
 import type { NodeModel } from "../model/types.js";
+import type { Cidr, IfName, Ipv4, Mac } from "../net/addr.js";
 import type { Change } from "./change.js";
 import { type Cmd, cmd, type VxlanParams } from "./commands.js";
 
@@ -26,7 +26,8 @@ export function resolveDeviceParams(desired: NodeModel, facts: NodeFacts): Vxlan
   const d = desired.device;
   const underlayDev = d.underlayDev ?? facts.underlay?.name;
   const underlayMtu = facts.underlay?.mtu;
-  const mtu = d.mtu === "auto" ? (underlayMtu === undefined ? undefined : underlayMtu - VXLAN_OVERHEAD) : d.mtu;
+  const mtu =
+    d.mtu === "auto" ? (underlayMtu === undefined ? undefined : underlayMtu - VXLAN_OVERHEAD) : d.mtu;
   return {
     name: d.name,
     vni: d.vni,
@@ -371,7 +372,10 @@ function describeRoute(r: NodeFacts["routes"][number]): string {
 }
 
 /** Teardown: remove meshctl's routes (by protocol id) and its device (and with it everything on it). */
-export function diffTeardown(desired: Pick<NodeModel, "device" | "routeProtocol">, facts: NodeFacts): Change[] {
+export function diffTeardown(
+  desired: Pick<NodeModel, "device" | "routeProtocol">,
+  facts: NodeFacts,
+): Change[] {
   const proto = desired.routeProtocol;
   const name = desired.device.name;
   const out: Change[] = [];
@@ -390,7 +394,9 @@ export function diffTeardown(desired: Pick<NodeModel, "device" | "routeProtocol"
   const dev = facts.device;
   if (dev) {
     if (dev.kind !== "vxlan") {
-      throw new PlanConflict(`the device named ${name} is a ${dev.kind} device, not meshctl's VXLAN device: left alone`);
+      throw new PlanConflict(
+        `the device named ${name} is a ${dev.kind} device, not meshctl's VXLAN device: left alone`,
+      );
     }
     out.push({
       resource: "device",

@@ -30,7 +30,8 @@ export function changeToJson(c: Change): ChangeJson {
 /** One line per change: `+ route 10.235.88.0/24 (node3): via 179.17.1.16 dev vxlan-test`. */
 export function describeChange(c: Change): string {
   const sym = changeSymbol(c.action);
-  const what = c.action === "delete" ? (c.before ?? "") : c.before ? `${c.before} → ${c.after ?? ""}` : (c.after ?? "");
+  const what =
+    c.action === "delete" ? (c.before ?? "") : c.before ? `${c.before} → ${c.after ?? ""}` : (c.after ?? "");
   const tail = c.destructive && c.action !== "delete" ? " (destructive)" : "";
   return `${sym} ${c.resource} ${c.key}${what ? `: ${what}` : ""}${tail}`;
 }

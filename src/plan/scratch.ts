@@ -1,9 +1,9 @@
 /** `meshctl plan`: the commands that build the mesh on nodes that have none of it. Pure. */
 import type { NodeFacts } from "../facts/types.js";
 import type { MeshModel, NodeModel } from "../model/types.js";
-import { commandsOf } from "./render.js";
-import { diffNode } from "./node-diff.js";
 import { type IpPoolManifest, ipPoolManifest } from "./ippool.js";
+import { diffNode } from "./node-diff.js";
+import { commandsOf } from "./render.js";
 
 export interface ScratchPlan {
   nodes: { name: string; cluster: string; host: string; commands: string[] }[];
@@ -33,6 +33,10 @@ export function planFromScratch(model: MeshModel): ScratchPlan {
       host: n.ssh.host,
       commands: commandsOf(diffNode(n, emptyFacts(n)).changes),
     })),
-    clusters: model.clusters.map((c) => ({ name: c.name, control: c.control, ippools: c.ippools.map(ipPoolManifest) })),
+    clusters: model.clusters.map((c) => ({
+      name: c.name,
+      control: c.control,
+      ippools: c.ippools.map(ipPoolManifest),
+    })),
   };
 }

@@ -17,7 +17,8 @@ export async function loadPlaybook(file: string): Promise<Playbook> {
     const issues: InputIssue[] = [];
     for (const i of parsed.error.issues) {
       const path = i.path.filter((p): p is string | number => typeof p !== "symbol");
-      if (i.code === "unrecognized_keys") for (const k of i.keys) issues.push(issueAt(src, path, `unknown key "${k}"`, k));
+      if (i.code === "unrecognized_keys")
+        for (const k of i.keys) issues.push(issueAt(src, path, `unknown key "${k}"`, k));
       else issues.push(issueAt(src, path, i.message));
     }
     throw new InputError("playbook", issues);
@@ -33,13 +34,23 @@ export async function loadPlaybook(file: string): Promise<Playbook> {
     const isCluster = (BUILTIN_CLUSTER_STEPS as readonly string[]).includes(s.builtin);
     if (isCluster !== (s.hosts === "control")) {
       issues.push(
-        issueAt(src, ["steps", i, "hosts"], `builtin ${s.builtin} runs on ${isCluster ? "control" : "nodes"} hosts`),
+        issueAt(
+          src,
+          ["steps", i, "hosts"],
+          `builtin ${s.builtin} runs on ${isCluster ? "control" : "nodes"} hosts`,
+        ),
       );
     }
     const rank = ORDER.indexOf(s.builtin);
     if (rank >= 0) {
       if (rank < last) {
-        issues.push(issueAt(src, ["steps", i, "builtin"], `${s.builtin} must come after ${ORDER[last]} (${ORDER.join(" → ")})`));
+        issues.push(
+          issueAt(
+            src,
+            ["steps", i, "builtin"],
+            `${s.builtin} must come after ${ORDER[last]} (${ORDER.join(" → ")})`,
+          ),
+        );
       }
       last = Math.max(last, rank);
     }

@@ -5,7 +5,13 @@
  */
 import { z } from "zod";
 
-export const BUILTIN_NODE_STEPS = ["vxlan-device", "stale-entries", "fdb", "neighbours-routes", "teardown"] as const;
+export const BUILTIN_NODE_STEPS = [
+  "vxlan-device",
+  "stale-entries",
+  "fdb",
+  "neighbours-routes",
+  "teardown",
+] as const;
 export const BUILTIN_CLUSTER_STEPS = ["ippools"] as const;
 
 const stepName = z.string().min(1).max(80);

@@ -15,7 +15,10 @@ export interface ProgressNode {
   cluster: string;
 }
 
-export async function startProgress(nodes: ProgressNode[], mode: "tty" | "plain" | "silent"): Promise<Progress> {
+export async function startProgress(
+  nodes: ProgressNode[],
+  mode: "tty" | "plain" | "silent",
+): Promise<Progress> {
   if (mode === "silent") return { onEvent: () => undefined, done: Promise.resolve() };
   if (mode === "plain") {
     return {
@@ -80,7 +83,9 @@ export async function startProgress(nodes: ProgressNode[], mode: "tty" | "plain"
 export function summary(r: NodeResult): string {
   switch (r.status) {
     case "ok":
-      return r.changes.length > 0 ? `${r.changes.length} change(s) pending${r.error ? ` (${r.error})` : ""}` : "ok";
+      return r.changes.length > 0
+        ? `${r.changes.length} change(s) pending${r.error ? ` (${r.error})` : ""}`
+        : "ok";
     case "changed":
       return `changed (${r.applied.length})`;
     case "unreachable":

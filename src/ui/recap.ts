@@ -30,6 +30,7 @@ export function runToJson(r: RunResult): unknown {
       host: n.host,
       status: n.status,
       ...countsOf(n),
+      commandsSent: n.commandsSent,
       changes: n.changes.map(changeToJson),
       ...(n.error ? { error: n.error } : {}),
       ...(n.rollback ? { rollback: n.rollback } : {}),
@@ -53,7 +54,10 @@ export function renderChanges(r: RunResult): string {
     out.push(chalk.bold(`${n.name} (${n.cluster}, ${n.host}): ${n.changes.length} ${verb}`));
     for (const c of n.changes) out.push(`  ${colourLine(describeChange(c))}`);
     if (n.error) out.push(`  ${chalk.red(`error: ${n.error}`)}`);
-    if (n.rollback) out.push(`  ${n.rollback.restored ? chalk.cyan("rollback:") : chalk.red("rollback:")} ${n.rollback.detail}`);
+    if (n.rollback)
+      out.push(
+        `  ${n.rollback.restored ? chalk.cyan("rollback:") : chalk.red("rollback:")} ${n.rollback.detail}`,
+      );
   }
   return out.join("\n");
 }
@@ -65,12 +69,23 @@ export function renderRecap(r: RunResult): string {
     const c = countsOf(n);
     const name = n.name.padEnd(width);
     const coloured =
-      c.unreachable > 0 ? chalk.red(name) : c.failed > 0 ? chalk.red(name) : c.changed > 0 ? chalk.yellow(name) : chalk.green(name);
+      c.unreachable > 0
+        ? chalk.red(name)
+        : c.failed > 0
+          ? chalk.red(name)
+          : c.changed > 0
+            ? chalk.yellow(name)
+            : chalk.green(name);
     lines.push(
       `${coloured} : ok=${String(c.ok).padEnd(4)} changed=${String(c.changed).padEnd(4)} failed=${c.failed}  unreachable=${c.unreachable}`,
     );
   }
   const pending = r.nodes.reduce((s, n) => s + (r.mode === "diff" ? n.changes.length : 0), 0);
-  if (r.mode === "diff") lines.push(pending === 0 ? chalk.green("in sync: nothing to change") : chalk.yellow(`${pending} change(s) pending`));
+  if (r.mode === "diff")
+    lines.push(
+      pending === 0
+        ? chalk.green("in sync: nothing to change")
+        : chalk.yellow(`${pending} change(s) pending`),
+    );
   return lines.join("\n");
 }

@@ -38,7 +38,13 @@ export function nodeOf(m: MeshModel, name: string): NodeModel {
 
 /** Facts of a node with nothing of the mesh on it, underlay eth0 MTU 1500. */
 export function bareFacts(n: NodeModel): NodeFacts {
-  const underlay = { name: "eth0", ifindex: 2, mtu: 1500, up: true, addresses: [{ ip: n.device.localIp, prefixLen: 24 }] };
+  const underlay = {
+    name: "eth0",
+    ifindex: 2,
+    mtu: 1500,
+    up: true,
+    addresses: [{ ip: n.device.localIp, prefixLen: 24 }],
+  };
   return {
     params: { device: n.device.name, routeProtocol: n.routeProtocol, localIp: n.device.localIp },
     underlay,
@@ -77,7 +83,13 @@ export function convergedFacts(n: NodeModel): NodeFacts {
       flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
       addresses: [{ ip: d.address, prefixLen: d.prefixLen }],
     },
-    fdb: n.fdb.map((e) => ({ mac: e.mac, dst: e.dst, flags: ["self"], state: "permanent", kind: "unicast" as const })),
+    fdb: n.fdb.map((e) => ({
+      mac: e.mac,
+      dst: e.dst,
+      flags: ["self"],
+      state: "permanent",
+      kind: "unicast" as const,
+    })),
     neighbours: n.neighbours.map((e) => ({ ip: e.ip, mac: e.mac, state: ["PERMANENT"], flags: [] })),
     routes: n.routes.map((r) => ({
       dst: r.dst,

@@ -35,12 +35,16 @@ describe("diffNode", () => {
     const changes = diffNode(a1, f).changes;
     expect(changes[0]?.inverse.map(renderCmd)).toEqual(["ip link del mshvx0"]);
     const route = changes.find((c) => c.resource === "route");
-    expect(route?.inverse.map(renderCmd)).toEqual(["ip route del 198.18.32.0/26 via 198.18.1.13 dev mshvx0 proto 77"]);
+    expect(route?.inverse.map(renderCmd)).toEqual([
+      "ip route del 198.18.32.0/26 via 198.18.1.13 dev mshvx0 proto 77",
+    ]);
   });
 
   it("explicit MTU wins over auto", () => {
     const n = { ...a1, device: { ...a1.device, mtu: 1400 } };
-    expect(renderCmd(diffNode(n, bareFacts(n)).changes[0]?.forward[0] ?? { tool: "ip", args: [] })).toContain("mtu 1400");
+    expect(renderCmd(diffNode(n, bareFacts(n)).changes[0]?.forward[0] ?? { tool: "ip", args: [] })).toContain(
+      "mtu 1400",
+    );
   });
 
   it("a missing route is added, never replaced, and undone by deleting exactly it", () => {
@@ -56,28 +60,55 @@ describe("diffNode", () => {
     const ch = diffNode(a1, f).changes;
     expect(ch).toHaveLength(1);
     expect(ch[0]?.action).toBe("update");
-    expect(ch[0]?.forward.map(renderCmd)).toEqual(["ip route replace 198.18.32.64/26 via 198.18.1.14 dev mshvx0 proto 77"]);
-    expect(ch[0]?.inverse.map(renderCmd)).toEqual(["ip route replace 198.18.32.64/26 via 198.18.1.99 dev mshvx0 proto 77"]);
+    expect(ch[0]?.forward.map(renderCmd)).toEqual([
+      "ip route replace 198.18.32.64/26 via 198.18.1.14 dev mshvx0 proto 77",
+    ]);
+    expect(ch[0]?.inverse.map(renderCmd)).toEqual([
+      "ip route replace 198.18.32.64/26 via 198.18.1.99 dev mshvx0 proto 77",
+    ]);
   });
 
   it("a stale route with our protocol id is deleted; the inverse puts it back", () => {
     const f = convergedFacts(a1);
-    f.routes.push({ dst: "198.18.99.0/24" as Cidr, type: "unicast", via: ip("198.18.1.50"), dev: "mshvx0", protocol: 77, table: "main", flags: [] });
+    f.routes.push({
+      dst: "198.18.99.0/24" as Cidr,
+      type: "unicast",
+      via: ip("198.18.1.50"),
+      dev: "mshvx0",
+      protocol: 77,
+      table: "main",
+      flags: [],
+    });
     const ch = diffNode(a1, f).changes;
     expect(ch.map((c) => [c.action, c.resource, c.key])).toEqual([["delete", "route", "198.18.99.0/24"]]);
-    expect(ch[0]?.inverse.map(renderCmd)).toEqual(["ip route add 198.18.99.0/24 via 198.18.1.50 dev mshvx0 proto 77"]);
+    expect(ch[0]?.inverse.map(renderCmd)).toEqual([
+      "ip route add 198.18.99.0/24 via 198.18.1.50 dev mshvx0 proto 77",
+    ]);
   });
 
   it("a stale route of ours in another table is deleted from that table", () => {
     const f = convergedFacts(a1);
-    f.routes.push({ dst: "198.18.16.0/26" as Cidr, type: "unicast", dev: "mshvx0", protocol: 77, table: "100", flags: [] });
+    f.routes.push({
+      dst: "198.18.16.0/26" as Cidr,
+      type: "unicast",
+      dev: "mshvx0",
+      protocol: 77,
+      table: "100",
+      flags: [],
+    });
     expect(cmds(f)).toEqual(["ip route del 198.18.16.0/26 dev mshvx0 proto 77 table 100"]);
   });
 
   it("a wrong FDB destination is replaced in place; a stale peer's FDB and neighbour are deleted", () => {
     const f = convergedFacts(a1);
     f.fdb = f.fdb.map((e) => (e.mac === nodeOf(m, "a2").device.mac ? { ...e, dst: ip("198.18.0.99") } : e));
-    f.fdb.push({ mac: "02:00:00:00:00:99", dst: ip("198.18.0.99"), flags: ["self"], state: "permanent", kind: "unicast" });
+    f.fdb.push({
+      mac: "02:00:00:00:00:99",
+      dst: ip("198.18.0.99"),
+      flags: ["self"],
+      state: "permanent",
+      kind: "unicast",
+    });
     f.neighbours.push({ ip: ip("198.18.1.99"), mac: "02:00:00:00:00:99", state: ["PERMANENT"], flags: [] });
     expect(cmds(f)).toEqual([
       "ip neigh del 198.18.1.99 dev mshvx0",
@@ -101,14 +132,22 @@ describe("diffNode", () => {
   it("a learned (non-permanent) neighbour for a peer is made permanent; its undo deletes it", () => {
     const f = convergedFacts(a1);
     f.neighbours = f.neighbours.map((n) => (n.ip === "198.18.1.12" ? { ...n, state: ["STALE"] } : n));
-    expect(cmds(f)).toEqual(["ip neigh replace 198.18.1.12 lladdr 02:6d:c6:12:01:0c dev mshvx0 nud permanent"]);
+    expect(cmds(f)).toEqual([
+      "ip neigh replace 198.18.1.12 lladdr 02:6d:c6:12:01:0c dev mshvx0 nud permanent",
+    ]);
     expect(undo(f)).toEqual(["ip neigh del 198.18.1.12 dev mshvx0"]);
   });
 
   it("MAC, MTU, address and link state drift are fixed in place with exact inverses", () => {
     const f = convergedFacts(a1);
     if (!f.device) throw new Error("no device");
-    f.device = { ...f.device, mac: "0a:0b:0c:0d:0e:0f", mtu: 1400, up: false, addresses: [{ ip: ip("198.18.1.200"), prefixLen: 24 }] };
+    f.device = {
+      ...f.device,
+      mac: "0a:0b:0c:0d:0e:0f",
+      mtu: 1400,
+      up: false,
+      addresses: [{ ip: ip("198.18.1.200"), prefixLen: 24 }],
+    };
     expect(cmds(f)).toEqual([
       "ip link set dev mshvx0 address 02:6d:c6:12:01:0b",
       "ip link set dev mshvx0 mtu 1450",
@@ -152,7 +191,14 @@ describe("diffNode", () => {
 describe("diffTeardown", () => {
   it("deletes the device (with its entries) and our routes elsewhere, each with a full inverse", () => {
     const f = convergedFacts(a1);
-    f.routes.push({ dst: "198.18.99.0/24" as Cidr, type: "unicast", dev: "eth0", protocol: 77, table: "main", flags: [] });
+    f.routes.push({
+      dst: "198.18.99.0/24" as Cidr,
+      type: "unicast",
+      dev: "eth0",
+      protocol: 77,
+      table: "main",
+      flags: [],
+    });
     const ch = diffTeardown(a1, f);
     expect(ch.flatMap((c) => c.forward.map(renderCmd))).toEqual([
       "ip route del 198.18.99.0/24 dev eth0 proto 77",
@@ -171,13 +217,31 @@ describe("diffTeardown", () => {
 describe("guards", () => {
   it("a foreign route to a pod block meshctl needs stops the node before anything changes", () => {
     const f = bareFacts(a1);
-    f.foreignRoutes.push({ dst: "198.18.32.64/26" as Cidr, type: "unicast", via: ip("198.18.0.1"), dev: "eth0", protocol: "boot", table: "main", flags: [] });
-    expect(() => diffNode(a1, f)).toThrow(/198\.18\.32\.64\/26 that meshctl did not make.*via 198\.18\.0\.1 dev eth0 proto boot/);
+    f.foreignRoutes.push({
+      dst: "198.18.32.64/26" as Cidr,
+      type: "unicast",
+      via: ip("198.18.0.1"),
+      dev: "eth0",
+      protocol: "boot",
+      table: "main",
+      flags: [],
+    });
+    expect(() => diffNode(a1, f)).toThrow(
+      /198\.18\.32\.64\/26 that meshctl did not make.*via 198\.18\.0\.1 dev eth0 proto boot/,
+    );
   });
 
   it("a foreign route to a wider prefix is no conflict (the more specific route wins)", () => {
     const f = convergedFacts(a1);
-    f.foreignRoutes.push({ dst: "198.18.32.0/20" as Cidr, type: "unicast", via: ip("198.18.0.1"), dev: "eth0", protocol: "boot", table: "main", flags: [] });
+    f.foreignRoutes.push({
+      dst: "198.18.32.0/20" as Cidr,
+      type: "unicast",
+      via: ip("198.18.0.1"),
+      dev: "eth0",
+      protocol: "boot",
+      table: "main",
+      flags: [],
+    });
     expect(diffNode(a1, f).changes).toEqual([]);
   });
 });

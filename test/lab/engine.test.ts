@@ -1,0 +1,253 @@
+/**
+ * meshctl apply / diff / teardown end to end on a 3 x 2 namespace lab: real sshd, real kernel, real
+ * pod-to-pod ICMP. Runs the built CLI (dist/) as a user would, and asserts on its JSON output and on the
+ * nodes' kernel state read directly with `ip netns exec`.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseDocument } from "yaml";
+import { type LabInfo, labDown, labUp } from "../../src/lab/index.js";
+import { requireRootOrFail } from "./helpers/host.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const BIN = join(ROOT, "bin", "meshctl.js");
+
+interface CliRun {
+  code: number;
+  json: {
+    mode: string;
+    exitCode: number;
+    nodes: {
+      name: string;
+      status: string;
+      changed: number;
+      commandsSent: number;
+      error?: string;
+      rollback?: { restored: boolean; detail: string };
+      changes: { resource: string; key: string; action: string }[];
+    }[];
+  };
+  stderr: string;
+}
+
+function meshctl(...args: string[]): CliRun {
+  const r = spawnSync(process.execPath, [BIN, ...args, "--output", "json"], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  let json: CliRun["json"];
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`meshctl ${args.join(" ")} printed no JSON (exit ${r.status}): ${r.stdout}\n${r.stderr}`);
+  }
+  return { code: r.status ?? -1, json, stderr: r.stderr };
+}
+
+function ns(namespace: string, cmd: string): { code: number; out: string } {
+  const r = spawnSync("ip", ["netns", "exec", namespace, "sh", "-c", cmd], {
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+const ping = (fromPodNs: string, ip: string) => ns(fromPodNs, `ping -c 1 -W 1 ${ip}`).code === 0;
+const byName = (run: CliRun, name: string) => run.json.nodes.find((n) => n.name === name);
+
+let dir = "";
+let info: LabInfo;
+let inv = "";
+const node = (name: string) => info.nodes.find((n) => n.name === name) as LabInfo["nodes"][number];
+
+beforeAll(async () => {
+  requireRootOrFail();
+  const b = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 240_000,
+  });
+  if (b.status !== 0) throw new Error(`build failed: ${b.stdout}${b.stderr}`);
+  dir = mkdtempSync(join(tmpdir(), "meshctl-engine-test-"));
+  info = await labUp({ dir, clusters: 3, nodesPerCluster: 2, kubeApi: false });
+  inv = info.inventory;
+}, 300_000);
+
+afterAll(async () => {
+  if (dir) {
+    await labDown({ dir });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
+
+describe("apply, diff, teardown on a 3 x 2 lab", () => {
+  it("diff on fresh nodes shows every change and exits 2, touching nothing", () => {
+    const d = meshctl("diff", "-i", inv);
+    expect(d.code).toBe(2);
+    for (const n of d.json.nodes) {
+      expect(n.status).toBe("ok");
+      expect(n.commandsSent).toBe(0);
+      // device + 5 fdb + 5 neighbours + 4 routes (2 other clusters x 2 nodes x 1 block)
+      expect(n.changes).toHaveLength(15);
+    }
+    expect(ns(node("c1-node1").namespace, "ip link show mshvx0").code).not.toBe(0);
+  });
+
+  it("apply converges every node; every pod then reaches every pod of the other clusters", () => {
+    const a = meshctl("apply", "-i", inv);
+    expect(a.code).toBe(0);
+    for (const n of a.json.nodes) expect([n.name, n.status, n.changed]).toEqual([n.name, "changed", 15]);
+    for (const from of info.nodes) {
+      for (const to of info.nodes) {
+        if (to.cluster === from.cluster) continue;
+        expect(ping(from.podNamespace, to.podIp), `${from.name} pod → ${to.name} pod ${to.podIp}`).toBe(true);
+      }
+    }
+  });
+
+  it("apply again changes nothing and sends no mutating command", () => {
+    const a = meshctl("apply", "-i", inv);
+    expect(a.code).toBe(0);
+    for (const n of a.json.nodes) {
+      expect(n.status).toBe("ok");
+      expect(n.changed).toBe(0);
+      expect(n.commandsSent).toBe(0);
+    }
+  });
+
+  it("diff shows hand-made drift exactly, exits 2, and apply repairs it", () => {
+    const n1 = node("c1-node1").namespace;
+    const c2n1 = node("c2-node1");
+    expect(ns(n1, `ip route del ${c2n1.podBlocks[0]}`).code).toBe(0);
+    expect(ns(n1, "bridge fdb del 02:6d:c6:12:01:0e dev mshvx0 dst 198.18.0.14 self").code).toBe(0);
+    expect(ns(n1, "ip route add 198.18.99.0/24 dev mshvx0 proto 77").code).toBe(0);
+    expect(ns(node("c1-node2").namespace, "ip link set dev mshvx0 address 02:11:22:33:44:55").code).toBe(0);
+    expect(ns(node("c3-node2").namespace, "ip link del mshvx0").code).toBe(0);
+
+    const d = meshctl("diff", "-i", inv);
+    expect(d.code).toBe(2);
+    const keys = (name: string) => byName(d, name)?.changes.map((c) => `${c.action} ${c.resource} ${c.key}`);
+    expect(keys("c1-node1")).toEqual([
+      "delete route 198.18.99.0/24",
+      "create fdb 02:6d:c6:12:01:0e (c2-node2)",
+      `create route ${c2n1.podBlocks[0]} (c2-node1)`,
+    ]);
+    // A MAC change makes the kernel flush the device's neighbours: they show as missing too.
+    expect(keys("c1-node2")?.[0]).toBe("update mac mshvx0");
+    expect(
+      keys("c1-node2")
+        ?.slice(1)
+        .every((k) => k.startsWith("create neighbour")),
+    ).toBe(true);
+    expect(keys("c3-node2")).toHaveLength(15);
+    expect(keys("c3-node2")?.[0]).toBe("create device mshvx0");
+    for (const name of ["c2-node1", "c2-node2", "c3-node1"]) expect(keys(name)).toEqual([]);
+
+    const a = meshctl("apply", "-i", inv);
+    expect(a.code).toBe(0);
+    expect(meshctl("diff", "-i", inv).code).toBe(0);
+    expect(ns(n1, "ip route show 198.18.99.0/24").out.trim()).toBe("");
+    expect(ping(node("c1-node1").podNamespace, c2n1.podIp)).toBe(true);
+  });
+
+  it("a failure part-way on one node puts that node back as it was; the others converge", () => {
+    const victim = node("c1-node2");
+    const blocker = node("c3-node2").podBlocks[0] as string;
+    // The node loses its device; a link-scope route nobody told meshctl about sits on a block meshctl
+    // needs, so `ip route add` fails after the device, FDB and neighbours went in.
+    expect(ns(victim.namespace, "ip link del mshvx0").code).toBe(0);
+    expect(ns(victim.namespace, `ip route add ${blocker} dev eth0`).code).toBe(0);
+    const before = ns(victim.namespace, "ip -d link show; ip route show table all; ip neigh show").out;
+    ns(node("c2-node2").namespace, `ip route del ${node("c1-node1").podBlocks[0]}`);
+
+    const a = meshctl("apply", "-i", inv);
+    expect(a.code).toBe(1);
+    const v = byName(a, "c1-node2");
+    expect(v?.status).toBe("failed");
+    expect(v?.error).toMatch(/ip route add .* proto 77: RTNETLINK answers: File exists/);
+    expect(v?.rollback?.restored).toBe(true);
+    expect(ns(victim.namespace, "ip -d link show; ip route show table all; ip neigh show").out).toBe(before);
+    expect(byName(a, "c2-node2")?.status).toBe("changed");
+    expect(ns(victim.namespace, `ip route del ${blocker} dev eth0`).code).toBe(0);
+    expect(meshctl("apply", "-i", inv).code).toBe(0);
+  });
+
+  it("--atomic undoes every node's changes of the run when one node fails", () => {
+    const victim = node("c2-node2");
+    const blocker = node("c1-node1").podBlocks[0] as string;
+    expect(ns(victim.namespace, "ip link del mshvx0").code).toBe(0);
+    expect(ns(victim.namespace, `ip route add ${blocker} dev eth0`).code).toBe(0);
+    const other = node("c3-node1").namespace;
+    expect(ns(other, `ip route del ${node("c2-node1").podBlocks[0]}`).code).toBe(0);
+    const otherBefore = ns(other, "ip route show").out;
+
+    const a = meshctl("apply", "-i", inv, "--atomic");
+    expect(a.code).toBe(1);
+    expect(byName(a, "c2-node2")?.status).toBe("failed");
+    expect(byName(a, "c3-node1")?.status).toBe("rolled-back");
+    expect(byName(a, "c3-node1")?.rollback?.restored).toBe(true);
+    expect(ns(other, "ip route show").out).toBe(otherBefore);
+    expect(ns(victim.namespace, `ip route del ${blocker} dev eth0`).code).toBe(0);
+    expect(meshctl("apply", "-i", inv).code).toBe(0);
+  });
+
+  it("an unreachable node is reported as such; the others converge (exit 4)", () => {
+    const doc = parseDocument(readFileSync(inv, "utf8"));
+    const nodes = doc.getIn(["clusters", 2, "nodes"]) as { add: (v: unknown) => void };
+    // 198.18.0.250 is inside the lab's bridge subnet; nothing answers there.
+    nodes.add(
+      doc.createNode({
+        name: "c3-ghost",
+        host: "198.18.0.250",
+        pod_blocks: ["198.18.48.192/26"],
+        ssh: { connect_timeout: 2 },
+      }),
+    );
+    const ghostInv = join(dir, "ghost.yaml");
+    writeFileSync(ghostInv, doc.toString());
+    const a = meshctl("apply", "-i", ghostInv);
+    expect(a.code).toBe(4);
+    const ghost = byName(a, "c3-ghost");
+    expect(ghost?.status).toBe("unreachable");
+    expect(ghost?.error).toMatch(/c3-ghost: cannot connect to 198\.18\.0\.250:22/);
+    for (const n of a.json.nodes.filter((x) => x.name !== "c3-ghost")) expect(n.status).toBe("changed");
+    // Back to the plain inventory: the ghost's entries are pruned as stale.
+    const back = meshctl("apply", "-i", inv);
+    expect(back.code).toBe(0);
+    expect(byName(back, "c1-node1")?.changes.map((c) => c.action)).toEqual(["delete", "delete", "delete"]);
+  });
+
+  it("a non-root user with sudo (become) sees the mesh in sync", () => {
+    const doc = parseDocument(readFileSync(inv, "utf8"));
+    doc.setIn(["mesh", "ssh", "user"], info.sudoUser);
+    const sudoInv = join(dir, "sudo.yaml");
+    writeFileSync(sudoInv, doc.toString());
+    const d = meshctl("diff", "-i", sudoInv);
+    expect(d.stderr).toBe("");
+    expect(d.code).toBe(0);
+    expect(ns(node("c1-node1").namespace, `ip route del ${node("c2-node2").podBlocks[0]}`).code).toBe(0);
+    const a = meshctl("apply", "-i", sudoInv);
+    expect(a.code).toBe(0);
+    expect(byName(a, "c1-node1")?.changed).toBe(1);
+  });
+
+  it("teardown removes meshctl's device and routes only; pods no longer reach across; twice is a no-op", () => {
+    const n1 = node("c1-node1").namespace;
+    expect(ns(n1, "ip route add 198.18.200.0/24 dev eth0 proto static").code).toBe(0);
+    expect(ns(n1, "ip route add 198.18.201.0/24 dev eth0 proto 77").code).toBe(0);
+    const t = meshctl("teardown", "-i", inv);
+    expect(t.code).toBe(0);
+    for (const n of info.nodes) {
+      expect(ns(n.namespace, "ip link show mshvx0").code, n.name).not.toBe(0);
+      expect(ns(n.namespace, "ip route show table all proto 77").out.trim(), n.name).toBe("");
+    }
+    expect(ns(n1, "ip route show 198.18.200.0/24").out).toMatch(/proto static/);
+    expect(ping(node("c1-node1").podNamespace, node("c2-node1").podIp)).toBe(false);
+    const again = meshctl("teardown", "-i", inv);
+    expect(again.code).toBe(0);
+    for (const n of again.json.nodes) expect([n.changed, n.commandsSent]).toEqual([0, 0]);
+  });
+});
