@@ -66,13 +66,17 @@ export function allocate(overlay: Cidr, nodes: AllocationInput[]): { allocations
       });
     } else byIp.set(a.overlayIp, i);
     const macOwner = byMac.get(a.mac);
-    if (macOwner !== undefined) {
+    if (macOwner === undefined) byMac.set(a.mac, i);
+    else {
       const other = nodes[macOwner] as AllocationInput;
-      issues.push({
-        path: n.mac ? [...n.path, "mac"] : n.path,
-        message: `MAC ${a.mac} of node ${n.name} collides with node ${other.name}'s: pin mac on one of them`,
-      });
-    } else byMac.set(a.mac, i);
+      // Two derived MACs are equal only when the overlay IPs are, which is already reported (pin overlay_ip).
+      if (n.mac !== undefined || other.mac !== undefined) {
+        issues.push({
+          path: n.mac ? [...n.path, "mac"] : n.path,
+          message: `MAC ${a.mac} of node ${n.name} collides with node ${other.name}'s: pin mac on one of them`,
+        });
+      }
+    }
   });
   return { allocations, issues };
 }

@@ -6,11 +6,11 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 import type { SshTarget } from "../model/types.js";
-import { allocate } from "./allocate.js";
+import { type Allocation, allocate } from "./allocate.js";
 import { InputError, type InputIssue } from "./errors.js";
 import { type RawInventory, type RawSsh, inventorySchema } from "./schema.js";
 import type { Inventory, InventoryNode } from "./types.js";
-import { validateRelations } from "./validate.js";
+import { type RelationInventory, type RelationNode, salvage, underlayOf, validateRelations } from "./validate.js";
 import { issueAt, parseYamlText, readYamlFile, type YamlSource } from "./yaml-source.js";
 
 export async function loadInventory(file: string): Promise<Inventory> {
@@ -22,9 +22,9 @@ export function loadInventoryText(text: string, file = "inventory.yaml"): Invent
 }
 
 export function resolveInventory(src: YamlSource): Inventory {
-  const parsed = inventorySchema.safeParse(src.value ?? {});
+  const parsed = inventorySchema.safeParse(src.value ?? {}, { error: missingKey });
+  const issues: InputIssue[] = [];
   if (!parsed.success) {
-    const issues: InputIssue[] = [];
     for (const i of parsed.error.issues) {
       const path = i.path.filter((p): p is string | number => typeof p !== "symbol");
       if (i.code === "unrecognized_keys") {
@@ -33,31 +33,40 @@ export function resolveInventory(src: YamlSource): Inventory {
         issues.push(issueAt(src, path, i.message));
       }
     }
-    throw new InputError("inventory", sortIssues(issues));
   }
+  // Every problem at once: relations and allocation also run on whatever passed the schema.
+  const rel: RelationInventory = parsed.success ? parsed.data : salvage(src.value);
+  const pathIssues = validateRelations(rel);
+  // Nodes without an underlay IP, or with one already taken, are reported by validateRelations: skip them.
+  const taken = new Set<string>();
+  const toAllocate: { n: RelationNode; underlay: string; path: (string | number)[] }[] = [];
+  rel.clusters.forEach((c, ci) => {
+    c?.nodes.forEach((n, ni) => {
+      const underlay = n === undefined ? undefined : underlayOf(n);
+      if (n === undefined || underlay === undefined || taken.has(underlay)) return;
+      taken.add(underlay);
+      toAllocate.push({ n, underlay, path: ["clusters", ci, "nodes", ni] });
+    });
+  });
+  const allocations = new Map<RelationNode, Allocation>();
+  if (rel.mesh.overlay !== undefined) {
+    const result = allocate(
+      rel.mesh.overlay as Cidr,
+      toAllocate.map(({ n, underlay, path }) => ({
+        path,
+        name: n.name,
+        underlayIp: underlay as Ipv4,
+        overlayIp: n.overlay_ip as Ipv4 | undefined,
+        mac: n.mac?.toLowerCase() as Mac | undefined,
+      })),
+    );
+    for (const [i, { n }] of toAllocate.entries()) allocations.set(n, result.allocations[i] as Allocation);
+    pathIssues.push(...result.issues);
+  }
+  issues.push(...pathIssues.map((i) => issueAt(src, i.path, i.message)));
+  if (!parsed.success || issues.length > 0) throw new InputError("inventory", sortIssues(issues));
   const raw = parsed.data;
-  const relIssues = validateRelations(raw);
-  if (relIssues.length > 0) {
-    throw new InputError("inventory", sortIssues(relIssues.map((i) => issueAt(src, i.path, i.message))));
-  }
   const base = dirname(resolve(src.file));
-  const flat = raw.clusters.flatMap((c, ci) =>
-    c.nodes.map((n, ni) => ({ c, n, path: ["clusters", ci, "nodes", ni] as (string | number)[] })),
-  );
-  const { allocations, issues } = allocate(
-    raw.mesh.overlay as Cidr,
-    flat.map(({ n, path }) => ({
-      path,
-      name: n.name,
-      underlayIp: (n.underlay_ip ?? n.host) as Ipv4,
-      overlayIp: n.overlay_ip as Ipv4 | undefined,
-      mac: n.mac?.toLowerCase() as Mac | undefined,
-    })),
-  );
-  if (issues.length > 0) {
-    throw new InputError("inventory", sortIssues(issues.map((i) => issueAt(src, i.path, i.message))));
-  }
-  let k = 0;
   return {
     file: src.file,
     mesh: {
@@ -76,8 +85,9 @@ export function resolveInventory(src: YamlSource): Inventory {
       control: (c.control ?? c.nodes[0]?.name) as DnsLabel,
       ...(c.kubeconfig === undefined ? {} : { kubeconfig: c.kubeconfig }),
       ...(c.context === undefined ? {} : { context: c.context }),
+      testEndpoints: (c.test_endpoints ?? []) as Ipv4[],
       nodes: c.nodes.map((n): InventoryNode => {
-        const a = allocations[k++] as (typeof allocations)[number];
+        const a = allocations.get(n) as Allocation;
         const underlayInterface = n.underlay_interface ?? c.underlay_interface ?? raw.mesh.underlay_interface;
         return {
           name: n.name as DnsLabel,
@@ -142,10 +152,12 @@ const KNOWN_KEYS = [
   "overlay_ip",
   "mac",
   "pod_blocks",
+  "test_endpoints",
 ];
 
 /** " (did you mean …?)" for a key one or two edits away from a known one. */
 function suggest(key: string): string {
+  if (KNOWN_KEYS.includes(key)) return " at this level (check the indentation)";
   let best: string | undefined;
   let bestD = 3;
   for (const k of KNOWN_KEYS) {
@@ -170,6 +182,14 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length] as number;
+}
+
+/** For an absent key (`key:` without a value) zod says "expected string, received undefined (null)". */
+function missingKey(issue: { code?: string; input?: unknown; path?: PropertyKey[] }): string | undefined {
+  const key = issue.path?.[issue.path.length - 1];
+  if (issue.code !== "invalid_type" || typeof key !== "string") return undefined;
+  if (issue.input === undefined) return `missing required key "${key}"`;
+  return issue.input === null ? `"${key}" has no value` : undefined;
 }
 
 function sortIssues(issues: InputIssue[]): InputIssue[] {

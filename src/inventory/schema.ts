@@ -35,9 +35,20 @@ export const cidrField = parsed(parseCidr, CIDR_PATTERN, "IPv4 network in CIDR f
 export const macField = parsed(parseMac, MAC_PATTERN, "unicast MAC address");
 export const ifNameField = parsed(parseIfName, IFNAME_PATTERN, "Linux interface name (at most 15 characters)");
 export const nameField = parsed(parseDnsLabel, LABEL_PATTERN, "RFC 1123 name");
+const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const hostField = z
   .string()
-  .regex(HOST_PATTERN, { message: "must be an IPv4 address or a DNS host name" })
+  .regex(HOST_PATTERN, { message: "must be an IPv4 address or a DNS host name", abort: true })
+  .superRefine((s, ctx) => {
+    // Only digits and dots: meant as an address, so it must be a canonical one (not "010.0.0.1", "10.0.0.256").
+    if (/^[\d.]+$/.test(s)) {
+      const r = parseIpv4(s);
+      if (!r.ok) ctx.addIssue({ code: "custom", message: r.error });
+    } else if (!s.split(".").every((label) => HOST_LABEL.test(label))) {
+      const message = `"${s}" is not a DNS host name (labels of letters, digits and inner '-', at most 63 each)`;
+      ctx.addIssue({ code: "custom", message });
+    }
+  })
   .meta({ description: "SSH address: IPv4 address or DNS host name" });
 
 /** Route protocol numbers iproute2 already names (rt_protos); meshctl must not share one. */
@@ -75,6 +86,10 @@ export const clusterSchema = z.strictObject({
   control: nameField.optional().meta({ description: "node where kubectl runs; default: the first node" }),
   kubeconfig: z.string().min(1).optional().meta({ description: "kubeconfig path on the control node" }),
   context: z.string().min(1).optional(),
+  test_endpoints: z
+    .array(ipv4Field)
+    .optional()
+    .meta({ description: "pod IPs in this cluster that `meshctl verify` pings from the other clusters" }),
   underlay_interface: ifNameField.optional(),
   ssh: sshSchema.optional(),
   nodes: z.array(nodeSchema).min(1),
@@ -93,13 +108,17 @@ export const meshSchema = z.strictObject({
     })
     .default(4899),
   overlay: cidrField.meta({ description: "overlay subnet shared by every node's VXLAN device" }),
-  mtu: z.union([z.literal("auto"), z.number().int().min(576).max(9000)]).default("auto"),
+  mtu: z
+    .union([z.literal("auto"), z.number().int().min(576).max(9000)], {
+      error: 'must be "auto" or a number from 576 to 9000',
+    })
+    .default("auto"),
   route_protocol: z
     .number()
     .int()
     .min(5)
     .max(254)
-    .refine((n) => !RESERVED_ROUTE_PROTOCOLS.has(n), {
+    .refine((n) => n < 5 || n > 254 || !RESERVED_ROUTE_PROTOCOLS.has(n), {
       message: "this protocol number belongs to another routing daemon (see /etc/iproute2/rt_protos)",
     })
     .default(77),

@@ -23,6 +23,8 @@ export interface InventoryCluster {
   control: DnsLabel;
   kubeconfig?: string;
   context?: string;
+  /** Pod IPs `meshctl verify` pings from the other clusters. */
+  testEndpoints: Ipv4[];
   nodes: InventoryNode[];
 }
 

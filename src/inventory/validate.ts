@@ -2,6 +2,7 @@
  * Relations between inventory fields that a per-field schema cannot see: overlaps, containment and
  * uniqueness. Pure: returns every problem found, each with the path of the value it is about.
  */
+import { z } from "zod";
 import {
   type Cidr,
   cidrContainsCidr,
@@ -10,7 +11,37 @@ import {
   type Ipv4,
   parseIpv4,
 } from "../net/addr.js";
-import type { RawInventory } from "./schema.js";
+import { clusterSchema, meshSchema, nodeSchema, sshSchema } from "./schema.js";
+
+/**
+ * What the relation checks read: a schema-valid inventory, or what `salvage` keeps of an invalid one, so
+ * that relation problems are reported together with schema problems. `undefined`: left out (invalid).
+ */
+export interface RelationInventory {
+  mesh: { overlay?: string | undefined; ssh?: RelationSsh | undefined };
+  clusters: (RelationCluster | undefined)[];
+}
+export interface RelationCluster {
+  name?: string | undefined;
+  pod_cidr?: string | undefined;
+  service_cidr?: string | undefined;
+  control?: string | undefined;
+  test_endpoints?: string[] | undefined;
+  ssh?: RelationSsh | undefined;
+  nodes: (RelationNode | undefined)[];
+}
+export interface RelationNode {
+  name: string;
+  host: string;
+  underlay_ip?: string | undefined;
+  overlay_ip?: string | undefined;
+  mac?: string | undefined;
+  pod_blocks?: string[] | undefined;
+  ssh?: RelationSsh | undefined;
+}
+interface RelationSsh {
+  port?: number | undefined;
+}
 
 export interface PathIssue {
   path: (string | number)[];
@@ -35,16 +66,21 @@ function duplicates<T>(items: Labelled<T>[], what: string, key: (v: T) => string
   return issues;
 }
 
-export function validateRelations(inv: RawInventory): PathIssue[] {
+/** The tunnel source of a node: underlay_ip, else host when it is an IPv4 address. */
+export function underlayOf(n: RelationNode): string | undefined {
+  return n.underlay_ip ?? (parseIpv4(n.host).ok ? n.host : undefined);
+}
+
+export function validateRelations(inv: RelationInventory): PathIssue[] {
   const issues: PathIssue[] = [];
   const cidrs: Labelled<Cidr>[] = [];
+  const clusterLabel = (c: RelationCluster, ci: number) => (c.name ? `cluster ${c.name}` : `clusters[${ci}]`);
   inv.clusters.forEach((c, ci) => {
-    cidrs.push({ value: c.pod_cidr as Cidr, path: ["clusters", ci, "pod_cidr"], label: `cluster ${c.name} pod_cidr` });
-    cidrs.push({
-      value: c.service_cidr as Cidr,
-      path: ["clusters", ci, "service_cidr"],
-      label: `cluster ${c.name} service_cidr`,
-    });
+    for (const field of ["pod_cidr", "service_cidr"] as const) {
+      const value = c?.[field];
+      if (c === undefined || value === undefined) continue;
+      cidrs.push({ value: value as Cidr, path: ["clusters", ci, field], label: `${clusterLabel(c, ci)} ${field}` });
+    }
   });
   // Pod and service CIDRs: pairwise disjoint (across clusters, and pod vs service within one).
   for (let i = 0; i < cidrs.length; i++) {
@@ -56,9 +92,9 @@ export function validateRelations(inv: RawInventory): PathIssue[] {
       }
     }
   }
-  const overlay = inv.mesh.overlay as Cidr;
-  for (const c of cidrs) {
-    if (cidrsOverlap(overlay, c.value)) {
+  const overlay = inv.mesh.overlay as Cidr | undefined;
+  for (const c of overlay === undefined ? [] : cidrs) {
+    if (cidrsOverlap(overlay as Cidr, c.value)) {
       issues.push({ path: ["mesh", "overlay"], message: `overlay ${overlay} overlaps ${c.label} ${c.value}` });
     }
   }
@@ -68,20 +104,23 @@ export function validateRelations(inv: RawInventory): PathIssue[] {
   const hosts: Labelled<string>[] = [];
   const underlays: Labelled<string>[] = [];
   inv.clusters.forEach((c, ci) => {
-    clusterNames.push({ value: c.name, path: ["clusters", ci, "name"], label: `clusters[${ci}]` });
+    if (c === undefined) return;
+    if (c.name !== undefined) clusterNames.push({ value: c.name, path: ["clusters", ci, "name"], label: `clusters[${ci}]` });
     const blocks: Labelled<Cidr>[] = [];
     c.nodes.forEach((n, ni) => {
+      if (n === undefined) return;
       const at = ["clusters", ci, "nodes", ni];
       const label = `node ${n.name}`;
       names.push({ value: n.name, path: [...at, "name"], label: `clusters[${ci}].nodes[${ni}]` });
       const port = n.ssh?.port ?? c.ssh?.port ?? inv.mesh.ssh?.port ?? 22;
-      hosts.push({ value: `${n.host}:${port}`, path: [...at, "host"], label });
-      const underlay = n.underlay_ip ?? (parseIpv4(n.host).ok ? n.host : undefined);
+      // DNS names are case-insensitive: EDGE-1.lan and edge-1.lan are the same host.
+      hosts.push({ value: `${n.host.toLowerCase()}:${port}`, path: [...at, "host"], label });
+      const underlay = underlayOf(n);
       if (underlay === undefined) {
         issues.push({ path: [...at, "host"], message: `host ${n.host} is a name: set underlay_ip for node ${n.name}` });
       } else {
         underlays.push({ value: underlay, path: [...at, n.underlay_ip ? "underlay_ip" : "host"], label });
-        if (cidrContainsIp(overlay, underlay as Ipv4)) {
+        if (overlay !== undefined && cidrContainsIp(overlay, underlay as Ipv4)) {
           issues.push({
             path: [...at, n.underlay_ip ? "underlay_ip" : "host"],
             message: `underlay IP ${underlay} lies inside the overlay subnet ${overlay}`,
@@ -90,8 +129,8 @@ export function validateRelations(inv: RawInventory): PathIssue[] {
       }
       (n.pod_blocks ?? []).forEach((b, bi) => {
         const bp = [...at, "pod_blocks", bi];
-        if (!cidrContainsCidr(c.pod_cidr as Cidr, b as Cidr)) {
-          issues.push({ path: bp, message: `pod block ${b} is not inside cluster ${c.name}'s pod_cidr ${c.pod_cidr}` });
+        if (c.pod_cidr !== undefined && !cidrContainsCidr(c.pod_cidr as Cidr, b as Cidr)) {
+          issues.push({ path: bp, message: `pod block ${b} is not inside ${clusterLabel(c, ci)}'s pod_cidr ${c.pod_cidr}` });
         }
         for (const other of blocks) {
           if (cidrsOverlap(other.value, b as Cidr)) {
@@ -101,10 +140,20 @@ export function validateRelations(inv: RawInventory): PathIssue[] {
         blocks.push({ value: b as Cidr, path: bp, label: `${label}'s block` });
       });
     });
-    if (c.control !== undefined && !c.nodes.some((n) => n.name === c.control)) {
+    // A node left out for its own problems may be the one named: check control only in a complete cluster.
+    const complete = c.nodes.every((n) => n !== undefined);
+    (c.test_endpoints ?? []).forEach((ip, i) => {
+      if (c.pod_cidr !== undefined && !cidrContainsIp(c.pod_cidr as Cidr, ip as Ipv4)) {
+        issues.push({
+          path: ["clusters", ci, "test_endpoints", i],
+          message: `test endpoint ${ip} is not inside ${clusterLabel(c, ci)}'s pod_cidr ${c.pod_cidr}`,
+        });
+      }
+    });
+    if (c.control !== undefined && complete && !c.nodes.some((n) => n?.name === c.control)) {
       issues.push({
         path: ["clusters", ci, "control"],
-        message: `control node ${c.control} is not a node of cluster ${c.name}`,
+        message: `control node ${c.control} is not a node of ${clusterLabel(c, ci)}`,
       });
     }
   });
@@ -113,4 +162,48 @@ export function validateRelations(inv: RawInventory): PathIssue[] {
   issues.push(...duplicates(hosts, "SSH address"));
   issues.push(...duplicates(underlays, "underlay IP"));
   return issues;
+}
+
+// ---- salvage: the schema-valid parts of an inventory that failed the schema ---------------------------
+
+const looseNode = z.object(nodeSchema.shape); // unknown keys are reported by the schema; ignore them here
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function valid<T>(schema: z.ZodType<T>, v: unknown): T | undefined {
+  const r = schema.safeParse(v);
+  return r.success ? r.data : undefined;
+}
+
+function salvageSsh(v: unknown): RelationSsh | undefined {
+  return isRecord(v) ? { port: valid(sshSchema.shape.port, v.port) } : undefined;
+}
+
+/**
+ * Keeps every value of a document that passes its own schema (a node only when all of it does), so the
+ * relation checks can run on those and report their problems together with the schema's.
+ */
+export function salvage(value: unknown): RelationInventory {
+  const root = isRecord(value) ? value : {};
+  const mesh = isRecord(root.mesh) ? root.mesh : {};
+  const clusters = Array.isArray(root.clusters) ? root.clusters : [];
+  const shape = clusterSchema.shape;
+  return {
+    mesh: { overlay: valid(meshSchema.shape.overlay, mesh.overlay), ssh: salvageSsh(mesh.ssh) },
+    clusters: clusters.map((c): RelationCluster | undefined =>
+      isRecord(c)
+        ? {
+            name: valid(shape.name, c.name),
+            pod_cidr: valid(shape.pod_cidr, c.pod_cidr),
+            service_cidr: valid(shape.service_cidr, c.service_cidr),
+            control: valid(shape.control, c.control),
+            test_endpoints: valid(shape.test_endpoints, c.test_endpoints),
+            ssh: salvageSsh(c.ssh),
+            nodes: Array.isArray(c.nodes) ? c.nodes.map((n) => valid(looseNode, n)) : [],
+          }
+        : undefined,
+    ),
+  };
 }

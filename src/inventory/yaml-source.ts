@@ -52,11 +52,13 @@ export function parseYamlText(text: string, file: string, what: "inventory" | "p
 export function locate(src: YamlSource, path: readonly PropertyKey[], key?: string): { line: number; col: number } {
   let node: unknown = src.doc.contents;
   let offset = (src.doc.contents as Node | null)?.range?.[0] ?? 0;
-  for (const step of [...path, ...(key === undefined ? [] : [key])]) {
+  const steps = [...path, ...(key === undefined ? [] : [key])];
+  for (const [i, step] of steps.entries()) {
     let next: unknown;
     if (isMap(node)) {
       const pair = node.items.find((p) => String((p.key as { value?: unknown })?.value ?? p.key) === String(step));
-      if (pair && key !== undefined && step === key) {
+      // Only the last step is the key: an earlier step may have the same name (`nodes:` inside a node).
+      if (pair && key !== undefined && i === steps.length - 1) {
         offset = (pair.key as Node).range?.[0] ?? offset;
         break;
       }

@@ -27,6 +27,8 @@ export function renderInventory(plan: LabPlan, info: LabInfo, createdAt: string)
         cni: "calico",
         control: c.control,
         ...(kubeconfig ? { kubeconfig } : {}),
+        // The lab's pod addresses: what `meshctl verify` pings across clusters.
+        test_endpoints: c.nodes.map((n) => n.podIp),
         nodes: c.nodes.map((n) => ({
           name: n.name,
           host: n.underlayIp,

@@ -55,6 +55,7 @@ export function buildModel(inv: Inventory, discovered?: DiscoveredBlocks): MeshM
       control: c.control,
       ...(c.kubeconfig === undefined ? {} : { kubeconfig: c.kubeconfig }),
       ...(c.context === undefined ? {} : { context: c.context }),
+      testEndpoints: c.testEndpoints,
       ippools: inv.clusters
         .filter((o) => o.name !== c.name)
         .flatMap((o) => [

@@ -85,6 +85,8 @@ export interface ClusterModel {
   control: DnsLabel;
   kubeconfig?: string;
   context?: string;
+  /** Pod IPs `meshctl verify` pings from the other clusters. */
+  testEndpoints: Ipv4[];
   ippools: IpPoolSpec[];
 }
 

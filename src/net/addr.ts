@@ -32,7 +32,8 @@ export function parseIpv4(text: string): ParseResult<Ipv4> {
 }
 
 export function parseCidr(text: string): ParseResult<Cidr> {
-  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(text);
+  // The prefix length is canonical too: "/08" is rejected like "010.0.0.0".
+  const m = /^([0-9.]+)\/(0|[1-9]\d?)$/.exec(text);
   if (!m || !DOTTED_QUAD.test(m[1] ?? "") || Number(m[2]) > 32) {
     return fail(`"${text}" is not an IPv4 CIDR (expected a.b.c.d/len)`);
   }

@@ -1,5 +1,6 @@
 /** Command-line parsing of the lab kube-apiserver (see main.ts). */
 import { parseArgs } from "node:util";
+import { parseDenyRule } from "./deny.js";
 
 export const USAGE =
   "usage: main.js --listen HOST:PORT --state FILE [--deny VERB:RESOURCE]... [--no-calico] [--verbose]";
@@ -30,6 +31,8 @@ export function parseCli(argv: string[]): Cli | string {
   if (!values.listen || !values.state) return "--listen and --state are required";
   const listen = parseListen(values.listen);
   if (!listen) return `invalid --listen ${JSON.stringify(values.listen)}: expected HOST:PORT`;
+  const badDeny = (values.deny ?? []).map(parseDenyRule).find((r): r is string => typeof r === "string");
+  if (badDeny !== undefined) return badDeny;
   return {
     ...listen,
     statePath: values.state,

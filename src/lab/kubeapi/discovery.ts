@@ -42,7 +42,7 @@ export function versionInfo(): JsonObject {
     buildDate: "2025-01-01T00:00:00Z",
     goVersion: "n/a (meshctl lab kube-apiserver, TypeScript)",
     compiler: "n/a",
-    platform: `${process.platform}/${process.arch}`,
+    platform: `${process.platform}/${process.arch === "x64" ? "amd64" : process.arch}`,
   };
 }
 

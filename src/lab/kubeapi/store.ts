@@ -7,7 +7,7 @@
  * (uid, creationTimestamp, generation 1, a fresh resourceVersion unless a numeric one is present).
  */
 import { randomUUID } from "node:crypto";
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { apiVersionOf, findStored, type ResourceDef } from "./resources.js";
 import { asKubeObject, deepClone, isJsonObject, type JsonValue, type KubeObject } from "./types.js";
 
@@ -34,7 +34,8 @@ export type LoadResult = { ok: true; store: ObjectStore } | { ok: false; error: 
 
 export class ObjectStore {
   private readonly byType = new Map<string, Map<string, KubeObject>>();
-  private lastResourceVersion = 0;
+  /** Starts at 1 so that no list ever reports resourceVersion "0" (which means "any" to a watch). */
+  private lastResourceVersion = 1;
   private writes = 0;
   private readonly history: StoreEvent[] = [];
   private readonly listeners = new Set<StoreListener>();
@@ -48,7 +49,11 @@ export class ObjectStore {
     if (text.error) return { ok: false, error: text.error };
     const err = text.content === undefined ? undefined : store.load(text.content);
     if (err) return { ok: false, error: `${path}: ${err}` };
-    store.persist();
+    try {
+      store.persist();
+    } catch (e) {
+      return { ok: false, error: `cannot write ${path}: ${(e as Error).message}` };
+    }
     return { ok: true, store };
   }
 
@@ -59,7 +64,9 @@ export class ObjectStore {
 
   list(def: ResourceDef): KubeObject[] {
     const objs = [...(this.byType.get(storeKey(def))?.values() ?? [])];
-    return objs.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).map((o) => deepClone(o));
+    // Name order, as etcd's key order makes kube-apiserver list.
+    const byName = (a: KubeObject, b: KubeObject): number => (a.metadata.name < b.metadata.name ? -1 : 1);
+    return objs.sort(byName).map((o) => deepClone(o));
   }
 
   get(def: ResourceDef, name: string): KubeObject | undefined {
@@ -70,12 +77,16 @@ export class ObjectStore {
   /** Stores the object under a new resourceVersion and persists; returns the stored copy. */
   put(def: ResourceDef, obj: KubeObject): KubeObject {
     const stored = deepClone(obj);
-    stored.metadata.resourceVersion = this.nextResourceVersion();
     const map = this.typeMap(def);
-    const type = map.has(stored.metadata.name) ? "MODIFIED" : "ADDED";
-    map.set(stored.metadata.name, stored);
-    this.persist();
-    this.emit(type, def, stored);
+    const name = stored.metadata.name;
+    const previous = map.get(name);
+    stored.metadata.resourceVersion = this.nextResourceVersion();
+    map.set(name, stored);
+    this.persistOrUndo(() => {
+      if (previous) map.set(name, previous);
+      else map.delete(name);
+    });
+    this.emit(previous ? "MODIFIED" : "ADDED", def, stored);
     return deepClone(stored);
   }
 
@@ -85,10 +96,21 @@ export class ObjectStore {
     const old = map.get(name);
     if (!old) return undefined;
     map.delete(name);
-    old.metadata.resourceVersion = this.nextResourceVersion();
-    this.persist();
-    this.emit("DELETED", def, old);
-    return deepClone(old);
+    const gone = { ...old, metadata: { ...old.metadata, resourceVersion: this.nextResourceVersion() } };
+    this.persistOrUndo(() => map.set(name, old));
+    this.emit("DELETED", def, gone);
+    return deepClone(gone);
+  }
+
+  /** Persists the change just made in memory; if the file cannot be written, undoes it and rethrows. */
+  private persistOrUndo(undo: () => void): void {
+    try {
+      this.persist();
+    } catch (e) {
+      undo();
+      this.lastResourceVersion -= 1;
+      throw e;
+    }
   }
 
   /**
@@ -170,14 +192,19 @@ export class ObjectStore {
   private persist(): void {
     const items = [...this.byType.values()].flatMap((m) => [...m.values()]);
     const tmp = `${this.path}.tmp-${process.pid}-${++this.writes}`;
-    const fd = openSync(tmp, "w", 0o644);
     try {
-      writeSync(fd, `${JSON.stringify({ items }, null, 2)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(tmp, "w", 0o644);
+      try {
+        writeSync(fd, `${JSON.stringify({ items }, null, 2)}\n`);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, this.path);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
     }
-    renameSync(tmp, this.path);
   }
 }
 
