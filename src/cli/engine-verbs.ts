@@ -1,6 +1,6 @@
 /** `apply`, `diff`, `teardown` and `ping`: the verbs that talk to nodes. */
 import { type Command, Option } from "commander";
-import { type Mode, type RunResult, run } from "../exec/engine.js";
+import { type Mode, type RunResult, run, runParties } from "../exec/engine.js";
 import { createSshConnector } from "../exec/ssh/index.js";
 import { loadInventory } from "../inventory/load.js";
 import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
@@ -65,11 +65,9 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   );
   const connector = createSshConnector({ forks: o.forks, acceptNewHostKeys: o.acceptNewHostKeys ?? false });
   const limit = parseLimit(o.limit);
-  const nodes = inv.clusters
-    .flatMap((c) => c.nodes)
-    .filter((n) => !limit || limit.has(n.name) || limit.has(n.cluster));
+  const parties = runParties(inv, playbook, limit);
   const display = o.output === "json" ? "silent" : process.stdout.isTTY ? "tty" : "plain";
-  const progress = await startProgress(nodes, display);
+  const progress = await startProgress(parties, display);
   let result: RunResult;
   try {
     result = await run(inv, {

@@ -1,54 +1,56 @@
 /**
- * The run: every node in parallel, each on one SSH channel holding the node's lock —
- * connect → facts → diff → (apply: one pipelined batch + read-back → rollback on failure) → close.
- * With --atomic or --max-fail the nodes wait for each other after planning (a gate) and, for --atomic,
- * after applying, so one node's failure can stop or undo the others. Emits events for the UI; returns a
- * RunResult for the recap. No terminal I/O here.
+ * The run. Every node and every cluster (for its IPPools) is a target, driven in parallel:
+ *   open (connect, read state) → plan → [gate] → apply in one batch + read-back → rollback on failure
+ *   → [--atomic gate → rollback] → close.
+ * Clusters are read first when pod blocks must be discovered; a node plans only once every block it
+ * routes to is known. Emits events for the UI; returns a RunResult. No terminal I/O here.
  */
 import { ExitCode, MeshctlError } from "../cli/errors.js";
-import type { NodeFacts } from "../facts/types.js";
 import type { Inventory } from "../inventory/types.js";
-import { buildModel, type DiscoveredBlocks } from "../model/build.js";
-import type { MeshModel, NodeModel } from "../model/types.js";
-import type { Change, Phase } from "../plan/change.js";
-import { diffNode, diffTeardown, PlanConflict } from "../plan/node-diff.js";
+import { ClusterSession } from "../kube/cluster-session.js";
+import { PoolConflict } from "../kube/pool-diff.js";
+import { buildModel, type DiscoveredBlocks, nodesWithoutBlocks } from "../model/build.js";
+import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
+import type { Phase } from "../plan/change.js";
+import { PlanConflict } from "../plan/node-diff.js";
 import { isShellStep, type Playbook } from "../playbook/schema.js";
 import { classifyError } from "./classify.js";
 import { Gate } from "./gate.js";
 import { NodeSession } from "./node-session.js";
 import type { Connection, Connector } from "./ssh/types.js";
+import { type AnyChange, clusterTarget, nodeTarget, type PlanShape, type Target } from "./targets.js";
 
 export type Mode = "apply" | "diff" | "teardown";
 
-export type NodeStatus = "ok" | "changed" | "failed" | "unreachable" | "rolled-back";
+export type HostStatus = "ok" | "changed" | "failed" | "unreachable" | "rolled-back";
 
-export interface NodeResult {
+/** The outcome for one target: a node, or a cluster's IPPools (kind "cluster"). */
+export interface HostResult {
+  kind: "node" | "cluster";
   name: string;
   cluster: string;
   host: string;
-  status: NodeStatus;
+  status: HostStatus;
   /** What the diff found (diff: pending; apply: what was to be done). */
-  changes: Change[];
+  changes: AnyChange[];
   /** What this run changed and left in place. */
-  applied: Change[];
+  applied: AnyChange[];
   /** Resources found already as wanted. */
   okCount: number;
-  /** Mutating commands sent to the node (0 when it was in sync). */
+  /** Mutating commands sent (0 when in sync). */
   commandsSent: number;
   error?: string;
-  /** Set when a rollback ran: whether the node is back at its state before the run. */
+  /** Set when a rollback ran: whether the target is back at its state before the run. */
   rollback?: { restored: boolean; detail: string };
 }
 
 export interface RunResult {
   mode: Mode;
-  nodes: NodeResult[];
+  hosts: HostResult[];
   exitCode: number;
 }
 
-export type RunEvent =
-  | { node: string; kind: "stage"; text: string }
-  | { node: string; kind: "done"; result: NodeResult };
+export type RunEvent = { id: string; kind: "stage"; text: string } | { id: string; kind: "done"; result: HostResult };
 
 export interface RunOptions {
   mode: Mode;
@@ -58,12 +60,10 @@ export interface RunOptions {
   forks: number;
   /** Node or cluster names to act on; undefined: all. */
   limit?: Set<string>;
-  /** Undo every node's changes of this run when any node fails. */
+  /** Undo every target's changes of this run when any fails. */
   atomic?: boolean;
-  /** Apply nothing when more than this many nodes fail before applying (facts, unreachable, conflicts). */
+  /** Apply nothing when more than this many targets fail before applying. */
   maxFail?: number;
-  /** Pod blocks of nodes whose inventory lists none (discovered from the clusters). */
-  discovered?: DiscoveredBlocks;
   onEvent?: (e: RunEvent) => void;
 }
 
@@ -74,260 +74,301 @@ const STEP_PHASE: Record<string, Phase> = {
   "neighbours-routes": "program",
 };
 
+export function planShape(pb: Playbook): PlanShape {
+  const phases = new Set<Phase>();
+  let teardown = false;
+  let pools: PlanShape["pools"] = "none";
+  for (const s of pb.steps) {
+    if (isShellStep(s)) continue;
+    if (s.builtin === "teardown") teardown = true;
+    if (s.builtin === "ippools") pools = s.state;
+    const phase = STEP_PHASE[s.builtin];
+    if (phase) phases.add(phase);
+  }
+  return { teardown, phases, pools };
+}
+
 export function selectNodes(model: MeshModel, limit?: Set<string>): NodeModel[] {
   if (!limit) return model.nodes;
   const known = new Set<string>([...model.nodes.map((n) => n.name), ...model.clusters.map((c) => c.name)]);
   const unknown = [...limit].filter((l) => !known.has(l));
   if (unknown.length > 0) {
-    throw new MeshctlError(
-      `--limit names no node or cluster of the inventory: ${unknown.join(", ")}`,
-      ExitCode.usage,
-    );
+    throw new MeshctlError(`--limit names no node or cluster of the inventory: ${unknown.join(", ")}`, ExitCode.usage);
   }
   return model.nodes.filter((n) => limit.has(n.name) || limit.has(n.cluster));
 }
 
-/** What one node's plan is made of, per the playbook. */
-interface PlanShape {
-  teardown: boolean;
-  phases: Set<Phase>;
+/** Who takes part in a run (for the progress display, before the run starts). */
+export function runParties(inv: Inventory, playbook: Playbook, limit?: Set<string>): { id: string; name: string; cluster: string }[] {
+  const model = buildModel(inv);
+  const shape = planShape(playbook);
+  return [
+    ...selectNodes(model, limit).map((n) => ({ id: n.name as string, name: n.name as string, cluster: n.cluster as string })),
+    ...(shape.pools === "none" ? [] : model.clusters.filter((c) => !limit || limit.has(c.name))).map((c) => ({
+      id: `cluster:${c.name}`,
+      name: "ippools",
+      cluster: c.name as string,
+    })),
+  ];
 }
 
-function planShape(pb: Playbook): PlanShape {
-  const phases = new Set<Phase>();
-  let teardown = false;
-  for (const s of pb.steps) {
-    if (isShellStep(s)) continue;
-    if (s.builtin === "teardown") teardown = true;
-    const phase = STEP_PHASE[s.builtin];
-    if (phase) phases.add(phase);
-  }
-  return { teardown, phases };
-}
-
-export function planNode(node: NodeModel, facts: NodeFacts, shape: PlanShape): Change[] {
-  return shape.teardown
-    ? diffTeardown(node, facts)
-    : diffNode(node, facts).changes.filter((c) => shape.phases.has(c.phase));
+/** A party of the run: how to open its target, and what to call it before it is open. */
+interface Party {
+  id: string;
+  kind: "node" | "cluster";
+  name: string;
+  cluster: string;
+  host: string;
+  open(stage: (text: string) => void): Promise<{ target: Target; close: () => Promise<void> }>;
 }
 
 export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> {
-  const model = buildModel(inv, opts.discovered);
-  const nodes = selectNodes(model, opts.limit);
-  const emit = opts.onEvent ?? (() => undefined);
   const shape = planShape(opts.playbook);
+  const base = buildModel(inv);
+  const nodes = selectNodes(base, opts.limit);
+  const emit = opts.onEvent ?? (() => undefined);
   const mutating = opts.mode !== "diff";
+  const nodeByName = new Map(base.nodes.map((n) => [n.name as string, n]));
+  const controlOf = (c: ClusterModel) => nodeByName.get(c.control) as NodeModel;
+
+  // Clusters to read: for their pools (when the playbook has the step and --limit allows), and for the
+  // pod blocks of nodes whose inventory lists none (discovery).
+  const needBlocks = new Set(nodesWithoutBlocks(inv));
+  const poolClusters =
+    shape.pools === "none" ? [] : base.clusters.filter((c) => !opts.limit || opts.limit.has(c.name));
+  const blockClusters = base.clusters.filter((c) => inv.clusters.find((x) => x.name === c.name)?.nodes.some((n) => needBlocks.has(n.name)));
+  const readClusters = [...new Set([...poolClusters, ...blockClusters])];
+  const parties = nodes.length + poolClusters.length;
   const gated = mutating && (opts.atomic === true || opts.maxFail !== undefined);
-  if (gated && nodes.length > opts.forks) {
+  if (gated && parties + readClusters.length > opts.forks) {
     throw new MeshctlError(
-      `--atomic and --max-fail keep every node's session open until all have planned: raise --forks to at least ${nodes.length}`,
+      `--atomic and --max-fail keep every session open until all have planned: raise --forks to at least ${parties + readClusters.length}`,
       ExitCode.usage,
     );
   }
-  const planned = new Gate(gated ? nodes.length : 0);
-  const appliedGate = new Gate(opts.atomic && mutating ? nodes.length : 0);
+
+  const reads = new Map<string, Promise<{ conn: Connection; session: ClusterSession }>>();
+  for (const c of readClusters) {
+    reads.set(
+      c.name,
+      (async () => {
+        const control = controlOf(c);
+        const conn = await opts.connector.connect(control.name, control.ssh);
+        try {
+          return { conn, session: await ClusterSession.open(conn, c) };
+        } catch (e) {
+          conn.close();
+          throw e;
+        }
+      })(),
+    );
+  }
+  for (const p of reads.values()) p.catch(() => undefined); // observed by whoever awaits it
+  const modelReady: Promise<MeshModel> = (async () => {
+    if (needBlocks.size === 0) return base;
+    const discovered = new Map<string, import("../net/addr.js").Cidr[]>();
+    for (const c of blockClusters) {
+      let session: ClusterSession;
+      try {
+        session = (await reads.get(c.name))?.session as ClusterSession;
+      } catch (e) {
+        throw new MeshctlError(`pod blocks of cluster ${c.name}'s nodes are unknown: ${classifyError(e).message}`);
+      }
+      for (const [node, blocks] of session.before.blocks) discovered.set(node, blocks);
+    }
+    const missing = [...needBlocks].filter((n) => !discovered.has(n));
+    if (missing.length > 0) {
+      throw new MeshctlError(
+        `no pod blocks found for ${missing.join(", ")} (no confirmed Calico block affinity nor node podCIDRs): list them as pod_blocks in the inventory`,
+      );
+    }
+    return buildModel(inv, discovered as DiscoveredBlocks);
+  })();
+  modelReady.catch(() => undefined);
+
+  const all: Party[] = [
+    ...nodes.map(
+      (node): Party => ({
+        id: node.name,
+        kind: "node",
+        name: node.name,
+        cluster: node.cluster,
+        host: node.ssh.host,
+        open: async (stage) => {
+          stage("connecting");
+          const conn = await opts.connector.connect(node.name, node.ssh);
+          let session: NodeSession | undefined;
+          const close = async () => {
+            await session?.close();
+            conn.close();
+          };
+          try {
+            stage("gathering facts");
+            session = await NodeSession.open(conn, node);
+            const model = await modelReady;
+            const full = model.nodes.find((n) => n.name === node.name) as NodeModel;
+            return { target: nodeTarget(full, session, shape), close };
+          } catch (e) {
+            await close();
+            throw e;
+          }
+        },
+      }),
+    ),
+    ...poolClusters.map(
+      (c): Party => ({
+        id: `cluster:${c.name}`,
+        kind: "cluster",
+        name: c.name,
+        cluster: c.name,
+        host: controlOf(c).ssh.host,
+        open: async (stage) => {
+          stage(`reading IPPools on ${c.control}`);
+          const { conn, session } = await (reads.get(c.name) as Promise<{ conn: Connection; session: ClusterSession }>);
+          return { target: clusterTarget(c, controlOf(c).ssh.host, session, shape), close: async () => conn.close() };
+        },
+      }),
+    ),
+  ];
+  // Clusters read only for discovery close once the nodes no longer need them.
+  void modelReady.finally(async () => {
+    for (const c of blockClusters) {
+      if (poolClusters.includes(c)) continue;
+      (await reads.get(c.name)?.catch(() => undefined))?.conn.close();
+    }
+  });
+
+  const planned = new Gate(gated ? all.length : 0);
+  const appliedGate = new Gate(opts.atomic && mutating ? all.length : 0);
   let failedBeforeApply = 0;
   let failedInApply = 0;
 
-  const results = await Promise.all(
-    nodes
-      .map(async (node): Promise<NodeResult> => {
-        const base = { name: node.name, cluster: node.cluster, host: node.ssh.host };
-        const stage = (text: string) => emit({ node: node.name, kind: "stage", text });
-        let conn: Connection | undefined;
-        let session: NodeSession | undefined;
-        let result: NodeResult;
-        let arrivedPlanned = false;
-        let arrivedApplied = false;
-        try {
-          // 1. connect, facts, plan.
-          let changes: Change[];
-          try {
-            stage("connecting");
-            conn = await opts.connector.connect(node.name, node.ssh);
-            stage("gathering facts");
-            session = await NodeSession.open(conn, node);
-            changes = planNode(node, session.before, shape);
-          } catch (e) {
-            failedBeforeApply++;
-            const c = classifyError(e);
-            const message = e instanceof PlanConflict ? `${node.name}: ${e.message}` : c.message;
-            result = {
-              ...base,
-              status: c.unreachable ? "unreachable" : "failed",
-              changes: [],
-              applied: [],
-              okCount: 0,
-              commandsSent: 0,
-              error: message,
-            };
-            return result;
-          }
-          const okCount = countOk(node, changes, shape.teardown);
-          const report = (extra: Partial<NodeResult> = {}): NodeResult => ({
-            ...base,
-            status: "ok",
-            changes,
-            applied: [],
-            okCount,
-            commandsSent: session?.commandsSent ?? 0,
-            ...extra,
-          });
-          stage(`${changes.length} change(s) planned`);
-          arrivedPlanned = true;
-          await planned.arrive();
-          const blocked =
-            gated &&
-            ((opts.maxFail !== undefined && failedBeforeApply > opts.maxFail) ||
-              (opts.atomic === true && failedBeforeApply > 0));
-          if (!mutating || changes.length === 0 || blocked) {
-            result = report(
-              blocked && changes.length > 0
-                ? {
-                    error: `not applied: ${failedBeforeApply} node(s) failed before applying${opts.atomic ? " (--atomic)" : ""}`,
-                  }
-                : {},
-            );
-            return result;
-          }
+  const drive = async (p: Party): Promise<HostResult> => {
+    const base = { kind: p.kind, name: p.name, cluster: p.cluster, host: p.host };
+    const stage = (text: string) => emit({ id: p.id, kind: "stage", text });
+    let opened: { target: Target; close: () => Promise<void> } | undefined;
+    let arrivedPlanned = false;
+    let arrivedApplied = false;
+    try {
+      let target: Target;
+      let changes: AnyChange[];
+      try {
+        opened = await p.open(stage);
+        target = opened.target;
+        changes = target.plan();
+      } catch (e) {
+        failedBeforeApply++;
+        const c = classifyError(e);
+        const conflict = e instanceof PlanConflict || e instanceof PoolConflict;
+        return {
+          ...base,
+          status: c.unreachable ? "unreachable" : "failed",
+          changes: [],
+          applied: [],
+          okCount: 0,
+          commandsSent: 0,
+          error: conflict ? `${p.name}: ${(e as Error).message}` : c.message,
+        };
+      }
+      const report = (extra: Partial<HostResult> = {}): HostResult => ({
+        ...base,
+        status: "ok",
+        changes,
+        applied: [],
+        okCount: target.okCount(changes),
+        commandsSent: target.commandsSent(),
+        ...extra,
+      });
+      stage(`${changes.length} change(s) planned`);
+      arrivedPlanned = true;
+      await planned.arrive();
+      const blocked =
+        gated &&
+        ((opts.maxFail !== undefined && failedBeforeApply > opts.maxFail) || (opts.atomic === true && failedBeforeApply > 0));
+      if (!mutating || changes.length === 0 || blocked) {
+        return report(
+          blocked && changes.length > 0
+            ? { error: `not applied: ${failedBeforeApply} target(s) failed before applying${opts.atomic ? " (--atomic)" : ""}` }
+            : {},
+        );
+      }
 
-          // 2. apply in one pipelined round trip, read back, roll back on failure.
-          stage(`applying ${changes.length} change(s)`);
-          const out = await session.apply(changes);
-          if (out.failure) {
-            failedInApply++;
-            stage("failed: rolling back");
-            const rb = await session.rollback(out.applied);
-            const restored = sameManagedState(session.before, rb.after);
-            result = report({
-              status: "failed",
-              commandsSent: session.commandsSent,
-              error: `${out.failure.command}: ${out.failure.message}`,
-              rollback: rollbackReport(restored, out.applied.length, rb.errors),
-            });
-          } else {
-            const left = planNode(node, out.after, shape);
-            result =
-              left.length > 0
-                ? report({
-                    status: "failed",
-                    applied: out.applied,
-                    commandsSent: session.commandsSent,
-                    error: `applied, but the read-back still differs: ${left.map((c) => `${c.resource} ${c.key}`).join(", ")}`,
-                  })
-                : report({ status: "changed", applied: out.applied, commandsSent: session.commandsSent });
-            if (left.length > 0) failedInApply++;
-          }
+      stage(`applying ${changes.length} change(s)`);
+      const out = await target.apply(changes);
+      let result: HostResult;
+      if (out.failure) {
+        failedInApply++;
+        stage("failed: rolling back");
+        const rb = await target.rollback(out.applied);
+        result = report({
+          status: "failed",
+          commandsSent: target.commandsSent(),
+          error: out.failure,
+          rollback: rollbackReport(rb.restored, out.applied.length, rb.errors),
+        });
+      } else if (out.left.length > 0) {
+        failedInApply++;
+        result = report({
+          status: "failed",
+          applied: out.applied,
+          commandsSent: target.commandsSent(),
+          error: `applied, but the read-back still differs: ${out.left.map((c) => `${c.resource} ${c.key}`).join(", ")}`,
+        });
+      } else {
+        result = report({ status: "changed", applied: out.applied, commandsSent: target.commandsSent() });
+      }
 
-          // 3. --atomic: wait for every node; if any failed, undo this one too.
-          if (opts.atomic) {
-            arrivedApplied = true;
-            await appliedGate.arrive();
-            if (failedInApply > 0 && result.status === "changed") {
-              stage("rolling back (--atomic)");
-              const rb = await session.rollback(result.applied);
-              const restored = sameManagedState(session.before, rb.after);
-              result = {
-                ...result,
-                status: "rolled-back",
-                applied: [],
-                commandsSent: session.commandsSent,
-                rollback: rollbackReport(
-                  restored,
-                  result.applied.length,
-                  rb.errors,
-                  " (--atomic: another node failed)",
-                ),
-              };
-            }
-          }
-          return result;
-        } catch (e) {
+      if (opts.atomic) {
+        arrivedApplied = true;
+        await appliedGate.arrive();
+        if (failedInApply > 0 && result.status === "changed") {
+          stage("rolling back (--atomic)");
+          const rb = await target.rollback(result.applied);
           result = {
-            ...base,
-            status: "failed",
-            changes: [],
+            ...result,
+            status: "rolled-back",
             applied: [],
-            okCount: 0,
-            commandsSent: session?.commandsSent ?? 0,
-            error: classifyError(e).message,
+            commandsSent: target.commandsSent(),
+            rollback: rollbackReport(rb.restored, result.applied.length, rb.errors, " (--atomic: another target failed)"),
           };
-          failedInApply++;
-          return result;
-        } finally {
-          // Never leave the others waiting at a gate this node will not reach.
-          if (!arrivedPlanned) void planned.arrive();
-          if (!arrivedApplied && opts.atomic && mutating) void appliedGate.arrive();
-          await session?.close();
-          conn?.close();
         }
-      })
-      .map((p, i) =>
-        p.then((result) => {
-          emit({ node: (nodes[i] as NodeModel).name, kind: "done", result });
-          return result;
-        }),
-      ),
+      }
+      return result;
+    } catch (e) {
+      failedInApply++;
+      return { ...base, status: "failed", changes: [], applied: [], okCount: 0, commandsSent: 0, error: classifyError(e).message };
+    } finally {
+      // Never leave the others waiting at a gate this party will not reach.
+      if (!arrivedPlanned) void planned.arrive();
+      if (!arrivedApplied && opts.atomic && mutating) void appliedGate.arrive();
+      await opened?.close();
+    }
+  };
+
+  const hosts = await Promise.all(
+    all.map((p) =>
+      drive(p).then((result) => {
+        emit({ id: p.id, kind: "done", result });
+        return result;
+      }),
+    ),
   );
-  return { mode: opts.mode, nodes: results, exitCode: exitCodeOf(opts.mode, results) };
+  return { mode: opts.mode, hosts, exitCode: exitCodeOf(opts.mode, hosts) };
 }
 
-function rollbackReport(
-  restored: boolean,
-  undone: number,
-  errors: string[],
-  why = "",
-): NodeResult["rollback"] {
+function rollbackReport(restored: boolean, undone: number, errors: string[], why = ""): HostResult["rollback"] {
   return {
     restored,
     detail: restored
-      ? `undid ${undone} change(s)${why}: node is back at its prior state`
-      : `undid ${undone} change(s)${why} but the node differs from its prior state${errors.length ? `: ${errors.join("; ")}` : ""}`,
+      ? `undid ${undone} change(s)${why}: back at its prior state`
+      : `undid ${undone} change(s)${why} but it differs from its prior state${errors.length ? `: ${errors.join("; ")}` : ""}`,
   };
 }
 
-/** How many of the node's resources were already as wanted. */
-function countOk(n: NodeModel, changes: readonly Change[], teardown: boolean): number {
-  if (teardown) return 0;
-  const total = 1 + n.fdb.length + n.neighbours.length + n.routes.length;
-  const changed = changes.filter((c) => c.action !== "delete").length;
-  return Math.max(0, total - changed);
-}
-
-/** Whether two fact sets agree on everything meshctl manages (the rollback check). Pure. */
-export function sameManagedState(a: NodeFacts, b: NodeFacts): boolean {
-  const norm = (f: NodeFacts) =>
-    JSON.stringify({
-      dev: f.device
-        ? {
-            kind: f.device.kind,
-            vni: f.device.vni,
-            port: f.device.port,
-            local: f.device.localIp,
-            under: f.device.underlayDev,
-            mac: f.device.mac,
-            mtu: f.device.mtu,
-            up: f.device.up,
-            addrs: f.device.addresses.map((x) => `${x.ip}/${x.prefixLen}`).sort(),
-          }
-        : null,
-      fdb: f.fdb
-        .filter((x) => x.kind !== "multicast")
-        .map((x) => `${x.mac}>${x.dst ?? ""}`)
-        .sort(),
-      neigh: f.neighbours
-        .filter((x) => x.state.includes("PERMANENT"))
-        .map((x) => `${x.ip}>${x.mac ?? ""}`)
-        .sort(),
-      routes: f.routes.map((r) => `${r.table}:${r.dst}>${r.via ?? ""}@${r.dev ?? ""}`).sort(),
-    });
-  return norm(a) === norm(b);
-}
-
-export function exitCodeOf(mode: Mode, nodes: readonly NodeResult[]): number {
-  if (nodes.some((n) => n.status === "failed" || n.status === "rolled-back")) return ExitCode.failed;
-  if (nodes.some((n) => n.status === "unreachable")) return ExitCode.unreachable;
-  if (nodes.some((n) => n.error)) return ExitCode.failed;
-  if (mode === "diff" && nodes.some((n) => n.changes.length > 0)) return ExitCode.changesPending;
+export function exitCodeOf(mode: Mode, hosts: readonly HostResult[]): number {
+  if (hosts.some((n) => n.status === "failed" || n.status === "rolled-back")) return ExitCode.failed;
+  if (hosts.some((n) => n.status === "unreachable")) return ExitCode.unreachable;
+  if (hosts.some((n) => n.error)) return ExitCode.failed;
+  if (mode === "diff" && hosts.some((n) => n.changes.length > 0)) return ExitCode.changesPending;
   return ExitCode.ok;
 }

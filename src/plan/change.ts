@@ -16,7 +16,8 @@ export type Action = "create" | "update" | "delete" | "recreate";
  * One difference between desired and actual state, with the commands that fix it and the commands that
  * undo the fix. Rollback is data: the inverses of the changes a run made, in reverse order.
  */
-export interface Change {
+/** What every change has, whatever it is applied with. */
+export interface ChangeBase {
   resource: Resource;
   /** What the change is about, e.g. a route's destination, a peer's MAC. */
   key: string;
@@ -25,6 +26,10 @@ export interface Change {
   after?: string;
   /** Destroys state (device recreate, deleting entries meshctl no longer wants). */
   destructive?: boolean;
+}
+
+/** A change on a node, applied with `ip`/`bridge` batches. */
+export interface Change extends ChangeBase {
   /**
    * Which batch the commands go in. Phases run in order: device (links) → prune (stale routes and
    * neighbours) → fdb → program (neighbours, routes). FDB before neighbour before route (Flannel's

@@ -1,5 +1,5 @@
 /** Plans and diffs as text (for people) and as plain data (for `--output json`). Pure. */
-import type { Change } from "./change.js";
+import type { Change, ChangeBase } from "./change.js";
 import { changeSymbol } from "./change.js";
 import { renderCmd } from "./commands.js";
 
@@ -14,7 +14,7 @@ export interface ChangeJson {
   undo: string[];
 }
 
-export function changeToJson(c: Change): ChangeJson {
+export function changeToJson(c: Change | (ChangeBase & { forward: { text: string }[]; inverse: { text: string }[] })): ChangeJson {
   return {
     resource: c.resource,
     key: c.key,
@@ -22,13 +22,18 @@ export function changeToJson(c: Change): ChangeJson {
     ...(c.before === undefined ? {} : { before: c.before }),
     ...(c.after === undefined ? {} : { after: c.after }),
     destructive: c.destructive ?? false,
-    commands: c.forward.map(renderCmd),
-    undo: c.inverse.map(renderCmd),
+    commands: c.forward.map(renderOp),
+    undo: c.inverse.map(renderOp),
   };
 }
 
 /** One line per change: `+ route 10.235.88.0/24 (node3): via 179.17.1.16 dev vxlan-test`. */
-export function describeChange(c: Change): string {
+/** `ip …`/`bridge …` for node commands; a kubectl op carries its own text. */
+function renderOp(op: Change["forward"][number] | { text: string }): string {
+  return "text" in op ? op.text : renderCmd(op);
+}
+
+export function describeChange(c: ChangeBase): string {
   const sym = changeSymbol(c.action);
   const what =
     c.action === "delete" ? (c.before ?? "") : c.before ? `${c.before} → ${c.after ?? ""}` : (c.after ?? "");

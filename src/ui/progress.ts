@@ -2,7 +2,8 @@
  * Live progress for a run: a listr2 task per node (grouped by cluster) on a terminal, plain lines
  * otherwise. It only listens to the engine's events; the engine does not know it exists.
  */
-import type { NodeResult, RunEvent } from "../exec/engine.js";
+import type { HostResult, RunEvent } from "../exec/engine.js";
+import { hostLabel } from "./recap.js";
 
 export interface Progress {
   onEvent(e: RunEvent): void;
@@ -11,6 +12,8 @@ export interface Progress {
 }
 
 export interface ProgressNode {
+  /** Event id: a node's name, or `cluster:<name>` for a cluster's IPPools. */
+  id: string;
   name: string;
   cluster: string;
 }
@@ -23,14 +26,14 @@ export async function startProgress(
   if (mode === "plain") {
     return {
       onEvent: (e) => {
-        if (e.kind === "done") process.stdout.write(`${e.node}: ${summary(e.result)}\n`);
+        if (e.kind === "done") process.stdout.write(`${hostLabel(e.result)}: ${summary(e.result)}\n`);
       },
       done: Promise.resolve(),
     };
   }
   const { Listr } = await import("listr2");
-  const waiters = new Map<string, { resolve: (r: NodeResult) => void; title: (t: string) => void }>();
-  const results = new Map<string, NodeResult>();
+  const waiters = new Map<string, { resolve: (r: HostResult) => void; title: (t: string) => void }>();
+  const results = new Map<string, HostResult>();
   const clusters = [...new Set(nodes.map((n) => n.cluster))];
   const list = new Listr(
     clusters.map((c) => ({
@@ -43,9 +46,9 @@ export async function startProgress(
               title: n.name,
               task: async (_c, t) => {
                 const r =
-                  results.get(n.name) ??
-                  (await new Promise<NodeResult>((resolve) =>
-                    waiters.set(n.name, {
+                  results.get(n.id) ??
+                  (await new Promise<HostResult>((resolve) =>
+                    waiters.set(n.id, {
                       resolve,
                       title: (s) => {
                         t.title = `${n.name}: ${s}`;
@@ -69,10 +72,10 @@ export async function startProgress(
   );
   return {
     onEvent: (e) => {
-      const w = waiters.get(e.node);
+      const w = waiters.get(e.id);
       if (e.kind === "stage") w?.title(e.text);
       else {
-        results.set(e.node, e.result);
+        results.set(e.id, e.result);
         w?.resolve(e.result);
       }
     },
@@ -80,7 +83,7 @@ export async function startProgress(
   };
 }
 
-export function summary(r: NodeResult): string {
+export function summary(r: HostResult): string {
   switch (r.status) {
     case "ok":
       return r.changes.length > 0

@@ -1,6 +1,6 @@
 /** The end-of-run report: per-node change lines and the Ansible-style recap, as text or JSON. Pure. */
 import chalk from "chalk";
-import type { NodeResult, RunResult } from "../exec/engine.js";
+import type { HostResult, RunResult } from "../exec/engine.js";
 import { changeToJson, describeChange } from "../plan/render.js";
 
 export interface HostCounts {
@@ -10,7 +10,7 @@ export interface HostCounts {
   unreachable: number;
 }
 
-export function countsOf(n: NodeResult): HostCounts {
+export function countsOf(n: HostResult): HostCounts {
   return {
     ok: n.okCount,
     changed: n.applied.length,
@@ -19,12 +19,11 @@ export function countsOf(n: NodeResult): HostCounts {
   };
 }
 
+/** The recap name of a host: a node's name, or `<cluster>/ippools`. */
+export const hostLabel = (n: HostResult): string => (n.kind === "cluster" ? `${n.cluster}/ippools` : n.name);
+
 export function runToJson(r: RunResult): unknown {
-  return {
-    mode: r.mode,
-    exitCode: r.exitCode,
-    inSync: r.nodes.every((n) => n.changes.length === 0 && !n.error),
-    nodes: r.nodes.map((n) => ({
+  const host = (n: HostResult) => ({
       name: n.name,
       cluster: n.cluster,
       host: n.host,
@@ -34,7 +33,13 @@ export function runToJson(r: RunResult): unknown {
       changes: n.changes.map(changeToJson),
       ...(n.error ? { error: n.error } : {}),
       ...(n.rollback ? { rollback: n.rollback } : {}),
-    })),
+  });
+  return {
+    mode: r.mode,
+    exitCode: r.exitCode,
+    inSync: r.hosts.every((n) => n.changes.length === 0 && !n.error),
+    nodes: r.hosts.filter((n) => n.kind === "node").map(host),
+    clusters: r.hosts.filter((n) => n.kind === "cluster").map(host),
   };
 }
 
@@ -48,10 +53,11 @@ function colourLine(line: string): string {
 /** Per-node change lines (`diff`: pending; `apply`/`teardown`: what was done or attempted). */
 export function renderChanges(r: RunResult): string {
   const out: string[] = [];
-  for (const n of r.nodes) {
+  for (const n of r.hosts) {
     if (n.changes.length === 0 && !n.error) continue;
     const verb = r.mode === "diff" ? "would change" : n.status === "changed" ? "changed" : "planned";
-    out.push(chalk.bold(`${n.name} (${n.cluster}, ${n.host}): ${n.changes.length} ${verb}`));
+    const where = n.kind === "cluster" ? `kubectl on ${n.host}` : `${n.cluster}, ${n.host}`;
+    out.push(chalk.bold(`${hostLabel(n)} (${where}): ${n.changes.length} ${verb}`));
     for (const c of n.changes) out.push(`  ${colourLine(describeChange(c))}`);
     if (n.error) out.push(`  ${chalk.red(`error: ${n.error}`)}`);
     if (n.rollback)
@@ -63,11 +69,11 @@ export function renderChanges(r: RunResult): string {
 }
 
 export function renderRecap(r: RunResult): string {
-  const width = Math.max(...r.nodes.map((n) => n.name.length), 4);
+  const width = Math.max(...r.hosts.map((n) => hostLabel(n).length), 4);
   const lines = [chalk.bold("RECAP")];
-  for (const n of r.nodes) {
+  for (const n of r.hosts) {
     const c = countsOf(n);
-    const name = n.name.padEnd(width);
+    const name = hostLabel(n).padEnd(width);
     const coloured =
       c.unreachable > 0
         ? chalk.red(name)
@@ -80,7 +86,7 @@ export function renderRecap(r: RunResult): string {
       `${coloured} : ok=${String(c.ok).padEnd(4)} changed=${String(c.changed).padEnd(4)} failed=${c.failed}  unreachable=${c.unreachable}`,
     );
   }
-  const pending = r.nodes.reduce((s, n) => s + (r.mode === "diff" ? n.changes.length : 0), 0);
+  const pending = r.hosts.reduce((s, n) => s + (r.mode === "diff" ? n.changes.length : 0), 0);
   if (r.mode === "diff")
     lines.push(
       pending === 0

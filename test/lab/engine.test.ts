@@ -72,7 +72,7 @@ beforeAll(async () => {
   });
   if (b.status !== 0) throw new Error(`build failed: ${b.stdout}${b.stderr}`);
   dir = mkdtempSync(join(tmpdir(), "meshctl-engine-test-"));
-  info = await labUp({ dir, clusters: 3, nodesPerCluster: 2, kubeApi: false });
+  info = await labUp({ dir, clusters: 3, nodesPerCluster: 2, kubeApi: true });
   inv = info.inventory;
 }, 300_000);
 

@@ -1,0 +1,131 @@
+/**
+ * What the engine drives: a node (its kernel state, over a NodeSession) or a cluster (its IPPools, over a
+ * ClusterSession). Both plan changes with inverses, apply them, read back and roll back the same way.
+ */
+import type { NodeFacts } from "../facts/types.js";
+import { type ClusterSession } from "../kube/cluster-session.js";
+import { diffPools, type PoolChange, teardownPools } from "../kube/pool-diff.js";
+import type { ClusterModel, NodeModel } from "../model/types.js";
+import type { Change, Phase } from "../plan/change.js";
+import { diffNode, diffTeardown } from "../plan/node-diff.js";
+import type { NodeSession } from "./node-session.js";
+
+export type AnyChange = Change | PoolChange;
+
+export interface ApplyResult {
+  applied: AnyChange[];
+  /** What failed (the command and the system's message). */
+  failure?: string;
+  /** What the read-back still shows as different (empty when converged). */
+  left: AnyChange[];
+}
+
+export interface Target {
+  kind: "node" | "cluster";
+  /** Node name, or cluster name for a cluster. */
+  name: string;
+  cluster: string;
+  host: string;
+  plan(): AnyChange[];
+  okCount(changes: readonly AnyChange[]): number;
+  apply(changes: AnyChange[]): Promise<ApplyResult>;
+  /** Undoes `applied`; `restored`: the read-back equals the state before the run. */
+  rollback(applied: AnyChange[]): Promise<{ restored: boolean; errors: string[] }>;
+  commandsSent(): number;
+}
+
+/** What a node's plan is made of, per the playbook. */
+export interface PlanShape {
+  teardown: boolean;
+  phases: Set<Phase>;
+  pools: "present" | "absent" | "none";
+}
+
+export function planNode(node: NodeModel, facts: NodeFacts, shape: PlanShape): Change[] {
+  return shape.teardown ? diffTeardown(node, facts) : diffNode(node, facts).changes.filter((c) => shape.phases.has(c.phase));
+}
+
+export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanShape): Target {
+  return {
+    kind: "node",
+    name: node.name,
+    cluster: node.cluster,
+    host: node.ssh.host,
+    plan: () => planNode(node, session.before, shape),
+    okCount: (changes) => {
+      if (shape.teardown) return 0;
+      const total = 1 + node.fdb.length + node.neighbours.length + node.routes.length;
+      return Math.max(0, total - changes.filter((c) => c.action !== "delete").length);
+    },
+    apply: async (changes) => {
+      const out = await session.apply(changes as Change[]);
+      if (out.failure) {
+        return { applied: out.applied, failure: `${out.failure.command}: ${out.failure.message}`, left: [] };
+      }
+      return { applied: out.applied, left: planNode(node, out.after, shape) };
+    },
+    rollback: async (applied) => {
+      const rb = await session.rollback(applied as Change[]);
+      return { restored: sameManagedState(session.before, rb.after), errors: rb.errors };
+    },
+    commandsSent: () => session.commandsSent,
+  };
+}
+
+export function clusterTarget(cluster: ClusterModel, host: string, session: ClusterSession, shape: PlanShape): Target {
+  const plan = (pools = session.before.pools) =>
+    shape.pools === "absent" ? teardownPools(pools) : diffPools(cluster, pools);
+  let sent = 0;
+  return {
+    kind: "cluster",
+    name: cluster.name,
+    cluster: cluster.name,
+    host,
+    plan: () => plan(),
+    okCount: (changes) =>
+      shape.pools === "absent" ? 0 : Math.max(0, cluster.ippools.length - changes.filter((c) => c.action !== "delete").length),
+    apply: async (changes) => {
+      sent += changes.reduce((n, c) => n + c.forward.length, 0);
+      const out = await session.apply(changes as PoolChange[]);
+      return { applied: out.applied, ...(out.failure ? { failure: out.failure } : {}), left: out.failure ? [] : plan(out.after.pools) };
+    },
+    rollback: async (applied) => {
+      sent += applied.reduce((n, c) => n + c.inverse.length, 0);
+      const rb = await session.rollback(applied as PoolChange[]);
+      const key = (ps: typeof rb.after.pools) =>
+        JSON.stringify(ps.map((p) => [p.name, p.rawCidr, p.natOutgoing, p.disabled, p.managed]).sort());
+      return { restored: key(rb.after.pools) === key(session.before.pools), errors: rb.errors };
+    },
+    commandsSent: () => sent,
+  };
+}
+
+/** Whether two fact sets agree on everything meshctl manages (the rollback check). Pure. */
+export function sameManagedState(a: NodeFacts, b: NodeFacts): boolean {
+  const norm = (f: NodeFacts) =>
+    JSON.stringify({
+      dev: f.device
+        ? {
+            kind: f.device.kind,
+            vni: f.device.vni,
+            port: f.device.port,
+            local: f.device.localIp,
+            under: f.device.underlayDev,
+            mac: f.device.mac,
+            mtu: f.device.mtu,
+            up: f.device.up,
+            addrs: f.device.addresses.map((x) => `${x.ip}/${x.prefixLen}`).sort(),
+          }
+        : null,
+      fdb: f.fdb
+        .filter((x) => x.kind !== "multicast")
+        .map((x) => `${x.mac}>${x.dst ?? ""}`)
+        .sort(),
+      neigh: f.neighbours
+        .filter((x) => x.state.includes("PERMANENT"))
+        .map((x) => `${x.ip}>${x.mac ?? ""}`)
+        .sort(),
+      routes: f.routes.map((r) => `${r.table}:${r.dst}>${r.via ?? ""}@${r.dev ?? ""}`).sort(),
+    });
+  return norm(a) === norm(b);
+}

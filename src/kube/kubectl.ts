@@ -1,0 +1,58 @@
+/**
+ * Running kubectl on a cluster's control node over the SSH layer. The script text is fixed; the
+ * kubeconfig path and context (free-form inventory strings) arrive as the first two lines of stdin,
+ * and manifests after them — never spliced into shell text.
+ */
+import { ExitCode, MeshctlError } from "../cli/errors.js";
+import type { ClusterModel } from "../model/types.js";
+import type { Connection, ExecResult } from "../exec/ssh/types.js";
+
+/** A cluster-side failure: kubectl missing, API unreachable, RBAC, not a Calico cluster, … */
+export class KubeError extends MeshctlError {
+  constructor(
+    readonly cluster: string,
+    message: string,
+  ) {
+    super(`cluster ${cluster}: ${message}`, ExitCode.failed);
+  }
+}
+
+const PRELUDE = `set -u
+IFS= read -r kc || kc=
+IFS= read -r ctx || ctx=
+[ -n "$kc" ] && export KUBECONFIG="$kc"
+command -v kubectl >/dev/null 2>&1 || { echo "kubectl: not found" >&2; exit 127; }
+k() { if [ -n "$ctx" ]; then kubectl --context "$ctx" "$@"; else kubectl "$@"; fi; }
+`;
+
+/** Runs `body` (fixed text using `k` for kubectl) with the cluster's kubeconfig/context and `input` on stdin. */
+export async function kubectlExec(
+  conn: Connection,
+  cluster: ClusterModel,
+  body: string,
+  input = "",
+): Promise<ExecResult> {
+  const stdin = `${cluster.kubeconfig ?? ""}\n${cluster.context ?? ""}\n${input}`;
+  return conn.exec(`${PRELUDE}${body}`, { stdin, timeoutMs: 60_000, label: "kubectl" });
+}
+
+/** Turns kubectl's failure output into what the user should do about it. */
+export function kubeFailure(cluster: ClusterModel, what: string, r: ExecResult): KubeError {
+  const err = `${r.stderr}\n${r.stdout}`.trim();
+  const on = `on control node ${cluster.control}`;
+  let why: string;
+  if (r.code === 127 || /kubectl: not found/.test(err)) {
+    why = `kubectl is not installed ${on}: install it there, or set the cluster's control to a node that has it`;
+  } else if (/doesn't have a resource type "(ippools|blockaffinities)/.test(err) || /no matches for kind "IPPool"/.test(err)) {
+    why = `the API has no Calico IPPool/BlockAffinity resources: is ${cluster.name} a Calico cluster (cni: calico)?`;
+  } else if (/Forbidden|forbidden/.test(err)) {
+    why = `RBAC denied it (${firstLine(err)}): the kubeconfig's user needs get/list/patch/create/delete on ippools.crd.projectcalico.org and get/list on blockaffinities and nodes`;
+  } else if (/connection refused|Unable to connect|i\/o timeout|no such host|couldn't get current server API group list/i.test(err)) {
+    why = `cannot reach the Kubernetes API ${on} (${firstLine(err)}): check kubeconfig ${cluster.kubeconfig ?? "(default)"}${cluster.context ? ` context ${cluster.context}` : ""}`;
+  } else {
+    why = `kubectl failed (exit ${r.code}): ${firstLine(err) || "no output"}`;
+  }
+  return new KubeError(cluster.name, `${what}: ${why}`);
+}
+
+const firstLine = (s: string): string => s.split("\n").find((l) => l.trim())?.trim() ?? "";
