@@ -3,6 +3,7 @@
  * The only place that exits; stages throw MeshctlError subclasses or return results.
  */
 import { Command, CommanderError } from "commander";
+import { registerDiscover } from "./discover.js";
 import { registerEngineVerbs } from "./engine-verbs.js";
 import { registerLab } from "./lab.js";
 import { registerPlan } from "./plan.js";
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPlan(program);
   registerEngineVerbs(program);
+  registerDiscover(program);
   registerLab(program);
   return program;
 }

@@ -231,12 +231,14 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
     ),
   ];
   // Clusters read only for discovery close once the nodes no longer need them.
-  void modelReady.finally(async () => {
-    for (const c of blockClusters) {
-      if (poolClusters.includes(c)) continue;
-      (await reads.get(c.name)?.catch(() => undefined))?.conn.close();
-    }
-  });
+  void modelReady
+    .finally(async () => {
+      for (const c of blockClusters) {
+        if (poolClusters.includes(c)) continue;
+        (await reads.get(c.name)?.catch(() => undefined))?.conn.close();
+      }
+    })
+    .catch(() => undefined);
 
   const planned = new Gate(gated ? all.length : 0);
   const appliedGate = new Gate(opts.atomic && mutating ? all.length : 0);

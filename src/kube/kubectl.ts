@@ -55,4 +55,8 @@ export function kubeFailure(cluster: ClusterModel, what: string, r: ExecResult):
   return new KubeError(cluster.name, `${what}: ${why}`);
 }
 
-const firstLine = (s: string): string => s.split("\n").find((l) => l.trim())?.trim() ?? "";
+/** kubectl's own message: its last line that is not a klog line (`E1124 21:35:14.078041 … memcache.go:265] …`). */
+const firstLine = (s: string): string => {
+  const lines = s.split("\n").map((l) => l.trim()).filter(Boolean);
+  return [...lines].reverse().find((l) => !/^[IWEF]\d{4} \d\d:\d\d:\d\d/.test(l)) ?? lines[0] ?? "";
+};

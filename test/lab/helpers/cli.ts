@@ -1,0 +1,58 @@
+/** Running the built meshctl CLI and commands inside lab namespaces, for end-to-end lab tests. */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dirname, "..", "..", "..");
+const BIN = join(ROOT, "bin", "meshctl.js");
+const BIN_TARGET = join(ROOT, "dist", "cli", "main.js");
+
+export interface HostJson {
+  name: string;
+  status: string;
+  changed: number;
+  commandsSent: number;
+  error?: string;
+  rollback?: { restored: boolean; detail: string };
+  changes: { resource: string; key: string; action: string }[];
+}
+
+export interface CliRun {
+  code: number;
+  json: { mode: string; exitCode: number; nodes: HostJson[]; clusters: HostJson[] };
+  stdout: string;
+  stderr: string;
+}
+
+/** `meshctl … --output json`, parsed. */
+export function meshctl(...args: string[]): CliRun {
+  const r = spawnSync(process.execPath, [BIN, ...args, "--output", "json"], { encoding: "utf8", timeout: 90_000 });
+  let json: CliRun["json"];
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`meshctl ${args.join(" ")} printed no JSON (exit ${r.status}): ${r.stdout}\n${r.stderr}`);
+  }
+  return { code: r.status ?? -1, json, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `sh -c cmd` inside a network namespace. */
+export function ns(namespace: string, cmd: string, stdin?: string): { code: number; out: string } {
+  const r = spawnSync("ip", ["netns", "exec", namespace, "sh", "-c", cmd], {
+    encoding: "utf8",
+    timeout: 30_000,
+    ...(stdin === undefined ? {} : { input: stdin }),
+  });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+export const ping = (fromPodNs: string, ip: string): boolean => ns(fromPodNs, `ping -c 1 -W 1 ${ip}`).code === 0;
+
+/**
+ * Builds dist/ (the CLI and the lab's Kubernetes API server run from it). tsc emits despite type errors,
+ * which `npm run typecheck` reports on its own; only a missing output stops the lab tests here.
+ */
+export function buildDist(): void {
+  const b = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8", timeout: 240_000 });
+  if (!existsSync(BIN_TARGET)) throw new Error(`build failed: ${b.stdout}${b.stderr}`);
+}
