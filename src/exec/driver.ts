@@ -1,49 +1,67 @@
 /**
  * The node-side half of meshctl: a fixed POSIX sh program run on one long-lived SSH channel per node.
  * It takes meshctl's lock on the node, prints the node's facts, then serves requests read from stdin:
- *   `run <ip|bridge> <N>` / `force <ip|bridge> <N>` + N batch lines → runs them with `<tool> [-force] -batch -`
- *   `facts`                                                        → prints the facts again (read-back)
+ *   `run|force <ip|bridge> <N>` + N batch lines → runs them with `<tool> [-force] -batch -`
+ *   `run|force|check sh <N> <E>` + E lines NAME=VALUE + N script lines → a playbook's site script, with
+ *                                  those values in its environment (`check` answers `@@rc <exit code>`)
+ *   `facts`                      → prints the facts again (read-back)
  * Requests after a failed `run` are read but skipped, so the controller can pipeline a whole change set
  * plus its read-back in one round trip. Inventory values reach the node only as batch lines built from
  * typed values (src/plan/commands.ts) on stdin — the script text itself is constant but for typed values.
  */
-import { batchLine, type Cmd, type Tool } from "../plan/commands.js";
+import { type BatchCmd, batchLine, type Cmd, type ShellCmd, type Tool } from "../plan/commands.js";
 
 export const LOCK_FILE = "/run/lock/meshctl.lock";
 export const LOCK_WAIT_SECONDS = 30;
 
-export function driverScript(factsScript: string): string {
+export function driverScript(factsScript: string, lockWaitSeconds = LOCK_WAIT_SECONDS): string {
   return `set -u
 export LC_ALL=C
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 command -v flock >/dev/null 2>&1 || { echo "@@error flock not found: install util-linux"; exit 3; }
 mkdir -p /run/lock 2>/dev/null
 exec 9>>${LOCK_FILE} || { echo "@@error cannot open ${LOCK_FILE} (not root?)"; exit 3; }
-flock -w ${LOCK_WAIT_SECONDS} 9 || { echo "@@error another meshctl run holds ${LOCK_FILE}"; exit 75; }
+flock -w ${Math.max(0, Math.floor(lockWaitSeconds))} 9 || { echo "@@error another meshctl run holds ${LOCK_FILE}"; exit 75; }
 facts() (
 ${factsScript}
 )
 emit_facts() { echo "@@facts-begin"; facts; echo "@@facts-end"; }
+# read_lines N: the next N stdin lines into $buf
+read_lines() { buf=""; i=0; while [ "$i" -lt "$1" ]; do IFS= read -r l; buf="$buf$l
+"; i=$((i+1)); done; }
+# run_sh NENV NLINES: NENV lines NAME=VALUE, then the script; runs it with those in its environment
+run_sh() {
+  ne=$1; nl=$2; set --; i=0
+  while [ "$i" -lt "$ne" ]; do IFS= read -r l; set -- "$@" "$l"; i=$((i+1)); done
+  read_lines "$nl"
+  env "$@" sh -c "$buf" </dev/null 9>&- 2>&1
+}
 emit_facts
 failed=0
 while IFS= read -r req; do
   set -- $req
-  case "\${1:-}" in
-    run|force)
-      mode=$1; tool=\${2:-}; n=\${3:-0}
-      case "$tool" in ip|bridge) ;; *) echo "@@error bad tool"; exit 3 ;; esac
-      buf=""; i=0
-      while [ "$i" -lt "$n" ]; do IFS= read -r l; buf="$buf$l
-"; i=$((i+1)); done
-      if [ "$failed" = 1 ] && [ "$mode" = run ]; then echo "@@skipped"; continue; fi
-      if [ "$mode" = force ]; then flag=-force; else flag=; fi
-      if out=$(printf '%s' "$buf" | "$tool" $flag -batch - 2>&1); then echo "@@ok"
+  mode=\${1:-}; tool=\${2:-}; n=\${3:-0}; nenv=\${4:-0}
+  case "$mode" in
+    run|force|check)
+      case "$tool" in
+        ip|bridge)
+          read_lines "$n"
+          if [ "$failed" = 1 ] && [ "$mode" = run ]; then echo "@@skipped"; continue; fi
+          if [ "$mode" = force ]; then flag=-force; else flag=; fi
+          out=$(printf '%s' "$buf" | "$tool" $flag -batch - 2>&1) ;;
+        sh)
+          if [ "$failed" = 1 ] && [ "$mode" = run ]; then read_lines $((n + nenv)); echo "@@skipped"; continue; fi
+          out=$(run_sh "$nenv" "$n") ;;
+        *) echo "@@error bad tool"; exit 3 ;;
+      esac
+      rc=$?
+      if [ "$mode" = check ]; then echo "@@rc $rc"
+      elif [ "$rc" = 0 ]; then echo "@@ok"
       else
         [ "$mode" = run ] && failed=1
         echo "@@failed"; printf '%s\\n' "$out" | sed 's/^/| /'; echo "@@end"
       fi ;;
     facts) emit_facts ;;
-    reset) failed=0; echo "@@ok" ;;
     quit) exit 0 ;;
     *) echo "@@error bad request"; exit 3 ;;
   esac
@@ -51,25 +69,32 @@ done
 `;
 }
 
-/** One batch request: consecutive commands of one tool. */
-export interface Batch {
-  tool: Tool;
-  cmds: Cmd[];
-}
+/** One request: consecutive `ip`/`bridge` commands of one tool, or a single site script. */
+export type Batch = { tool: Tool; cmds: BatchCmd[] } | { tool: "sh"; cmds: [ShellCmd] };
 
 /** Groups commands into batches of consecutive commands of the same tool, preserving order. */
 export function toBatches(cmds: readonly Cmd[]): Batch[] {
   const out: Batch[] = [];
   for (const c of cmds) {
     const last = out[out.length - 1];
-    if (last && last.tool === c.tool) last.cmds.push(c);
+    if (c.tool === "sh") out.push({ tool: "sh", cmds: [c] });
+    else if (last && last.tool === c.tool) (last.cmds as BatchCmd[]).push(c);
     else out.push({ tool: c.tool, cmds: [c] });
   }
   return out;
 }
 
-export function encodeBatch(b: Batch, force = false): string {
-  return `${force ? "force" : "run"} ${b.tool} ${b.cmds.length}\n${b.cmds.map((c) => `${batchLine(c)}\n`).join("")}`;
+const lines = (text: string): string[] => text.replace(/\n$/, "").split("\n");
+
+export function encodeBatch(b: Batch, mode: "run" | "force" | "check" = "run"): string {
+  if (b.tool === "sh") {
+    const c = b.cmds[0];
+    const env = Object.entries(c.env).map(([k, v]) => `${k}=${v}`);
+    for (const e of env) if (e.includes("\n")) throw new Error(`environment value with a newline: ${e}`);
+    const script = lines(c.script);
+    return `${mode} sh ${script.length} ${env.length}\n${[...env, ...script].map((l) => `${l}\n`).join("")}`;
+  }
+  return `${mode} ${b.tool} ${b.cmds.length}\n${b.cmds.map((c) => `${batchLine(c)}\n`).join("")}`;
 }
 
 export type BatchOutcome =

@@ -18,7 +18,8 @@ import { classifyError } from "./classify.js";
 import { Gate } from "./gate.js";
 import { NodeSession } from "./node-session.js";
 import type { Connection, Connector } from "./ssh/types.js";
-import { type AnyChange, clusterTarget, nodeTarget, type PlanShape, type Target } from "./targets.js";
+import { siteCheck } from "../plan/site.js";
+import { type AnyChange, clusterTarget, nodeTarget, type PlanShape, shellSteps, type Target } from "./targets.js";
 
 export type Mode = "apply" | "diff" | "teardown";
 
@@ -75,17 +76,15 @@ const STEP_PHASE: Record<string, Phase> = {
 };
 
 export function planShape(pb: Playbook): PlanShape {
-  const phases = new Set<Phase>();
-  let teardown = false;
+  const steps: PlanShape["steps"] = [];
   let pools: PlanShape["pools"] = "none";
   for (const s of pb.steps) {
-    if (isShellStep(s)) continue;
-    if (s.builtin === "teardown") teardown = true;
-    if (s.builtin === "ippools") pools = s.state;
-    const phase = STEP_PHASE[s.builtin];
-    if (phase) phases.add(phase);
+    if (isShellStep(s)) steps.push({ kind: "shell", step: s });
+    else if (s.builtin === "teardown") steps.push({ kind: "teardown" });
+    else if (s.builtin === "ippools") pools = s.state;
+    else steps.push({ kind: "phase", phase: STEP_PHASE[s.builtin] as Phase });
   }
-  return { teardown, phases, pools };
+  return { steps, pools };
 }
 
 export function selectNodes(model: MeshModel, limit?: Set<string>): NodeModel[] {
@@ -204,7 +203,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
           };
           try {
             stage("gathering facts");
-            session = await NodeSession.open(conn, node);
+            session = await NodeSession.open(conn, node, shellSteps(shape).map((s) => siteCheck(node, s)));
             const model = await modelReady;
             const full = model.nodes.find((n) => n.name === node.name) as NodeModel;
             return { target: nodeTarget(full, session, shape), close };

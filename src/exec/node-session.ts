@@ -10,7 +10,7 @@ import { factsScript } from "../facts/script.js";
 import type { NodeFacts } from "../facts/types.js";
 import type { NodeModel } from "../model/types.js";
 import type { Change } from "../plan/change.js";
-import { type Cmd, renderCmd } from "../plan/commands.js";
+import { type Cmd, renderCmd, type ShellCmd } from "../plan/commands.js";
 import { type BatchOutcome, driverScript, encodeBatch, failedLine, toBatches } from "./driver.js";
 import { NodeRunError } from "./errors.js";
 import type { Connection, RemoteSession } from "./ssh/types.js";
@@ -32,9 +32,12 @@ export class NodeSession {
     readonly node: NodeModel,
     private readonly session: RemoteSession,
     readonly before: NodeFacts,
+    /** Exit codes of the playbook's shell-step checks, in the order given to open(). */
+    readonly checks: number[],
   ) {}
 
-  static async open(conn: Connection, node: NodeModel): Promise<NodeSession> {
+  /** Opens the node's session; `checks` (site scripts) run under the lock right after the facts. */
+  static async open(conn: Connection, node: NodeModel, checks: readonly ShellCmd[] = []): Promise<NodeSession> {
     const script = driverScript(
       factsScript({
         device: node.device.name,
@@ -44,8 +47,16 @@ export class NodeSession {
       }),
     );
     const session = await conn.session(script);
+    if (checks.length > 0) session.write(checks.map((c) => encodeBatch({ tool: "sh", cmds: [c] }, "check")).join(""));
     const before = await readFacts(session, node.name, "gathering facts");
-    return new NodeSession(node, session, before);
+    const codes: number[] = [];
+    for (const c of checks) {
+      const line = await session.readLine();
+      const m = /^@@rc (\d+)$/.exec(line ?? "");
+      if (!m) throw new NodeRunError(node.name, `checking ${c.label}`, `unexpected reply: ${line ?? "end of stream"}`);
+      codes.push(Number(m[1]));
+    }
+    return new NodeSession(node, session, before, codes);
   }
 
   /** Runs the changes' commands in batches and reads the node back, in one round trip. */
@@ -106,7 +117,7 @@ export class NodeSession {
     this.partial = [];
     const batches = toBatches(undo);
     this.commandsSent += undo.length;
-    this.session.write(`${batches.map((b) => encodeBatch(b, true)).join("")}facts\n`);
+    this.session.write(`${batches.map((b) => encodeBatch(b, "force")).join("")}facts\n`);
     const errors: string[] = [];
     for (let i = 0; i < batches.length; i++) {
       const o = await readOutcome(this.session, this.node.name);

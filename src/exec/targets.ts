@@ -6,6 +6,8 @@ import type { NodeFacts } from "../facts/types.js";
 import { type ClusterSession } from "../kube/cluster-session.js";
 import { diffPools, type PoolChange, teardownPools } from "../kube/pool-diff.js";
 import type { ClusterModel, NodeModel } from "../model/types.js";
+import type { ShellStep } from "../playbook/schema.js";
+import { siteChange } from "../plan/site.js";
 import type { Change, Phase } from "../plan/change.js";
 import { diffNode, diffTeardown } from "../plan/node-diff.js";
 import type { NodeSession } from "./node-session.js";
@@ -34,15 +36,30 @@ export interface Target {
   commandsSent(): number;
 }
 
-/** What a node's plan is made of, per the playbook. */
+/** What a node's plan is made of, per the playbook: its node steps in order, and the pools' state. */
 export interface PlanShape {
-  teardown: boolean;
-  phases: Set<Phase>;
+  steps: ({ kind: "phase"; phase: Phase } | { kind: "teardown" } | { kind: "shell"; step: ShellStep })[];
   pools: "present" | "absent" | "none";
 }
 
-export function planNode(node: NodeModel, facts: NodeFacts, shape: PlanShape): Change[] {
-  return shape.teardown ? diffTeardown(node, facts) : diffNode(node, facts).changes.filter((c) => shape.phases.has(c.phase));
+export const shellSteps = (shape: PlanShape): ShellStep[] =>
+  shape.steps.flatMap((s) => (s.kind === "shell" ? [s.step] : []));
+
+/**
+ * The node's changes in playbook order. `checks`: exit codes of the shell steps' checks (in
+ * shellSteps order); omitted, every shell step counts as already as wanted.
+ */
+export function planNode(node: NodeModel, facts: NodeFacts, shape: PlanShape, checks?: readonly number[]): Change[] {
+  const needsDiff = shape.steps.some((s) => s.kind === "phase");
+  const diff = needsDiff ? diffNode(node, facts).changes : [];
+  let shellIndex = 0;
+  return shape.steps.flatMap((s): Change[] => {
+    if (s.kind === "phase") return diff.filter((c) => c.phase === s.phase);
+    if (s.kind === "teardown") return diffTeardown(node, facts);
+    const code = checks?.[shellIndex++] ?? (s.step.state === "present" ? 0 : 1);
+    const c = siteChange(node, s.step, code);
+    return c ? [c] : [];
+  });
 }
 
 export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanShape): Target {
@@ -51,9 +68,9 @@ export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanSha
     name: node.name,
     cluster: node.cluster,
     host: node.ssh.host,
-    plan: () => planNode(node, session.before, shape),
+    plan: () => planNode(node, session.before, shape, session.checks),
     okCount: (changes) => {
-      if (shape.teardown) return 0;
+      if (shape.steps.some((s) => s.kind === "teardown")) return 0;
       const total = 1 + node.fdb.length + node.neighbours.length + node.routes.length;
       return Math.max(0, total - changes.filter((c) => c.action !== "delete").length);
     },

@@ -9,7 +9,8 @@ export type Resource =
   | "fdb"
   | "neighbour"
   | "route"
-  | "ippool";
+  | "ippool"
+  | "shell";
 export type Action = "create" | "update" | "delete" | "recreate";
 
 /**
@@ -40,8 +41,8 @@ export interface Change extends ChangeBase {
   inverse: Cmd[];
 }
 
-export type Phase = "device" | "prune" | "fdb" | "program";
-export const PHASES: readonly Phase[] = ["device", "prune", "fdb", "program"];
+/** `site`: a playbook's shell step, run where the playbook puts it. */
+export type Phase = "device" | "prune" | "fdb" | "program" | "site";
 
 export const changeSymbol = (a: Action): string =>
   a === "create" ? "+" : a === "delete" ? "-" : a === "recreate" ? "!" : "~";

@@ -7,16 +7,31 @@ import type { Cidr, IfName, Ipv4, Mac } from "../net/addr.js";
 
 export type Tool = "ip" | "bridge";
 
-export interface Cmd {
+/** An `ip`/`bridge` command: one line of a batch. */
+export interface BatchCmd {
   tool: Tool;
   args: string[];
 }
 
-export const renderCmd = (c: Cmd): string => `${c.tool} ${c.args.join(" ")}`;
-export const batchLine = (c: Cmd): string => c.args.join(" ");
+/**
+ * A playbook's site script (check/apply/undo of a `shell` step): the script text and the node's values
+ * travel on stdin; the values reach the script as environment variables, never as script text.
+ */
+export interface ShellCmd {
+  tool: "sh";
+  /** `<step name>: apply` — how the command is shown. */
+  label: string;
+  script: string;
+  env: Record<string, string>;
+}
 
-const ip = (...args: string[]): Cmd => ({ tool: "ip", args });
-const bridge = (...args: string[]): Cmd => ({ tool: "bridge", args });
+export type Cmd = BatchCmd | ShellCmd;
+
+export const renderCmd = (c: Cmd): string => (c.tool === "sh" ? `sh (${c.label})` : `${c.tool} ${c.args.join(" ")}`);
+export const batchLine = (c: BatchCmd): string => c.args.join(" ");
+
+const ip = (...args: string[]): BatchCmd => ({ tool: "ip", args });
+const bridge = (...args: string[]): BatchCmd => ({ tool: "bridge", args });
 
 export interface VxlanParams {
   name: IfName;
@@ -30,7 +45,7 @@ export interface VxlanParams {
 }
 
 export const cmd = {
-  linkAdd(p: VxlanParams): Cmd {
+  linkAdd(p: VxlanParams): BatchCmd {
     return ip(
       "link",
       "add",
@@ -50,21 +65,21 @@ export const cmd = {
       p.learning ? "learning" : "nolearning",
     );
   },
-  linkDel: (dev: string): Cmd => ip("link", "del", dev),
-  linkSetMac: (dev: string, mac: string): Cmd => ip("link", "set", "dev", dev, "address", mac),
-  linkSetMtu: (dev: string, mtu: number): Cmd => ip("link", "set", "dev", dev, "mtu", String(mtu)),
-  linkSetUp: (dev: string, up: boolean): Cmd => ip("link", "set", "dev", dev, up ? "up" : "down"),
-  addrAdd: (dev: string, addr: Ipv4, len: number): Cmd => ip("addr", "add", `${addr}/${len}`, "dev", dev),
-  addrDel: (dev: string, addr: Ipv4, len: number): Cmd => ip("addr", "del", `${addr}/${len}`, "dev", dev),
-  fdbReplace: (dev: string, m: Mac, dst: Ipv4): Cmd =>
+  linkDel: (dev: string): BatchCmd => ip("link", "del", dev),
+  linkSetMac: (dev: string, mac: string): BatchCmd => ip("link", "set", "dev", dev, "address", mac),
+  linkSetMtu: (dev: string, mtu: number): BatchCmd => ip("link", "set", "dev", dev, "mtu", String(mtu)),
+  linkSetUp: (dev: string, up: boolean): BatchCmd => ip("link", "set", "dev", dev, up ? "up" : "down"),
+  addrAdd: (dev: string, addr: Ipv4, len: number): BatchCmd => ip("addr", "add", `${addr}/${len}`, "dev", dev),
+  addrDel: (dev: string, addr: Ipv4, len: number): BatchCmd => ip("addr", "del", `${addr}/${len}`, "dev", dev),
+  fdbReplace: (dev: string, m: Mac, dst: Ipv4): BatchCmd =>
     bridge("fdb", "replace", m, "dev", dev, "dst", dst, "self", "permanent"),
-  fdbDel: (dev: string, m: Mac, dst: Ipv4): Cmd => bridge("fdb", "del", m, "dev", dev, "dst", dst, "self"),
-  neighReplace: (dev: string, addr: Ipv4, m: Mac): Cmd =>
+  fdbDel: (dev: string, m: Mac, dst: Ipv4): BatchCmd => bridge("fdb", "del", m, "dev", dev, "dst", dst, "self"),
+  neighReplace: (dev: string, addr: Ipv4, m: Mac): BatchCmd =>
     ip("neigh", "replace", addr, "lladdr", m, "dev", dev, "nud", "permanent"),
-  neighDel: (dev: string, addr: Ipv4): Cmd => ip("neigh", "del", addr, "dev", dev),
-  routeAdd: (r: RouteArgs): Cmd => ip("route", "add", ...routeArgs(r)),
-  routeReplace: (r: RouteArgs): Cmd => ip("route", "replace", ...routeArgs(r)),
-  routeDel: (r: RouteArgs): Cmd => ip("route", "del", ...routeArgs(r)),
+  neighDel: (dev: string, addr: Ipv4): BatchCmd => ip("neigh", "del", addr, "dev", dev),
+  routeAdd: (r: RouteArgs): BatchCmd => ip("route", "add", ...routeArgs(r)),
+  routeReplace: (r: RouteArgs): BatchCmd => ip("route", "replace", ...routeArgs(r)),
+  routeDel: (r: RouteArgs): BatchCmd => ip("route", "del", ...routeArgs(r)),
 };
 
 export interface RouteArgs {

@@ -234,6 +234,54 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
     expect(byName(a, "c1-node1")?.changed).toBe(1);
   });
 
+  it("a playbook's site step gets the node's values, is idempotent, and a failing one rolls its node back", () => {
+    const steps = (site: string) => `name: site-test
+steps:
+  - { name: vxlan device, hosts: nodes, builtin: vxlan-device }
+${site}
+  - { name: stale entries, hosts: nodes, builtin: stale-entries }
+  - { name: fdb, hosts: nodes, builtin: fdb }
+  - { name: neighbours and routes, hosts: nodes, builtin: neighbours-routes }
+`;
+    const loose = join(dir, "site.yaml");
+    writeFileSync(
+      loose,
+      steps(`  - name: loose rp_filter
+    hosts: nodes
+    shell:
+      check: '[ "$(cat /proc/sys/net/ipv4/conf/$MESHCTL_DEVICE/rp_filter)" = 2 ]'
+      apply: sysctl -qw "net.ipv4.conf.$MESHCTL_DEVICE.rp_filter=2"
+      undo: sysctl -qw "net.ipv4.conf.$MESHCTL_DEVICE.rp_filter=0"`),
+    );
+    const a = meshctl("apply", "-i", inv, "--playbook", loose);
+    expect(a.code).toBe(0);
+    for (const n of a.json.nodes) {
+      expect(n.changes.map((c) => `${c.action} ${c.resource} ${c.key}`)).toEqual(["create shell loose rp_filter"]);
+      expect(ns(node(n.name).namespace, "cat /proc/sys/net/ipv4/conf/mshvx0/rp_filter").out.trim()).toBe("2");
+    }
+    expect(meshctl("apply", "-i", inv, "--playbook", loose).json.nodes.every((n) => n.changed === 0)).toBe(true);
+
+    const boom = join(dir, "boom.yaml");
+    writeFileSync(
+      boom,
+      steps(`  - name: boom
+    hosts: nodes
+    shell:
+      check: '[ "$MESHCTL_NODE" != c1-node1 ]'
+      apply: 'echo "refusing on $MESHCTL_NODE ($MESHCTL_OVERLAY_IP)"; exit 1'
+      undo: "true"`),
+    );
+    const victim = node("c1-node1").namespace;
+    expect(ns(victim, "ip link del mshvx0").code).toBe(0);
+    const b = meshctl("apply", "-i", inv, "--playbook", boom);
+    expect(b.code).toBe(1);
+    const v = byName(b, "c1-node1");
+    expect(v?.error).toMatch(/sh \(boom: apply\): refusing on c1-node1 \(198\.18\.1\.11\)/);
+    expect(v?.rollback?.restored).toBe(true);
+    expect(ns(victim, "ip link show mshvx0").code).not.toBe(0);
+    expect(meshctl("apply", "-i", inv).code).toBe(0);
+  });
+
   it("teardown removes meshctl's device and routes only; pods no longer reach across; twice is a no-op", () => {
     const n1 = node("c1-node1").namespace;
     expect(ns(n1, "ip route add 198.18.200.0/24 dev eth0 proto static").code).toBe(0);
