@@ -7,7 +7,7 @@ import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
 import { startProgress } from "../ui/progress.js";
 import { renderChanges, renderRecap, runToJson } from "../ui/recap.js";
 import { ExitCode, MeshctlError } from "./errors.js";
-import { inventoryOption, limitOption, type OutputFormat, outputOption, parseLimit } from "./options.js";
+import { forksOption, inventoryOption, limitOption, type OutputFormat, outputOption, parseLimit } from "./options.js";
 
 interface EngineOpts {
   inventory: string;
@@ -32,9 +32,7 @@ function common(cmd: Command): Command {
     .addOption(inventoryOption())
     .addOption(outputOption())
     .addOption(limitOption())
-    .addOption(
-      new Option("-f, --forks <n>", "SSH connections at once").argParser(intArg("--forks")).default(100),
-    )
+    .addOption(forksOption())
     .option("--accept-new-host-keys", "record host keys of hosts not yet in known_hosts (never changed ones)")
     .option("--playbook <file>", "playbook to run instead of the shipped one");
 }

@@ -3,11 +3,14 @@
  * The only place that exits; stages throw MeshctlError subclasses or return results.
  */
 import { Command, CommanderError } from "commander";
+import { registerDiagnose } from "./diagnose.js";
 import { registerDiscover } from "./discover.js";
 import { registerEngineVerbs } from "./engine-verbs.js";
 import { registerLab } from "./lab.js";
+import { registerPing } from "./ping.js";
 import { registerPlan } from "./plan.js";
 import { reportError } from "./report-error.js";
+import { registerVerify } from "./verify.js";
 
 export function buildProgram(): Command {
   const program = new Command("meshctl")
@@ -18,6 +21,9 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerEngineVerbs(program);
   registerDiscover(program);
+  registerPing(program);
+  registerVerify(program);
+  registerDiagnose(program);
   registerLab(program);
   return program;
 }
@@ -37,3 +43,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv);
+if (process.env.MESHCTL_RUSAGE) {
+  // For the benchmark: the controller's peak memory and CPU, on stderr.
+  const u = process.resourceUsage();
+  process.stderr.write(`@@rusage ${JSON.stringify({ maxRssKb: u.maxRSS, userUs: u.userCPUTime, systemUs: u.systemCPUTime })}\n`);
+}

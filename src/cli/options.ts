@@ -1,4 +1,4 @@
-import { Option } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 
 export type OutputFormat = "text" | "json";
 
@@ -6,6 +6,14 @@ export const inventoryOption = () =>
   new Option("-i, --inventory <file>", "inventory file (YAML)").makeOptionMandatory();
 export const outputOption = () =>
   new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
+export const forksOption = () =>
+  new Option("-f, --forks <n>", "SSH connections at once")
+    .argParser((v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number ≥ 1");
+      return n;
+    })
+    .default(100);
 export const limitOption = () =>
   new Option("-l, --limit <names>", "only these nodes or clusters (comma-separated names)");
 

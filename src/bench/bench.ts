@@ -1,0 +1,138 @@
+/**
+ * `npm run bench`: builds a 3 x 20 namespace lab and times, as a user runs them, `meshctl ping` (the
+ * floor: connect to every node and run `true`), a fresh `apply`, a no-op `apply` and a `diff` — each
+ * with the controller's peak memory — and prints every figure next to the floor of the same run.
+ * Bounded: a fixed number of runs, a timeout on each; the lab is always taken down.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { labDown, labUp } from "../lab/index.js";
+import { loadInventory } from "../inventory/load.js";
+import { buildModel } from "../model/build.js";
+import { reportError } from "../cli/report-error.js";
+import { measureFloor } from "./ssh-floor.js";
+
+const BIN = fileURLToPath(new URL("../../bin/meshctl.js", import.meta.url));
+const REPEAT = 5;
+
+interface Sample {
+  wallMs: number;
+  maxRssMb: number;
+  cpuMs: number;
+  code: number | null;
+}
+
+function runCli(args: string[]): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [BIN, ...args, "--output", "json"], {
+      env: { ...process.env, MESHCTL_RUSAGE: "1" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const wallMs = performance.now() - started;
+      const m = /@@rusage (.*)/.exec(stderr);
+      if (!m) return reject(new Error(`meshctl ${args.join(" ")} exited ${code}: ${stderr.slice(0, 2000)}`));
+      const u = JSON.parse(m[1] as string) as { maxRssKb: number; userUs: number; systemUs: number };
+      resolve({ wallMs, maxRssMb: u.maxRssKb / 1024, cpuMs: (u.userUs + u.systemUs) / 1000, code });
+    });
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
+
+function summarise(name: string, samples: Sample[]) {
+  return {
+    name,
+    wallMs: median(samples.map((s) => s.wallMs)),
+    minMs: Math.min(...samples.map((s) => s.wallMs)),
+    maxRssMb: Math.max(...samples.map((s) => s.maxRssMb)),
+    cpuMs: median(samples.map((s) => s.cpuMs)),
+    codes: [...new Set(samples.map((s) => s.code))],
+    runs: samples.length,
+  };
+}
+
+async function main(): Promise<void> {
+  const clusters = Number(process.env.BENCH_CLUSTERS ?? 3);
+  const perCluster = Number(process.env.BENCH_NODES ?? 20);
+  const dir = mkdtempSync(join(tmpdir(), "meshctl-bench-"));
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  let up = false;
+  try {
+    const t0 = performance.now();
+    const info = await labUp({ dir, clusters, nodesPerCluster: perCluster, kubeApi: true });
+    up = true;
+    const inv = info.inventory;
+    const n = info.nodes.length;
+    log(`lab: ${clusters} x ${perCluster} = ${n} nodes up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    const invModel = buildModel(await loadInventory(inv));
+    const inproc: number[] = [];
+    for (let i = 0; i < REPEAT; i++) {
+      const r = await measureFloor(invModel.nodes.map((x) => ({ name: x.name, target: x.ssh })), 100);
+      if (r.failed > 0) throw new Error(`floor: ${r.failed} node(s) failed: ${r.errors.join("; ")}`);
+      inproc.push(r.wallMs);
+    }
+    const floor = [] as Sample[];
+    for (let i = 0; i < REPEAT; i++) floor.push(await runCli(["ping", "-i", inv]));
+    const fresh = [await runCli(["apply", "-i", inv])];
+    if (fresh[0]?.code !== 0) throw new Error(`fresh apply exited ${fresh[0]?.code}`);
+    const noop = [] as Sample[];
+    for (let i = 0; i < REPEAT; i++) noop.push(await runCli(["apply", "-i", inv]));
+    const diff = [] as Sample[];
+    for (let i = 0; i < REPEAT; i++) diff.push(await runCli(["diff", "-i", inv]));
+    // More fresh applies: tear down (not timed) and apply again.
+    for (let i = 0; i < 2; i++) {
+      await runCli(["teardown", "-i", inv]);
+      const s = await runCli(["apply", "-i", inv]);
+      if (s.code !== 0) throw new Error(`fresh apply exited ${s.code}`);
+      fresh.push(s);
+    }
+
+    const fl = summarise("floor: meshctl ping (connect + true)", floor);
+    const rows = [
+      { ...fl, target: "" },
+      { ...summarise("fresh apply", fresh), target: "≤ 2.0×" },
+      { ...summarise("no-op apply", noop), target: "≤ 1.5×" },
+      { ...summarise("diff", diff), target: "≤ 1.5×" },
+    ];
+    log("");
+    log(`meshctl bench — ${n} nodes, ${clusters} clusters, ${REPEAT} runs each (fresh apply: 3), median wall time`);
+    log(`in-process SSH floor (no process start-up): ${(median(inproc) / 1000).toFixed(2)} s (min ${(Math.min(...inproc) / 1000).toFixed(2)} s)`);
+    log("");
+    log(`${"what".padEnd(38)} ${"wall".padStart(7)} ${"min".padStart(7)} ${"× floor".padStart(8)} ${"target".padStart(7)} ${"peak RSS".padStart(9)} ${"CPU".padStart(7)}  exit`);
+    for (const r of rows) {
+      const ratio = r.wallMs / fl.wallMs;
+      const ok = r.target === "" ? "" : ratio <= Number(r.target.replace(/[^\d.]/g, "")) ? " ✔" : " ✘";
+      log(
+        `${r.name.padEnd(38)} ${(r.wallMs / 1000).toFixed(2).padStart(6)}s ${(r.minMs / 1000).toFixed(2).padStart(6)}s ${ratio.toFixed(2).padStart(7)}× ${r.target.padStart(7)} ${r.maxRssMb.toFixed(0).padStart(6)} MB ${(r.cpuMs / 1000).toFixed(2).padStart(6)}s  ${r.codes.join(",")}${ok}`,
+      );
+    }
+    const mem = Math.max(...rows.map((r) => r.maxRssMb));
+    log("");
+    log(`controller peak memory: ${mem.toFixed(0)} MB (target < 200 MB) ${mem < 200 ? "✔" : "✘"}`);
+  } finally {
+    if (up) await labDown({ dir });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  process.exitCode = reportError(e);
+}

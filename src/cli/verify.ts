@@ -1,0 +1,77 @@
+/** `meshctl verify`: ping across the mesh — node × node over the overlay, at full MTU, and pod × pod. */
+import { type Command, Option } from "commander";
+import { createSshConnector } from "../exec/ssh/index.js";
+import { loadInventory } from "../inventory/load.js";
+import { renderVerify, verifyToJson } from "../verify/render.js";
+import { runVerify } from "../verify/run.js";
+import { ExitCode, MeshctlError } from "./errors.js";
+import { inventoryOption, limitOption, type OutputFormat, outputOption, parseLimit } from "./options.js";
+
+interface VerifyOpts {
+  inventory: string;
+  output: OutputFormat;
+  limit?: string;
+  forks: number;
+  acceptNewHostKeys?: boolean;
+  count: number;
+  timeoutMs: number;
+}
+
+const intArg = (name: string, min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max)
+    throw new MeshctlError(
+      `${name} must be a whole number from ${min} to ${max}, got "${v}"`,
+      ExitCode.usage,
+    );
+  return n;
+};
+
+export function registerVerify(program: Command): void {
+  program
+    .command("verify")
+    .description(
+      "prove the mesh: ping every node's overlay IP (also at full MTU, don't-fragment) and every other cluster's test endpoints from every node (exit 1: a probe failed)",
+    )
+    .addOption(inventoryOption())
+    .addOption(outputOption())
+    .addOption(limitOption())
+    .addOption(
+      new Option("-f, --forks <n>", "SSH connections at once")
+        .argParser(intArg("--forks", 1, 10_000))
+        .default(100),
+    )
+    .option("--accept-new-host-keys", "record host keys of hosts not yet in known_hosts (never changed ones)")
+    .addOption(
+      new Option("--count <n>", "echo requests per probe").argParser(intArg("--count", 1, 100)).default(2),
+    )
+    .addOption(
+      new Option("--timeout-ms <ms>", "how long to wait for a reply (rounded up to whole seconds)")
+        .argParser(intArg("--timeout-ms", 1, 600_000))
+        .default(1000),
+    )
+    .action(async (o: VerifyOpts) => {
+      const inv = await loadInventory(o.inventory);
+      const connector = createSshConnector({
+        forks: o.forks,
+        acceptNewHostKeys: o.acceptNewHostKeys ?? false,
+      });
+      const limit = parseLimit(o.limit);
+      const tty = o.output !== "json" && process.stderr.isTTY;
+      let done = 0;
+      const result = await runVerify(inv, {
+        connector,
+        ...(limit ? { limit } : {}),
+        count: o.count,
+        timeoutMs: o.timeoutMs,
+        onNodeDone: tty ? () => process.stderr.write(`\r  verifying: ${++done} node(s) done`) : undefined,
+      }).finally(() => connector.closeAll());
+      if (tty) process.stderr.write("\r\x1b[K");
+      process.stdout.write(
+        o.output === "json"
+          ? `${JSON.stringify(verifyToJson(result), null, 2)}\n`
+          : `${renderVerify(result)}\n`,
+      );
+      process.exitCode = result.exitCode;
+    });
+}
