@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { labDown, labUp } from "../lab/index.js";
-import { loadInventory } from "../inventory/load.js";
-import { buildModel } from "../model/build.js";
 import { reportError } from "../cli/report-error.js";
+import { loadInventory } from "../inventory/load.js";
+import { labDown, labUp } from "../lab/index.js";
+import { buildModel } from "../model/build.js";
 import { measureFloor } from "./ssh-floor.js";
 
 const BIN = fileURLToPath(new URL("../../bin/meshctl.js", import.meta.url));
@@ -78,12 +78,17 @@ async function main(): Promise<void> {
     up = true;
     const inv = info.inventory;
     const n = info.nodes.length;
-    log(`lab: ${clusters} x ${perCluster} = ${n} nodes up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+      `lab: ${clusters} x ${perCluster} = ${n} nodes up in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     const invModel = buildModel(await loadInventory(inv));
     const inproc: number[] = [];
     for (let i = 0; i < REPEAT; i++) {
-      const r = await measureFloor(invModel.nodes.map((x) => ({ name: x.name, target: x.ssh })), 100);
+      const r = await measureFloor(
+        invModel.nodes.map((x) => ({ name: x.name, target: x.ssh })),
+        100,
+      );
       if (r.failed > 0) throw new Error(`floor: ${r.failed} node(s) failed: ${r.errors.join("; ")}`);
       inproc.push(r.wallMs);
     }
@@ -111,10 +116,16 @@ async function main(): Promise<void> {
       { ...summarise("diff", diff), target: "≤ 1.5×" },
     ];
     log("");
-    log(`meshctl bench — ${n} nodes, ${clusters} clusters, ${REPEAT} runs each (fresh apply: 3), median wall time`);
-    log(`in-process SSH floor (no process start-up): ${(median(inproc) / 1000).toFixed(2)} s (min ${(Math.min(...inproc) / 1000).toFixed(2)} s)`);
+    log(
+      `meshctl bench — ${n} nodes, ${clusters} clusters, ${REPEAT} runs each (fresh apply: 3), median wall time`,
+    );
+    log(
+      `in-process SSH floor (no process start-up): ${(median(inproc) / 1000).toFixed(2)} s (min ${(Math.min(...inproc) / 1000).toFixed(2)} s)`,
+    );
     log("");
-    log(`${"what".padEnd(38)} ${"wall".padStart(7)} ${"min".padStart(7)} ${"× floor".padStart(8)} ${"target".padStart(7)} ${"peak RSS".padStart(9)} ${"CPU".padStart(7)}  exit`);
+    log(
+      `${"what".padEnd(38)} ${"wall".padStart(7)} ${"min".padStart(7)} ${"× floor".padStart(8)} ${"target".padStart(7)} ${"peak RSS".padStart(9)} ${"CPU".padStart(7)}  exit`,
+    );
     for (const r of rows) {
       const ratio = r.wallMs / fl.wallMs;
       const ok = r.target === "" ? "" : ratio <= Number(r.target.replace(/[^\d.]/g, "")) ? " ✔" : " ✘";

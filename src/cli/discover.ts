@@ -1,7 +1,7 @@
 /** `meshctl discover`: the pod blocks each cluster assigns its nodes (Calico block affinities). */
 import type { Command } from "commander";
-import { createSshConnector } from "../exec/ssh/index.js";
 import { selectNodes } from "../exec/engine.js";
+import { createSshConnector } from "../exec/ssh/index.js";
 import { loadInventory } from "../inventory/load.js";
 import { discoverBlocks, writeBlocks } from "../kube/discover.js";
 import { buildModel } from "../model/build.js";
@@ -17,31 +17,56 @@ export function registerDiscover(program: Command): void {
     .addOption(limitOption())
     .option("--write", "write the blocks found into the inventory file as pod_blocks (keeps comments)")
     .option("--accept-new-host-keys", "record host keys of hosts not yet in known_hosts")
-    .action(async (o: { inventory: string; output: OutputFormat; limit?: string; write?: boolean; acceptNewHostKeys?: boolean }) => {
-      const inv = await loadInventory(o.inventory);
-      const model = buildModel(inv);
-      const limit = parseLimit(o.limit);
-      const clusters = new Set(selectNodes(model, limit).map((n) => n.cluster as string));
-      const connector = createSshConnector({ forks: 32, acceptNewHostKeys: o.acceptNewHostKeys ?? false });
-      let found: Awaited<ReturnType<typeof discoverBlocks>>;
-      try {
-        found = await discoverBlocks(inv, model.clusters.filter((c) => clusters.has(c.name)), model.nodes, connector);
-      } finally {
-        connector.closeAll();
-      }
-      const written = o.write ? await writeBlocks(o.inventory, found) : [];
-      if (o.output === "json") {
-        process.stdout.write(`${JSON.stringify({ clusters: found, written }, null, 2)}\n`);
-      } else {
-        for (const c of found) {
-          process.stdout.write(`cluster ${c.cluster} (kubectl on ${c.control})${c.error ? `: error: ${c.error}` : ""}\n`);
-          for (const n of c.nodes) {
-            const note = n.inInventory && JSON.stringify(n.inInventory) !== JSON.stringify(n.blocks) ? `  (inventory: ${n.inInventory.join(", ")})` : "";
-            process.stdout.write(`  ${n.name}: ${n.blocks.length ? n.blocks.join(", ") : "no blocks found"}${note}\n`);
-          }
+    .action(
+      async (o: {
+        inventory: string;
+        output: OutputFormat;
+        limit?: string;
+        write?: boolean;
+        acceptNewHostKeys?: boolean;
+      }) => {
+        const inv = await loadInventory(o.inventory);
+        const model = buildModel(inv);
+        const limit = parseLimit(o.limit);
+        const clusters = new Set(selectNodes(model, limit).map((n) => n.cluster as string));
+        const connector = createSshConnector({ forks: 32, acceptNewHostKeys: o.acceptNewHostKeys ?? false });
+        let found: Awaited<ReturnType<typeof discoverBlocks>>;
+        try {
+          found = await discoverBlocks(
+            inv,
+            model.clusters.filter((c) => clusters.has(c.name)),
+            model.nodes,
+            connector,
+          );
+        } finally {
+          connector.closeAll();
         }
-        if (o.write) process.stdout.write(written.length ? `wrote pod_blocks of ${written.join(", ")} into ${o.inventory}\n` : "inventory already up to date\n");
-      }
-      process.exitCode = found.some((c) => c.error) ? ExitCode.failed : ExitCode.ok;
-    });
+        const written = o.write ? await writeBlocks(o.inventory, found) : [];
+        if (o.output === "json") {
+          process.stdout.write(`${JSON.stringify({ clusters: found, written }, null, 2)}\n`);
+        } else {
+          for (const c of found) {
+            process.stdout.write(
+              `cluster ${c.cluster} (kubectl on ${c.control})${c.error ? `: error: ${c.error}` : ""}\n`,
+            );
+            for (const n of c.nodes) {
+              const note =
+                n.inInventory && JSON.stringify(n.inInventory) !== JSON.stringify(n.blocks)
+                  ? `  (inventory: ${n.inInventory.join(", ")})`
+                  : "";
+              process.stdout.write(
+                `  ${n.name}: ${n.blocks.length ? n.blocks.join(", ") : "no blocks found"}${note}\n`,
+              );
+            }
+          }
+          if (o.write)
+            process.stdout.write(
+              written.length
+                ? `wrote pod_blocks of ${written.join(", ")} into ${o.inventory}\n`
+                : "inventory already up to date\n",
+            );
+        }
+        process.exitCode = found.some((c) => c.error) ? ExitCode.failed : ExitCode.ok;
+      },
+    );
 }

@@ -7,7 +7,14 @@ import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
 import { startProgress } from "../ui/progress.js";
 import { renderChanges, renderRecap, runToJson } from "../ui/recap.js";
 import { ExitCode, MeshctlError } from "./errors.js";
-import { forksOption, inventoryOption, limitOption, type OutputFormat, outputOption, parseLimit } from "./options.js";
+import {
+  forksOption,
+  inventoryOption,
+  limitOption,
+  type OutputFormat,
+  outputOption,
+  parseLimit,
+} from "./options.js";
 
 interface EngineOpts {
   inventory: string;

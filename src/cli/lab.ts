@@ -5,6 +5,7 @@ import type { LabInfo } from "../lab/index.js";
 
 /** The lab's code loads only when a lab verb runs, to keep every other verb's start-up small. */
 const loadLab = () => import("../lab/index.js");
+
 import { ExitCode } from "./errors.js";
 import { type OutputFormat, outputOption } from "./options.js";
 
@@ -120,7 +121,10 @@ export function registerLab(program: Command): void {
     .addOption(dirOption())
     .option("-v, --verbose", "list every removed item", false)
     .action(async (o: { dir: string; verbose: boolean }) => {
-      const { removed } = await (await loadLab()).labDown({ dir: o.dir, ...(o.verbose ? { log: progress } : {}) });
+      const { removed } = await (await loadLab()).labDown({
+        dir: o.dir,
+        ...(o.verbose ? { log: progress } : {}),
+      });
       if (removed.length === 0) {
         process.stdout.write(`nothing to remove (no lab in ${o.dir})\n`);
         return;

@@ -46,5 +46,7 @@ process.exitCode = await main(process.argv);
 if (process.env.MESHCTL_RUSAGE) {
   // For the benchmark: the controller's peak memory and CPU, on stderr.
   const u = process.resourceUsage();
-  process.stderr.write(`@@rusage ${JSON.stringify({ maxRssKb: u.maxRSS, userUs: u.userCPUTime, systemUs: u.systemCPUTime })}\n`);
+  process.stderr.write(
+    `@@rusage ${JSON.stringify({ maxRssKb: u.maxRSS, userUs: u.userCPUTime, systemUs: u.systemCPUTime })}\n`,
+  );
 }

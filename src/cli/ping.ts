@@ -8,7 +8,14 @@ import { selectNodes } from "../exec/engine.js";
 import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
 import { ExitCode } from "./errors.js";
-import { forksOption, inventoryOption, limitOption, type OutputFormat, outputOption, parseLimit } from "./options.js";
+import {
+  forksOption,
+  inventoryOption,
+  limitOption,
+  type OutputFormat,
+  outputOption,
+  parseLimit,
+} from "./options.js";
 
 export function registerPing(program: Command): void {
   program
@@ -19,20 +26,30 @@ export function registerPing(program: Command): void {
     .addOption(limitOption())
     .addOption(forksOption())
     .option("--accept-new-host-keys", "record host keys of hosts not yet in known_hosts (never changed ones)")
-    .action(async (o: { inventory: string; output: OutputFormat; limit?: string; forks: number; acceptNewHostKeys?: boolean }) => {
-      const inv = await loadInventory(o.inventory);
-      const nodes = selectNodes(buildModel(inv), parseLimit(o.limit));
-      const r = await measureFloor(
-        nodes.map((n) => ({ name: n.name, target: n.ssh })),
-        o.forks,
-        { acceptNewHostKeys: o.acceptNewHostKeys ?? false },
-      );
-      if (o.output === "json") {
-        process.stdout.write(`${JSON.stringify({ nodes: nodes.length, ...r }, null, 2)}\n`);
-      } else {
-        for (const e of r.errors) process.stdout.write(`${e}\n`);
-        process.stdout.write(`${r.connected}/${nodes.length} nodes answered in ${(r.wallMs / 1000).toFixed(2)} s\n`);
-      }
-      process.exitCode = r.failed === 0 ? ExitCode.ok : ExitCode.unreachable;
-    });
+    .action(
+      async (o: {
+        inventory: string;
+        output: OutputFormat;
+        limit?: string;
+        forks: number;
+        acceptNewHostKeys?: boolean;
+      }) => {
+        const inv = await loadInventory(o.inventory);
+        const nodes = selectNodes(buildModel(inv), parseLimit(o.limit));
+        const r = await measureFloor(
+          nodes.map((n) => ({ name: n.name, target: n.ssh })),
+          o.forks,
+          { acceptNewHostKeys: o.acceptNewHostKeys ?? false },
+        );
+        if (o.output === "json") {
+          process.stdout.write(`${JSON.stringify({ nodes: nodes.length, ...r }, null, 2)}\n`);
+        } else {
+          for (const e of r.errors) process.stdout.write(`${e}\n`);
+          process.stdout.write(
+            `${r.connected}/${nodes.length} nodes answered in ${(r.wallMs / 1000).toFixed(2)} s\n`,
+          );
+        }
+        process.exitCode = r.failed === 0 ? ExitCode.ok : ExitCode.unreachable;
+      },
+    );
 }

@@ -13,13 +13,20 @@ import { buildModel, type DiscoveredBlocks, nodesWithoutBlocks } from "../model/
 import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
 import type { Phase } from "../plan/change.js";
 import { PlanConflict } from "../plan/node-diff.js";
+import { siteCheck } from "../plan/site.js";
 import { isShellStep, type Playbook } from "../playbook/schema.js";
 import { classifyError } from "./classify.js";
 import { Gate } from "./gate.js";
 import { NodeSession } from "./node-session.js";
 import type { Connection, Connector } from "./ssh/types.js";
-import { siteCheck } from "../plan/site.js";
-import { type AnyChange, clusterTarget, nodeTarget, type PlanShape, shellSteps, type Target } from "./targets.js";
+import {
+  type AnyChange,
+  clusterTarget,
+  nodeTarget,
+  type PlanShape,
+  shellSteps,
+  type Target,
+} from "./targets.js";
 
 export type Mode = "apply" | "diff" | "teardown";
 
@@ -51,7 +58,9 @@ export interface RunResult {
   exitCode: number;
 }
 
-export type RunEvent = { id: string; kind: "stage"; text: string } | { id: string; kind: "done"; result: HostResult };
+export type RunEvent =
+  | { id: string; kind: "stage"; text: string }
+  | { id: string; kind: "done"; result: HostResult };
 
 export interface RunOptions {
   mode: Mode;
@@ -92,17 +101,28 @@ export function selectNodes(model: MeshModel, limit?: Set<string>): NodeModel[] 
   const known = new Set<string>([...model.nodes.map((n) => n.name), ...model.clusters.map((c) => c.name)]);
   const unknown = [...limit].filter((l) => !known.has(l));
   if (unknown.length > 0) {
-    throw new MeshctlError(`--limit names no node or cluster of the inventory: ${unknown.join(", ")}`, ExitCode.usage);
+    throw new MeshctlError(
+      `--limit names no node or cluster of the inventory: ${unknown.join(", ")}`,
+      ExitCode.usage,
+    );
   }
   return model.nodes.filter((n) => limit.has(n.name) || limit.has(n.cluster));
 }
 
 /** Who takes part in a run (for the progress display, before the run starts). */
-export function runParties(inv: Inventory, playbook: Playbook, limit?: Set<string>): { id: string; name: string; cluster: string }[] {
+export function runParties(
+  inv: Inventory,
+  playbook: Playbook,
+  limit?: Set<string>,
+): { id: string; name: string; cluster: string }[] {
   const model = buildModel(inv);
   const shape = planShape(playbook);
   return [
-    ...selectNodes(model, limit).map((n) => ({ id: n.name as string, name: n.name as string, cluster: n.cluster as string })),
+    ...selectNodes(model, limit).map((n) => ({
+      id: n.name as string,
+      name: n.name as string,
+      cluster: n.cluster as string,
+    })),
     ...(shape.pools === "none" ? [] : model.clusters.filter((c) => !limit || limit.has(c.name))).map((c) => ({
       id: `cluster:${c.name}`,
       name: "ippools",
@@ -135,7 +155,9 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
   const needBlocks = new Set(nodesWithoutBlocks(inv));
   const poolClusters =
     shape.pools === "none" ? [] : base.clusters.filter((c) => !opts.limit || opts.limit.has(c.name));
-  const blockClusters = base.clusters.filter((c) => inv.clusters.find((x) => x.name === c.name)?.nodes.some((n) => needBlocks.has(n.name)));
+  const blockClusters = base.clusters.filter((c) =>
+    inv.clusters.find((x) => x.name === c.name)?.nodes.some((n) => needBlocks.has(n.name)),
+  );
   const readClusters = [...new Set([...poolClusters, ...blockClusters])];
   const parties = nodes.length + poolClusters.length;
   const gated = mutating && (opts.atomic === true || opts.maxFail !== undefined);
@@ -171,7 +193,9 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
       try {
         session = (await reads.get(c.name))?.session as ClusterSession;
       } catch (e) {
-        throw new MeshctlError(`pod blocks of cluster ${c.name}'s nodes are unknown: ${classifyError(e).message}`);
+        throw new MeshctlError(
+          `pod blocks of cluster ${c.name}'s nodes are unknown: ${classifyError(e).message}`,
+        );
       }
       for (const [node, blocks] of session.before.blocks) discovered.set(node, blocks);
     }
@@ -203,7 +227,11 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
           };
           try {
             stage("gathering facts");
-            session = await NodeSession.open(conn, node, shellSteps(shape).map((s) => siteCheck(node, s)));
+            session = await NodeSession.open(
+              conn,
+              node,
+              shellSteps(shape).map((s) => siteCheck(node, s)),
+            );
             const model = await modelReady;
             const full = model.nodes.find((n) => n.name === node.name) as NodeModel;
             return { target: nodeTarget(full, session, shape), close };
@@ -223,8 +251,14 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
         host: controlOf(c).ssh.host,
         open: async (stage) => {
           stage(`reading IPPools on ${c.control}`);
-          const { conn, session } = await (reads.get(c.name) as Promise<{ conn: Connection; session: ClusterSession }>);
-          return { target: clusterTarget(c, controlOf(c).ssh.host, session, shape), close: async () => conn.close() };
+          const { conn, session } = await (reads.get(c.name) as Promise<{
+            conn: Connection;
+            session: ClusterSession;
+          }>);
+          return {
+            target: clusterTarget(c, controlOf(c).ssh.host, session, shape),
+            close: async () => conn.close(),
+          };
         },
       }),
     ),
@@ -285,11 +319,14 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
       await planned.arrive();
       const blocked =
         gated &&
-        ((opts.maxFail !== undefined && failedBeforeApply > opts.maxFail) || (opts.atomic === true && failedBeforeApply > 0));
+        ((opts.maxFail !== undefined && failedBeforeApply > opts.maxFail) ||
+          (opts.atomic === true && failedBeforeApply > 0));
       if (!mutating || changes.length === 0 || blocked) {
         return report(
           blocked && changes.length > 0
-            ? { error: `not applied: ${failedBeforeApply} target(s) failed before applying${opts.atomic ? " (--atomic)" : ""}` }
+            ? {
+                error: `not applied: ${failedBeforeApply} target(s) failed before applying${opts.atomic ? " (--atomic)" : ""}`,
+              }
             : {},
         );
       }
@@ -330,14 +367,27 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
             status: "rolled-back",
             applied: [],
             commandsSent: target.commandsSent(),
-            rollback: rollbackReport(rb.restored, result.applied.length, rb.errors, " (--atomic: another target failed)"),
+            rollback: rollbackReport(
+              rb.restored,
+              result.applied.length,
+              rb.errors,
+              " (--atomic: another target failed)",
+            ),
           };
         }
       }
       return result;
     } catch (e) {
       failedInApply++;
-      return { ...base, status: "failed", changes: [], applied: [], okCount: 0, commandsSent: 0, error: classifyError(e).message };
+      return {
+        ...base,
+        status: "failed",
+        changes: [],
+        applied: [],
+        okCount: 0,
+        commandsSent: 0,
+        error: classifyError(e).message,
+      };
     } finally {
       // Never leave the others waiting at a gate this party will not reach.
       if (!arrivedPlanned) void planned.arrive();
@@ -357,7 +407,12 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
   return { mode: opts.mode, hosts, exitCode: exitCodeOf(opts.mode, hosts) };
 }
 
-function rollbackReport(restored: boolean, undone: number, errors: string[], why = ""): HostResult["rollback"] {
+function rollbackReport(
+  restored: boolean,
+  undone: number,
+  errors: string[],
+  why = "",
+): HostResult["rollback"] {
   return {
     restored,
     detail: restored

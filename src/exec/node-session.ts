@@ -37,7 +37,11 @@ export class NodeSession {
   ) {}
 
   /** Opens the node's session; `checks` (site scripts) run under the lock right after the facts. */
-  static async open(conn: Connection, node: NodeModel, checks: readonly ShellCmd[] = []): Promise<NodeSession> {
+  static async open(
+    conn: Connection,
+    node: NodeModel,
+    checks: readonly ShellCmd[] = [],
+  ): Promise<NodeSession> {
     const script = driverScript(
       factsScript({
         device: node.device.name,
@@ -47,13 +51,19 @@ export class NodeSession {
       }),
     );
     const session = await conn.session(script);
-    if (checks.length > 0) session.write(checks.map((c) => encodeBatch({ tool: "sh", cmds: [c] }, "check")).join(""));
+    if (checks.length > 0)
+      session.write(checks.map((c) => encodeBatch({ tool: "sh", cmds: [c] }, "check")).join(""));
     const before = await readFacts(session, node.name, "gathering facts");
     const codes: number[] = [];
     for (const c of checks) {
       const line = await session.readLine();
       const m = /^@@rc (\d+)$/.exec(line ?? "");
-      if (!m) throw new NodeRunError(node.name, `checking ${c.label}`, `unexpected reply: ${line ?? "end of stream"}`);
+      if (!m)
+        throw new NodeRunError(
+          node.name,
+          `checking ${c.label}`,
+          `unexpected reply: ${line ?? "end of stream"}`,
+        );
       codes.push(Number(m[1]));
     }
     return new NodeSession(node, session, before, codes);

@@ -3,13 +3,13 @@
  * ClusterSession). Both plan changes with inverses, apply them, read back and roll back the same way.
  */
 import type { NodeFacts } from "../facts/types.js";
-import { type ClusterSession } from "../kube/cluster-session.js";
+import type { ClusterSession } from "../kube/cluster-session.js";
 import { diffPools, type PoolChange, teardownPools } from "../kube/pool-diff.js";
 import type { ClusterModel, NodeModel } from "../model/types.js";
-import type { ShellStep } from "../playbook/schema.js";
-import { siteChange } from "../plan/site.js";
 import type { Change, Phase } from "../plan/change.js";
 import { diffNode, diffTeardown } from "../plan/node-diff.js";
+import { siteChange } from "../plan/site.js";
+import type { ShellStep } from "../playbook/schema.js";
 import type { NodeSession } from "./node-session.js";
 
 export type AnyChange = Change | PoolChange;
@@ -49,7 +49,12 @@ export const shellSteps = (shape: PlanShape): ShellStep[] =>
  * The node's changes in playbook order. `checks`: exit codes of the shell steps' checks (in
  * shellSteps order); omitted, every shell step counts as already as wanted.
  */
-export function planNode(node: NodeModel, facts: NodeFacts, shape: PlanShape, checks?: readonly number[]): Change[] {
+export function planNode(
+  node: NodeModel,
+  facts: NodeFacts,
+  shape: PlanShape,
+  checks?: readonly number[],
+): Change[] {
   const needsDiff = shape.steps.some((s) => s.kind === "phase");
   const diff = needsDiff ? diffNode(node, facts).changes : [];
   let shellIndex = 0;
@@ -89,7 +94,12 @@ export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanSha
   };
 }
 
-export function clusterTarget(cluster: ClusterModel, host: string, session: ClusterSession, shape: PlanShape): Target {
+export function clusterTarget(
+  cluster: ClusterModel,
+  host: string,
+  session: ClusterSession,
+  shape: PlanShape,
+): Target {
   const plan = (pools = session.before.pools) =>
     shape.pools === "absent" ? teardownPools(pools) : diffPools(cluster, pools);
   let sent = 0;
@@ -100,11 +110,17 @@ export function clusterTarget(cluster: ClusterModel, host: string, session: Clus
     host,
     plan: () => plan(),
     okCount: (changes) =>
-      shape.pools === "absent" ? 0 : Math.max(0, cluster.ippools.length - changes.filter((c) => c.action !== "delete").length),
+      shape.pools === "absent"
+        ? 0
+        : Math.max(0, cluster.ippools.length - changes.filter((c) => c.action !== "delete").length),
     apply: async (changes) => {
       sent += changes.reduce((n, c) => n + c.forward.length, 0);
       const out = await session.apply(changes as PoolChange[]);
-      return { applied: out.applied, ...(out.failure ? { failure: out.failure } : {}), left: out.failure ? [] : plan(out.after.pools) };
+      return {
+        applied: out.applied,
+        ...(out.failure ? { failure: out.failure } : {}),
+        left: out.failure ? [] : plan(out.after.pools),
+      };
     },
     rollback: async (applied) => {
       sent += applied.reduce((n, c) => n + c.inverse.length, 0);

@@ -6,7 +6,16 @@
  *  - MAC = 02:6d (locally administered, unicast) + the four octets of the overlay IP.
  * A collision is an error that says what to pin. Pure.
  */
-import { type Cidr, cidrBounds, cidrContainsIp, cidrPrefix, intToIp, ipToInt, type Ipv4, type Mac } from "../net/addr.js";
+import {
+  type Cidr,
+  cidrBounds,
+  cidrContainsIp,
+  cidrPrefix,
+  type Ipv4,
+  intToIp,
+  ipToInt,
+  type Mac,
+} from "../net/addr.js";
 import type { PathIssue } from "./validate.js";
 
 export interface AllocationInput {
@@ -34,16 +43,24 @@ export function macFor(overlayIp: Ipv4): Mac {
   return `02:6d:${octets.join(":")}` as Mac;
 }
 
-export function allocate(overlay: Cidr, nodes: AllocationInput[]): { allocations: Allocation[]; issues: PathIssue[] } {
+export function allocate(
+  overlay: Cidr,
+  nodes: AllocationInput[],
+): { allocations: Allocation[]; issues: PathIssue[] } {
   const issues: PathIssue[] = [];
   const [lo, hi] = cidrBounds(overlay);
   const allocations = nodes.map((n): Allocation => {
     const overlayIp = n.overlayIp ?? overlayIpFor(overlay, n.underlayIp);
     const where = [...n.path, "overlay_ip"];
     const pinned = n.overlayIp !== undefined;
-    const hint = pinned ? "" : ` (allocated from underlay ${n.underlayIp}; pin overlay_ip for node ${n.name})`;
+    const hint = pinned
+      ? ""
+      : ` (allocated from underlay ${n.underlayIp}; pin overlay_ip for node ${n.name})`;
     if (!cidrContainsIp(overlay, overlayIp)) {
-      issues.push({ path: where, message: `overlay IP ${overlayIp} is outside the overlay subnet ${overlay}` });
+      issues.push({
+        path: where,
+        message: `overlay IP ${overlayIp} is outside the overlay subnet ${overlay}`,
+      });
     } else if (cidrPrefix(overlay) < 31 && (ipToInt(overlayIp) === lo || ipToInt(overlayIp) === hi)) {
       issues.push({
         path: pinned ? where : n.path,

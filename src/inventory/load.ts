@@ -4,13 +4,19 @@
  */
 import { homedir } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
-import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 import type { SshTarget } from "../model/types.js";
+import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 import { type Allocation, allocate } from "./allocate.js";
 import { InputError, type InputIssue } from "./errors.js";
-import { type RawInventory, type RawSsh, inventorySchema } from "./schema.js";
+import { inventorySchema, type RawInventory, type RawSsh } from "./schema.js";
 import type { Inventory, InventoryNode } from "./types.js";
-import { type RelationInventory, type RelationNode, salvage, underlayOf, validateRelations } from "./validate.js";
+import {
+  type RelationInventory,
+  type RelationNode,
+  salvage,
+  underlayOf,
+  validateRelations,
+} from "./validate.js";
 import { issueAt, parseYamlText, readYamlFile, type YamlSource } from "./yaml-source.js";
 
 export async function loadInventory(file: string): Promise<Inventory> {
@@ -177,7 +183,11 @@ function editDistance(a: string, b: string): number {
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (row[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
       prev = tmp;
     }
   }

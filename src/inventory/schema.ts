@@ -4,7 +4,7 @@
  * Field-level syntax is checked here; relations between fields (overlaps, duplicates) in validate.ts.
  */
 import { z } from "zod";
-import { parseCidr, parseDnsLabel, parseIfName, parseIpv4, parseMac, type ParseResult } from "../net/addr.js";
+import { type ParseResult, parseCidr, parseDnsLabel, parseIfName, parseIpv4, parseMac } from "../net/addr.js";
 
 function errorOf<T>(parse: (s: string) => ParseResult<T>, input: unknown): string {
   const r = parse(String(input));
@@ -33,7 +33,11 @@ const HOST_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 export const ipv4Field = parsed(parseIpv4, IPV4_PATTERN, "IPv4 address");
 export const cidrField = parsed(parseCidr, CIDR_PATTERN, "IPv4 network in CIDR form (host bits zero)");
 export const macField = parsed(parseMac, MAC_PATTERN, "unicast MAC address");
-export const ifNameField = parsed(parseIfName, IFNAME_PATTERN, "Linux interface name (at most 15 characters)");
+export const ifNameField = parsed(
+  parseIfName,
+  IFNAME_PATTERN,
+  "Linux interface name (at most 15 characters)",
+);
 export const nameField = parsed(parseDnsLabel, LABEL_PATTERN, "RFC 1123 name");
 const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const hostField = z
@@ -58,10 +62,21 @@ export const RESERVED_ROUTE_PROTOCOLS = new Set([
 
 export const sshSchema = z
   .strictObject({
-    user: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/, { message: "must be a POSIX user name" }).optional(),
+    user: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_.-]{0,31}$/, { message: "must be a POSIX user name" })
+      .optional(),
     port: z.number().int().min(1).max(65535).optional(),
-    identity_file: z.string().min(1).optional().meta({ description: "private key; ~ and relative paths allowed" }),
-    known_hosts: z.string().min(1).optional().meta({ description: "OpenSSH known_hosts file used to verify hosts" }),
+    identity_file: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "private key; ~ and relative paths allowed" }),
+    known_hosts: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "OpenSSH known_hosts file used to verify hosts" }),
     become: z.boolean().optional().meta({ description: "run commands through sudo -n (non-root user)" }),
     connect_timeout: z.number().positive().max(300).optional().meta({ description: "seconds" }),
   })
@@ -70,11 +85,20 @@ export const sshSchema = z
 export const nodeSchema = z.strictObject({
   name: nameField,
   host: hostField,
-  underlay_ip: ipv4Field.optional().meta({ description: "tunnel source address; default: host, when it is an IP" }),
-  underlay_interface: ifNameField.optional().meta({ description: "default: the interface holding underlay_ip" }),
-  overlay_ip: ipv4Field.optional().meta({ description: "default: underlay host bits mapped into the overlay" }),
+  underlay_ip: ipv4Field
+    .optional()
+    .meta({ description: "tunnel source address; default: host, when it is an IP" }),
+  underlay_interface: ifNameField
+    .optional()
+    .meta({ description: "default: the interface holding underlay_ip" }),
+  overlay_ip: ipv4Field
+    .optional()
+    .meta({ description: "default: underlay host bits mapped into the overlay" }),
   mac: macField.optional().meta({ description: "VXLAN device MAC; default: derived from the overlay IP" }),
-  pod_blocks: z.array(cidrField).optional().meta({ description: "pod blocks this node owns; default: discovered" }),
+  pod_blocks: z
+    .array(cidrField)
+    .optional()
+    .meta({ description: "pod blocks this node owns; default: discovered" }),
   ssh: sshSchema.optional(),
 });
 

@@ -1,5 +1,5 @@
-import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 import type { SshTarget } from "../model/types.js";
+import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 
 /** A validated inventory with every inherited setting resolved and every address allocated. */
 export interface Inventory {

@@ -60,7 +60,8 @@ function duplicates<T>(items: Labelled<T>[], what: string, key: (v: T) => string
   for (const item of items) {
     const k = key(item.value);
     const first = seen.get(k);
-    if (first) issues.push({ path: item.path, message: `duplicate ${what} ${k}: also used by ${first.label}` });
+    if (first)
+      issues.push({ path: item.path, message: `duplicate ${what} ${k}: also used by ${first.label}` });
     else seen.set(k, item);
   }
   return issues;
@@ -79,7 +80,11 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
     for (const field of ["pod_cidr", "service_cidr"] as const) {
       const value = c?.[field];
       if (c === undefined || value === undefined) continue;
-      cidrs.push({ value: value as Cidr, path: ["clusters", ci, field], label: `${clusterLabel(c, ci)} ${field}` });
+      cidrs.push({
+        value: value as Cidr,
+        path: ["clusters", ci, field],
+        label: `${clusterLabel(c, ci)} ${field}`,
+      });
     }
   });
   // Pod and service CIDRs: pairwise disjoint (across clusters, and pod vs service within one).
@@ -95,7 +100,10 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
   const overlay = inv.mesh.overlay as Cidr | undefined;
   for (const c of overlay === undefined ? [] : cidrs) {
     if (cidrsOverlap(overlay as Cidr, c.value)) {
-      issues.push({ path: ["mesh", "overlay"], message: `overlay ${overlay} overlaps ${c.label} ${c.value}` });
+      issues.push({
+        path: ["mesh", "overlay"],
+        message: `overlay ${overlay} overlaps ${c.label} ${c.value}`,
+      });
     }
   }
 
@@ -105,7 +113,8 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
   const underlays: Labelled<string>[] = [];
   inv.clusters.forEach((c, ci) => {
     if (c === undefined) return;
-    if (c.name !== undefined) clusterNames.push({ value: c.name, path: ["clusters", ci, "name"], label: `clusters[${ci}]` });
+    if (c.name !== undefined)
+      clusterNames.push({ value: c.name, path: ["clusters", ci, "name"], label: `clusters[${ci}]` });
     const blocks: Labelled<Cidr>[] = [];
     c.nodes.forEach((n, ni) => {
       if (n === undefined) return;
@@ -117,7 +126,10 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
       hosts.push({ value: `${n.host.toLowerCase()}:${port}`, path: [...at, "host"], label });
       const underlay = underlayOf(n);
       if (underlay === undefined) {
-        issues.push({ path: [...at, "host"], message: `host ${n.host} is a name: set underlay_ip for node ${n.name}` });
+        issues.push({
+          path: [...at, "host"],
+          message: `host ${n.host} is a name: set underlay_ip for node ${n.name}`,
+        });
       } else {
         underlays.push({ value: underlay, path: [...at, n.underlay_ip ? "underlay_ip" : "host"], label });
         if (overlay !== undefined && cidrContainsIp(overlay, underlay as Ipv4)) {
@@ -130,7 +142,10 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
       (n.pod_blocks ?? []).forEach((b, bi) => {
         const bp = [...at, "pod_blocks", bi];
         if (c.pod_cidr !== undefined && !cidrContainsCidr(c.pod_cidr as Cidr, b as Cidr)) {
-          issues.push({ path: bp, message: `pod block ${b} is not inside ${clusterLabel(c, ci)}'s pod_cidr ${c.pod_cidr}` });
+          issues.push({
+            path: bp,
+            message: `pod block ${b} is not inside ${clusterLabel(c, ci)}'s pod_cidr ${c.pod_cidr}`,
+          });
         }
         for (const other of blocks) {
           if (cidrsOverlap(other.value, b as Cidr)) {

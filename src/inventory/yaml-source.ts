@@ -3,9 +3,9 @@
  * allocation) can point at `file:line:col` of the value it is about.
  */
 import { readFile } from "node:fs/promises";
-import { isMap, isSeq, LineCounter, type Node, parseDocument, type Document } from "yaml";
-import { MeshctlError, ExitCode } from "../cli/errors.js";
-import { type InputIssue, formatPath, InputError } from "./errors.js";
+import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { ExitCode, MeshctlError } from "../cli/errors.js";
+import { formatPath, InputError, type InputIssue } from "./errors.js";
 
 export interface YamlSource {
   file: string;
@@ -49,14 +49,20 @@ export function parseYamlText(text: string, file: string, what: "inventory" | "p
  * Locates `path` in the document: the value node if it exists, else the deepest existing parent.
  * With `key`, points at the key of a map entry (used for unknown keys).
  */
-export function locate(src: YamlSource, path: readonly PropertyKey[], key?: string): { line: number; col: number } {
+export function locate(
+  src: YamlSource,
+  path: readonly PropertyKey[],
+  key?: string,
+): { line: number; col: number } {
   let node: unknown = src.doc.contents;
   let offset = (src.doc.contents as Node | null)?.range?.[0] ?? 0;
   const steps = [...path, ...(key === undefined ? [] : [key])];
   for (const [i, step] of steps.entries()) {
     let next: unknown;
     if (isMap(node)) {
-      const pair = node.items.find((p) => String((p.key as { value?: unknown })?.value ?? p.key) === String(step));
+      const pair = node.items.find(
+        (p) => String((p.key as { value?: unknown })?.value ?? p.key) === String(step),
+      );
       // Only the last step is the key: an earlier step may have the same name (`nodes:` inside a node).
       if (pair && key !== undefined && i === steps.length - 1) {
         offset = (pair.key as Node).range?.[0] ?? offset;
@@ -73,7 +79,18 @@ export function locate(src: YamlSource, path: readonly PropertyKey[], key?: stri
   return src.lines.linePos(offset);
 }
 
-export function issueAt(src: YamlSource, path: readonly PropertyKey[], message: string, key?: string): InputIssue {
+export function issueAt(
+  src: YamlSource,
+  path: readonly PropertyKey[],
+  message: string,
+  key?: string,
+): InputIssue {
   const pos = locate(src, path, key);
-  return { file: src.file, line: pos.line, col: pos.col, path: formatPath(key ? [...path, key] : path), message };
+  return {
+    file: src.file,
+    line: pos.line,
+    col: pos.col,
+    path: formatPath(key ? [...path, key] : path),
+    message,
+  };
 }

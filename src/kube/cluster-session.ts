@@ -57,7 +57,8 @@ export class ClusterSession {
     const deletes = ops.flatMap((o) => (o.verb === "delete" ? [o.name] : []));
     const manifests = ops.flatMap((o) => (o.verb === "apply" ? [o.manifest] : []));
     for (const name of deletes) {
-      if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(name)) throw new Error(`refusing to delete a pool named ${JSON.stringify(name)}`);
+      if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(name))
+        throw new Error(`refusing to delete a pool named ${JSON.stringify(name)}`);
     }
     const input = `${deletes.join(" ")}\n${manifests.map((m) => stringify(m)).join("---\n")}`;
     const body = `set -- ${manifests.length > 0 ? "with-apply" : "no-apply"}\n${APPLY}`;
@@ -65,7 +66,9 @@ export class ClusterSession {
     const at = r.stdout.indexOf(`${MARK}\n`);
     if (at < 0 || r.code === 3) throw kubeFailure(this.cluster, "changing IPPools", r);
     const after = parse(this.cluster, r.stdout.slice(at + MARK.length + 1));
-    return r.code === 0 ? { after } : { after, failure: kubeFailure(this.cluster, "changing IPPools", r).message };
+    return r.code === 0
+      ? { after }
+      : { after, failure: kubeFailure(this.cluster, "changing IPPools", r).message };
   }
 }
 

@@ -4,8 +4,8 @@
  * and manifests after them — never spliced into shell text.
  */
 import { ExitCode, MeshctlError } from "../cli/errors.js";
-import type { ClusterModel } from "../model/types.js";
 import type { Connection, ExecResult } from "../exec/ssh/types.js";
+import type { ClusterModel } from "../model/types.js";
 
 /** A cluster-side failure: kubectl missing, API unreachable, RBAC, not a Calico cluster, … */
 export class KubeError extends MeshctlError {
@@ -43,11 +43,18 @@ export function kubeFailure(cluster: ClusterModel, what: string, r: ExecResult):
   let why: string;
   if (r.code === 127 || /kubectl: not found/.test(err)) {
     why = `kubectl is not installed ${on}: install it there, or set the cluster's control to a node that has it`;
-  } else if (/doesn't have a resource type "(ippools|blockaffinities)/.test(err) || /no matches for kind "IPPool"/.test(err)) {
+  } else if (
+    /doesn't have a resource type "(ippools|blockaffinities)/.test(err) ||
+    /no matches for kind "IPPool"/.test(err)
+  ) {
     why = `the API has no Calico IPPool/BlockAffinity resources: is ${cluster.name} a Calico cluster (cni: calico)?`;
   } else if (/Forbidden|forbidden/.test(err)) {
     why = `RBAC denied it (${firstLine(err)}): the kubeconfig's user needs get/list/patch/create/delete on ippools.crd.projectcalico.org and get/list on blockaffinities and nodes`;
-  } else if (/connection refused|Unable to connect|i\/o timeout|no such host|couldn't get current server API group list/i.test(err)) {
+  } else if (
+    /connection refused|Unable to connect|i\/o timeout|no such host|couldn't get current server API group list/i.test(
+      err,
+    )
+  ) {
     why = `cannot reach the Kubernetes API ${on} (${firstLine(err)}): check kubeconfig ${cluster.kubeconfig ?? "(default)"}${cluster.context ? ` context ${cluster.context}` : ""}`;
   } else {
     why = `kubectl failed (exit ${r.code}): ${firstLine(err) || "no output"}`;
@@ -57,6 +64,9 @@ export function kubeFailure(cluster: ClusterModel, what: string, r: ExecResult):
 
 /** kubectl's own message: its last line that is not a klog line (`E1124 21:35:14.078041 … memcache.go:265] …`). */
 const firstLine = (s: string): string => {
-  const lines = s.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = s
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   return [...lines].reverse().find((l) => !/^[IWEF]\d{4} \d\d:\d\d:\d\d/.test(l)) ?? lines[0] ?? "";
 };

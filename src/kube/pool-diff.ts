@@ -2,8 +2,9 @@
  * desired IPPools × observed IPPools → changes, each with its inverse. Pure.
  * Only pools labelled as meshctl's are ever changed or deleted; a foreign pool in the way is a conflict.
  */
-import { type Cidr, cidrsOverlap } from "../net/addr.js";
+
 import type { ClusterModel } from "../model/types.js";
+import { type Cidr, cidrsOverlap } from "../net/addr.js";
 import type { ChangeBase } from "../plan/change.js";
 import { ipPoolManifest } from "../plan/ippool.js";
 import type { ObservedPool } from "./observed.js";
@@ -65,7 +66,9 @@ export function diffPools(cluster: ClusterModel, observed: readonly ObservedPool
     for (const o of observed) {
       if (o.managed || o.name === w.metadata.name || !o.cidr) continue;
       if (cidrsOverlap(o.cidr, w.spec.cidr as Cidr)) {
-        conflicts.push(`IPPool ${o.name} (${describe(o)}) is not meshctl's and overlaps ${w.spec.cidr}, which meshctl needs for pool ${w.metadata.name}`);
+        conflicts.push(
+          `IPPool ${o.name} (${describe(o)}) is not meshctl's and overlaps ${w.spec.cidr}, which meshctl needs for pool ${w.metadata.name}`,
+        );
       }
     }
     if (!same) {

@@ -3,9 +3,10 @@
  * (all clusters) and one route per pod block of every node of the *other* clusters; every cluster gets
  * one disabled, no-NAT IPPool per other cluster's pod and service CIDR.
  */
+
+import type { Inventory, InventoryNode } from "../inventory/types.js";
 import type { Cidr, DnsLabel } from "../net/addr.js";
 import { cidrPrefix } from "../net/addr.js";
-import type { Inventory, InventoryNode } from "../inventory/types.js";
 import type { ClusterModel, MeshModel, NodeModel } from "./types.js";
 
 /** Pod blocks found in the clusters for nodes whose inventory lists none (name → blocks). */
@@ -43,7 +44,9 @@ export function buildModel(inv: Inventory, discovered?: DiscoveredBlocks): MeshM
       neighbours: peers.map((p) => ({ peer: p.name, ip: p.overlayIp, mac: p.mac })),
       routes: peers
         .filter((p) => p.cluster !== n.cluster)
-        .flatMap((p) => (blocksOf(p, discovered) ?? []).map((dst) => ({ peer: p.name, dst, via: p.overlayIp }))),
+        .flatMap((p) =>
+          (blocksOf(p, discovered) ?? []).map((dst) => ({ peer: p.name, dst, via: p.overlayIp })),
+        ),
     };
   });
   const clusters = inv.clusters.map(
@@ -60,7 +63,12 @@ export function buildModel(inv: Inventory, discovered?: DiscoveredBlocks): MeshM
         .filter((o) => o.name !== c.name)
         .flatMap((o) => [
           { name: `pod-${o.name}` as DnsLabel, cidr: o.podCidr, forCluster: o.name, kind: "pod" as const },
-          { name: `svc-${o.name}` as DnsLabel, cidr: o.serviceCidr, forCluster: o.name, kind: "svc" as const },
+          {
+            name: `svc-${o.name}` as DnsLabel,
+            cidr: o.serviceCidr,
+            forCluster: o.name,
+            kind: "svc" as const,
+          },
         ]),
     }),
   );
@@ -69,5 +77,8 @@ export function buildModel(inv: Inventory, discovered?: DiscoveredBlocks): MeshM
 
 /** Names of nodes whose pod blocks are neither in the inventory nor discovered. */
 export function nodesWithoutBlocks(inv: Inventory, discovered?: DiscoveredBlocks): string[] {
-  return inv.clusters.flatMap((c) => c.nodes).filter((n) => blocksOf(n, discovered) === undefined).map((n) => n.name);
+  return inv.clusters
+    .flatMap((c) => c.nodes)
+    .filter((n) => blocksOf(n, discovered) === undefined)
+    .map((n) => n.name);
 }

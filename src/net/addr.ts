@@ -51,9 +51,12 @@ const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 export function parseMac(text: string): ParseResult<Mac> {
   const lower = text.toLowerCase();
   if (!MAC.test(lower)) return fail(`"${text}" is not a MAC address (expected xx:xx:xx:xx:xx:xx)`);
-  if (lower === "00:00:00:00:00:00") return fail("the all-zero MAC is the flood entry and cannot be a node's MAC");
+  if (lower === "00:00:00:00:00:00")
+    return fail("the all-zero MAC is the flood entry and cannot be a node's MAC");
   if ((Number.parseInt(lower.slice(0, 2), 16) & 1) === 1) {
-    return fail(`"${text}" is a multicast MAC (lowest bit of the first octet set); a device MAC must be unicast`);
+    return fail(
+      `"${text}" is a multicast MAC (lowest bit of the first octet set); a device MAC must be unicast`,
+    );
   }
   return ok(lower as Mac);
 }
@@ -72,7 +75,9 @@ const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function parseDnsLabel(text: string): ParseResult<DnsLabel> {
   if (!LABEL.test(text)) {
-    return fail(`"${text}" is not an RFC 1123 name (lower-case letters, digits and '-', at most 63, no leading/trailing '-')`);
+    return fail(
+      `"${text}" is not an RFC 1123 name (lower-case letters, digits and '-', at most 63, no leading/trailing '-')`,
+    );
   }
   return ok(text as DnsLabel);
 }

@@ -27,7 +27,8 @@ export interface ShellCmd {
 
 export type Cmd = BatchCmd | ShellCmd;
 
-export const renderCmd = (c: Cmd): string => (c.tool === "sh" ? `sh (${c.label})` : `${c.tool} ${c.args.join(" ")}`);
+export const renderCmd = (c: Cmd): string =>
+  c.tool === "sh" ? `sh (${c.label})` : `${c.tool} ${c.args.join(" ")}`;
 export const batchLine = (c: BatchCmd): string => c.args.join(" ");
 
 const ip = (...args: string[]): BatchCmd => ({ tool: "ip", args });
@@ -69,11 +70,14 @@ export const cmd = {
   linkSetMac: (dev: string, mac: string): BatchCmd => ip("link", "set", "dev", dev, "address", mac),
   linkSetMtu: (dev: string, mtu: number): BatchCmd => ip("link", "set", "dev", dev, "mtu", String(mtu)),
   linkSetUp: (dev: string, up: boolean): BatchCmd => ip("link", "set", "dev", dev, up ? "up" : "down"),
-  addrAdd: (dev: string, addr: Ipv4, len: number): BatchCmd => ip("addr", "add", `${addr}/${len}`, "dev", dev),
-  addrDel: (dev: string, addr: Ipv4, len: number): BatchCmd => ip("addr", "del", `${addr}/${len}`, "dev", dev),
+  addrAdd: (dev: string, addr: Ipv4, len: number): BatchCmd =>
+    ip("addr", "add", `${addr}/${len}`, "dev", dev),
+  addrDel: (dev: string, addr: Ipv4, len: number): BatchCmd =>
+    ip("addr", "del", `${addr}/${len}`, "dev", dev),
   fdbReplace: (dev: string, m: Mac, dst: Ipv4): BatchCmd =>
     bridge("fdb", "replace", m, "dev", dev, "dst", dst, "self", "permanent"),
-  fdbDel: (dev: string, m: Mac, dst: Ipv4): BatchCmd => bridge("fdb", "del", m, "dev", dev, "dst", dst, "self"),
+  fdbDel: (dev: string, m: Mac, dst: Ipv4): BatchCmd =>
+    bridge("fdb", "del", m, "dev", dev, "dst", dst, "self"),
   neighReplace: (dev: string, addr: Ipv4, m: Mac): BatchCmd =>
     ip("neigh", "replace", addr, "lladdr", m, "dev", dev, "nud", "permanent"),
   neighDel: (dev: string, addr: Ipv4): BatchCmd => ip("neigh", "del", addr, "dev", dev),

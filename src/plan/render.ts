@@ -14,7 +14,9 @@ export interface ChangeJson {
   undo: string[];
 }
 
-export function changeToJson(c: Change | (ChangeBase & { forward: { text: string }[]; inverse: { text: string }[] })): ChangeJson {
+export function changeToJson(
+  c: Change | (ChangeBase & { forward: { text: string }[]; inverse: { text: string }[] }),
+): ChangeJson {
   return {
     resource: c.resource,
     key: c.key,

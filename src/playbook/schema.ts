@@ -26,10 +26,9 @@ export const builtinStepSchema = z.strictObject({
 export const shellStepSchema = z.strictObject({
   name: stepName,
   hosts: z.literal("nodes"),
-  state: z
-    .enum(["present", "absent"])
-    .default("present")
-    .meta({ description: "present: run apply where check fails; absent (teardown): run undo where check passes" }),
+  state: z.enum(["present", "absent"]).default("present").meta({
+    description: "present: run apply where check fails; absent (teardown): run undo where check passes",
+  }),
   shell: z.strictObject({
     check: z.string().min(1).meta({ description: "exit 0 when the node is already as wanted" }),
     apply: z.string().min(1),

@@ -24,15 +24,15 @@ export const hostLabel = (n: HostResult): string => (n.kind === "cluster" ? `${n
 
 export function runToJson(r: RunResult): unknown {
   const host = (n: HostResult) => ({
-      name: n.name,
-      cluster: n.cluster,
-      host: n.host,
-      status: n.status,
-      ...countsOf(n),
-      commandsSent: n.commandsSent,
-      changes: n.changes.map(changeToJson),
-      ...(n.error ? { error: n.error } : {}),
-      ...(n.rollback ? { rollback: n.rollback } : {}),
+    name: n.name,
+    cluster: n.cluster,
+    host: n.host,
+    status: n.status,
+    ...countsOf(n),
+    commandsSent: n.commandsSent,
+    changes: n.changes.map(changeToJson),
+    ...(n.error ? { error: n.error } : {}),
+    ...(n.rollback ? { rollback: n.rollback } : {}),
   });
   return {
     mode: r.mode,

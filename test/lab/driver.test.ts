@@ -12,13 +12,32 @@ import { requireRootOrFail } from "./helpers/host.js";
 const NS = `mshdrv-${process.pid}`;
 const FACTS = "echo marker-facts";
 const ip = (...args: string[]): BatchCmd => ({ tool: "ip", args });
-const sh = (script: string, env: Record<string, string> = {}): ShellCmd => ({ tool: "sh", label: "t", script, env });
+const sh = (script: string, env: Record<string, string> = {}): ShellCmd => ({
+  tool: "sh",
+  label: "t",
+  script,
+  env,
+});
 
 /** Runs the driver in the namespace with `input` on stdin; returns its stdout lines. */
-function drive(input: string, lockDir = `/tmp/${NS}-lock`, lockWait = 30): { lines: string[]; code: number | null } {
+function drive(
+  input: string,
+  lockDir = `/tmp/${NS}-lock`,
+  lockWait = 30,
+): { lines: string[]; code: number | null } {
   const r = spawnSync(
     "ip",
-    ["netns", "exec", NS, "unshare", "-m", "sh", "-c", `mkdir -p ${lockDir} && mount --bind ${lockDir} /run/lock && exec sh -c "$0"`, driverScript(FACTS, lockWait)],
+    [
+      "netns",
+      "exec",
+      NS,
+      "unshare",
+      "-m",
+      "sh",
+      "-c",
+      `mkdir -p ${lockDir} && mount --bind ${lockDir} /run/lock && exec sh -c "$0"`,
+      driverScript(FACTS, lockWait),
+    ],
     { input, encoding: "utf8", timeout: 20_000 },
   );
   return { lines: r.stdout.split("\n").filter(Boolean), code: r.status };
@@ -41,7 +60,10 @@ describe("the driver", () => {
       encodeBatch({ tool: "ip", cmds: [ip("route", "add", "198.18.250.0/24", "dev", "lo", "proto", "77")] }) +
       encodeBatch({
         tool: "ip",
-        cmds: [ip("route", "add", "198.18.251.0/24", "dev", "lo", "proto", "77"), ip("route", "add", "198.18.250.0/24", "dev", "lo", "proto", "77")],
+        cmds: [
+          ip("route", "add", "198.18.251.0/24", "dev", "lo", "proto", "77"),
+          ip("route", "add", "198.18.250.0/24", "dev", "lo", "proto", "77"),
+        ],
       }) +
       encodeBatch({ tool: "ip", cmds: [ip("route", "add", "198.18.252.0/24", "dev", "lo", "proto", "77")] }) +
       "facts\nquit\n";
@@ -52,28 +74,31 @@ describe("the driver", () => {
     expect(lines.slice(5, lines.indexOf("@@end")).join("\n")).toMatch(/File exists[\s\S]*Command failed -:2/);
     const after = lines.slice(lines.indexOf("@@end") + 1);
     expect(after).toEqual(["@@skipped", "@@facts-begin", "marker-facts", "@@facts-end"]);
-    const routes = spawnSync("ip", ["netns", "exec", NS, "ip", "route", "show", "proto", "77"], { encoding: "utf8" }).stdout;
+    const routes = spawnSync("ip", ["netns", "exec", NS, "ip", "route", "show", "proto", "77"], {
+      encoding: "utf8",
+    }).stdout;
     expect(routes).toMatch(/198\.18\.250\.0\/24/);
     expect(routes).toMatch(/198\.18\.251\.0\/24/);
     expect(routes).not.toMatch(/198\.18\.252\.0\/24/);
   });
 
   it("forced batches try every line (rollback)", () => {
-    const input =
-      encodeBatch(
-        {
-          tool: "ip",
-          cmds: [
-            ip("route", "del", "198.18.250.0/24", "dev", "lo", "proto", "77"),
-            ip("route", "del", "198.18.253.0/24", "dev", "lo", "proto", "77"),
-            ip("route", "del", "198.18.251.0/24", "dev", "lo", "proto", "77"),
-          ],
-        },
-        "force",
-      ) + "quit\n";
+    const input = `${encodeBatch(
+      {
+        tool: "ip",
+        cmds: [
+          ip("route", "del", "198.18.250.0/24", "dev", "lo", "proto", "77"),
+          ip("route", "del", "198.18.253.0/24", "dev", "lo", "proto", "77"),
+          ip("route", "del", "198.18.251.0/24", "dev", "lo", "proto", "77"),
+        ],
+      },
+      "force",
+    )}quit\n`;
     const { lines } = drive(input);
     expect(lines[3]).toBe("@@failed");
-    const routes = spawnSync("ip", ["netns", "exec", NS, "ip", "route", "show", "proto", "77"], { encoding: "utf8" }).stdout;
+    const routes = spawnSync("ip", ["netns", "exec", NS, "ip", "route", "show", "proto", "77"], {
+      encoding: "utf8",
+    }).stdout;
     expect(routes.trim()).toBe("");
   });
 
@@ -96,7 +121,16 @@ describe("the driver", () => {
     const lockDir = `/tmp/${NS}-lock`;
     const holder = spawn(
       "ip",
-      ["netns", "exec", NS, "unshare", "-m", "sh", "-c", `mount --bind ${lockDir} /run/lock && exec flock /run/lock/meshctl.lock sleep 20`],
+      [
+        "netns",
+        "exec",
+        NS,
+        "unshare",
+        "-m",
+        "sh",
+        "-c",
+        `mount --bind ${lockDir} /run/lock && exec flock /run/lock/meshctl.lock sleep 20`,
+      ],
       { stdio: "ignore" },
     );
     await new Promise((r) => setTimeout(r, 500));

@@ -256,10 +256,14 @@ ${site}
     const a = meshctl("apply", "-i", inv, "--playbook", loose);
     expect(a.code).toBe(0);
     for (const n of a.json.nodes) {
-      expect(n.changes.map((c) => `${c.action} ${c.resource} ${c.key}`)).toEqual(["create shell loose rp_filter"]);
+      expect(n.changes.map((c) => `${c.action} ${c.resource} ${c.key}`)).toEqual([
+        "create shell loose rp_filter",
+      ]);
       expect(ns(node(n.name).namespace, "cat /proc/sys/net/ipv4/conf/mshvx0/rp_filter").out.trim()).toBe("2");
     }
-    expect(meshctl("apply", "-i", inv, "--playbook", loose).json.nodes.every((n) => n.changed === 0)).toBe(true);
+    expect(meshctl("apply", "-i", inv, "--playbook", loose).json.nodes.every((n) => n.changed === 0)).toBe(
+      true,
+    );
 
     const boom = join(dir, "boom.yaml");
     writeFileSync(

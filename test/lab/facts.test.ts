@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { factsScript, type NodeFacts, parseFacts } from "../../src/facts/index.js";
+import { type NodeFacts, parseFacts } from "../../src/facts/index.js";
 import {
   buildScenario,
   DEVICE,

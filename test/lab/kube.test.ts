@@ -25,8 +25,17 @@ function kubectl(clusterName: string, args: string, stdin?: string) {
 function pools(clusterName: string) {
   const r = kubectl(clusterName, "get ippools.crd.projectcalico.org -o json");
   expect(r.code, r.out).toBe(0);
-  return (JSON.parse(r.out).items as { metadata: { name: string; labels?: Record<string, string> }; spec: Record<string, unknown> }[])
-    .map((p) => ({ name: p.metadata.name, managedBy: p.metadata.labels?.["app.kubernetes.io/managed-by"], ...p.spec }))
+  return (
+    JSON.parse(r.out).items as {
+      metadata: { name: string; labels?: Record<string, string> };
+      spec: Record<string, unknown>;
+    }[]
+  )
+    .map((p) => ({
+      name: p.metadata.name,
+      managedBy: p.metadata.labels?.["app.kubernetes.io/managed-by"],
+      ...p.spec,
+    }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -35,7 +44,13 @@ const expectedPools = (self: string) =>
     .filter((c) => c.name !== self)
     .flatMap((c) => [
       { name: `pod-${c.name}`, managedBy: "meshctl", cidr: c.podCidr, natOutgoing: false, disabled: true },
-      { name: `svc-${c.name}`, managedBy: "meshctl", cidr: c.serviceCidr, natOutgoing: false, disabled: true },
+      {
+        name: `svc-${c.name}`,
+        managedBy: "meshctl",
+        cidr: c.serviceCidr,
+        natOutgoing: false,
+        disabled: true,
+      },
     ])
     .sort((a, b) => a.name.localeCompare(b.name));
 
@@ -58,7 +73,9 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
   it("discover finds every node's blocks (two per node in this lab) and --write puts them in the inventory", () => {
     const d = meshctl("discover", "-i", inv);
     expect(d.code).toBe(0);
-    const found = (d.json as unknown as { clusters: { nodes: { name: string; blocks: string[] }[] }[] }).clusters.flatMap((c) => c.nodes);
+    const found = (
+      d.json as unknown as { clusters: { nodes: { name: string; blocks: string[] }[] }[] }
+    ).clusters.flatMap((c) => c.nodes);
     expect(found).toHaveLength(6);
     for (const n of found) {
       expect(n.blocks, n.name).toHaveLength(2);
@@ -86,21 +103,27 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
   it("re-apply changes nothing in any cluster", () => {
     const a = meshctl("apply", "-i", inv);
     expect(a.code).toBe(0);
-    for (const h of [...a.json.clusters, ...a.json.nodes]) expect([h.name, h.changed, h.commandsSent]).toEqual([h.name, 0, 0]);
+    for (const h of [...a.json.clusters, ...a.json.nodes])
+      expect([h.name, h.changed, h.commandsSent]).toEqual([h.name, 0, 0]);
   });
 
   it("a hand-edited pool shows in diff and is repaired by apply", () => {
-    expect(kubectl("cluster1", `patch ippool pod-cluster2 --type merge -p '{"spec":{"natOutgoing":true}}'`).code).toBe(0);
+    expect(
+      kubectl("cluster1", `patch ippool pod-cluster2 --type merge -p '{"spec":{"natOutgoing":true}}'`).code,
+    ).toBe(0);
     const d = meshctl("diff", "-i", inv);
     expect(d.code).toBe(2);
     const c1 = d.json.clusters.find((c) => c.name === "cluster1");
-    expect(c1?.changes.map((c) => `${c.action} ${c.resource} ${c.key}`)).toEqual(["update ippool pod-cluster2"]);
+    expect(c1?.changes.map((c) => `${c.action} ${c.resource} ${c.key}`)).toEqual([
+      "update ippool pod-cluster2",
+    ]);
     expect(meshctl("apply", "-i", inv).code).toBe(0);
     expect(pools("cluster1")).toEqual(expectedPools("cluster1"));
   });
 
   it("a foreign pool overlapping one meshctl needs stops that cluster with a clear error and changes nothing there", () => {
-    const rogue = "apiVersion: crd.projectcalico.org/v1\nkind: IPPool\nmetadata:\n  name: rogue\nspec:\n  cidr: 198.18.32.0/24\n";
+    const rogue =
+      "apiVersion: crd.projectcalico.org/v1\nkind: IPPool\nmetadata:\n  name: rogue\nspec:\n  cidr: 198.18.32.0/24\n";
     expect(kubectl("cluster1", "apply -f -", rogue).code).toBe(0);
     expect(kubectl("cluster1", "delete ippool svc-cluster3").code).toBe(0);
     const before = pools("cluster1");
@@ -124,7 +147,9 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     expect(d.code).toBe(2);
     for (const n of d.json.nodes) {
       const keys = n.changes.map((c) => `${c.action} ${c.resource} ${c.key}`);
-      expect(keys, n.name).toEqual(node(n.name).cluster === "cluster2" ? [] : [`create route ${block} (c2-node1)`]);
+      expect(keys, n.name).toEqual(
+        node(n.name).cluster === "cluster2" ? [] : [`create route ${block} (c2-node1)`],
+      );
     }
     expect(meshctl("apply", "-i", inv).code).toBe(0);
     // A pod address in the new block, routed by its node as a CNI would.
@@ -136,11 +161,14 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     expect(kubectl("cluster2", "delete blockaffinity c2-node1-198-18-44-0-26").code).toBe(0);
     const gone = meshctl("apply", "-i", inv);
     expect(gone.code).toBe(0);
-    expect(gone.json.nodes.find((n) => n.name === "c1-node1")?.changes.map((c) => `${c.action} ${c.key}`)).toEqual([`delete ${block}`]);
+    expect(
+      gone.json.nodes.find((n) => n.name === "c1-node1")?.changes.map((c) => `${c.action} ${c.key}`),
+    ).toEqual([`delete ${block}`]);
   });
 
   it("teardown deletes meshctl's pools only", () => {
-    const keep = "apiVersion: crd.projectcalico.org/v1\nkind: IPPool\nmetadata:\n  name: default-ipv4-ippool\nspec:\n  cidr: 198.18.16.0/20\n  natOutgoing: true\n";
+    const keep =
+      "apiVersion: crd.projectcalico.org/v1\nkind: IPPool\nmetadata:\n  name: default-ipv4-ippool\nspec:\n  cidr: 198.18.16.0/20\n  natOutgoing: true\n";
     expect(kubectl("cluster1", "apply -f -", keep).code).toBe(0);
     const t = meshctl("teardown", "-i", inv);
     expect(t.code).toBe(0);
@@ -157,7 +185,10 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     // The cluster's kubeconfig now points at a port where nothing listens (inside the node namespace).
     const c2 = cluster("cluster2");
     const broken = join(dir, "broken.kubeconfig");
-    writeFileSync(broken, readFileSync(c2.kubeconfig as string, "utf8").replace(/127\.0\.0\.1:\d+/, "127.0.0.1:1"));
+    writeFileSync(
+      broken,
+      readFileSync(c2.kubeconfig as string, "utf8").replace(/127\.0\.0\.1:\d+/, "127.0.0.1:1"),
+    );
     const text = readFileSync(inv, "utf8").replace(c2.kubeconfig as string, broken);
     const brokenInv = join(dir, "broken-api.yaml");
     writeFileSync(brokenInv, text);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { kubeFailure } from "../../src/kube/kubectl.js";
 import { KubeParseError, type ObservedPool, parseClusterFacts } from "../../src/kube/observed.js";
 import { diffPools, PoolConflict, teardownPools } from "../../src/kube/pool-diff.js";
-import { kubeFailure } from "../../src/kube/kubectl.js";
 import type { ClusterModel } from "../../src/model/types.js";
 import type { Cidr } from "../../src/net/addr.js";
 import { model } from "../support/builders.js";
@@ -32,10 +32,15 @@ describe("diffPools", () => {
     expect(op?.verb === "apply" && op.manifest).toEqual({
       apiVersion: "crd.projectcalico.org/v1",
       kind: "IPPool",
-      metadata: { name: "pod-c2", labels: { "app.kubernetes.io/managed-by": "meshctl", "meshctl.io/for-cluster": "c2" } },
+      metadata: {
+        name: "pod-c2",
+        labels: { "app.kubernetes.io/managed-by": "meshctl", "meshctl.io/for-cluster": "c2" },
+      },
       spec: { cidr: "198.18.32.0/20", natOutgoing: false, disabled: true },
     });
-    expect(ch[0]?.inverse).toEqual([{ verb: "delete", name: "pod-c2", text: "kubectl delete ippool pod-c2" }]);
+    expect(ch[0]?.inverse).toEqual([
+      { verb: "delete", name: "pod-c2", text: "kubectl delete ippool pod-c2" },
+    ]);
   });
 
   it("is empty when the pools are as wanted", () => {
@@ -46,10 +51,19 @@ describe("diffPools", () => {
     const edited = converged().map((p) => (p.name === "pod-c2" ? { ...p, natOutgoing: true } : p));
     const ch = diffPools(c1, edited);
     expect(ch.map((c) => [c.action, c.key, c.before, c.after])).toEqual([
-      ["update", "pod-c2", "cidr 198.18.32.0/20 natOutgoing true disabled true", "cidr 198.18.32.0/20 natOutgoing false disabled true"],
+      [
+        "update",
+        "pod-c2",
+        "cidr 198.18.32.0/20 natOutgoing true disabled true",
+        "cidr 198.18.32.0/20 natOutgoing false disabled true",
+      ],
     ]);
     const undo = ch[0]?.inverse[0];
-    expect(undo?.verb === "apply" && undo.manifest.spec).toEqual({ cidr: "198.18.32.0/20", natOutgoing: true, disabled: true });
+    expect(undo?.verb === "apply" && undo.manifest.spec).toEqual({
+      cidr: "198.18.32.0/20",
+      natOutgoing: true,
+      disabled: true,
+    });
   });
 
   it("deletes a stale pool of meshctl's (a cluster left the inventory) and can re-create it", () => {
@@ -59,7 +73,12 @@ describe("diffPools", () => {
   });
 
   it("never touches a foreign pool that does not overlap", () => {
-    const foreign = pool("default-ipv4-ippool", "198.18.16.0/20", { managed: false, labels: {}, natOutgoing: true, disabled: false });
+    const foreign = pool("default-ipv4-ippool", "198.18.16.0/20", {
+      managed: false,
+      labels: {},
+      natOutgoing: true,
+      disabled: false,
+    });
     expect(diffPools(c1, [...converged(), foreign])).toEqual([]);
     expect(teardownPools([...converged(), foreign]).map((c) => c.key)).toEqual(["pod-c2", "svc-c2"]);
   });
@@ -67,7 +86,9 @@ describe("diffPools", () => {
   it("a foreign pool overlapping a CIDR meshctl needs is a conflict naming it", () => {
     const rogue = pool("rogue", "198.18.32.0/24", { managed: false, labels: {} });
     expect(() => diffPools(c1, [rogue])).toThrow(PoolConflict);
-    expect(() => diffPools(c1, [rogue])).toThrow(/IPPool rogue .* overlaps 198\.18\.32\.0\/20, which meshctl needs for pool pod-c2/);
+    expect(() => diffPools(c1, [rogue])).toThrow(
+      /IPPool rogue .* overlaps 198\.18\.32\.0\/20, which meshctl needs for pool pod-c2/,
+    );
   });
 
   it("an unlabelled pool with meshctl's name is a conflict, not adopted silently", () => {
@@ -82,23 +103,56 @@ describe("parseClusterFacts", () => {
   it("reads pools, confirmed block affinities per node, and node podCIDRs as a fallback", () => {
     const facts = parseClusterFacts(
       list([
-        { kind: "IPPool", metadata: { name: "p", labels: { "app.kubernetes.io/managed-by": "meshctl" } }, spec: { cidr: "10.1.0.0/16", disabled: true } },
-        { kind: "BlockAffinity", metadata: { name: "a" }, spec: { node: "n1", cidr: "10.2.0.64/26", state: "confirmed", deleted: "false" } },
-        { kind: "BlockAffinity", metadata: { name: "b" }, spec: { node: "n1", cidr: "10.2.0.0/26", state: "confirmed", deleted: "false" } },
-        { kind: "BlockAffinity", metadata: { name: "c" }, spec: { node: "n1", cidr: "10.2.1.0/26", state: "pending" } },
-        { kind: "BlockAffinity", metadata: { name: "d" }, spec: { node: "n1", cidr: "10.2.2.0/26", state: "confirmed", deleted: "true" } },
+        {
+          kind: "IPPool",
+          metadata: { name: "p", labels: { "app.kubernetes.io/managed-by": "meshctl" } },
+          spec: { cidr: "10.1.0.0/16", disabled: true },
+        },
+        {
+          kind: "BlockAffinity",
+          metadata: { name: "a" },
+          spec: { node: "n1", cidr: "10.2.0.64/26", state: "confirmed", deleted: "false" },
+        },
+        {
+          kind: "BlockAffinity",
+          metadata: { name: "b" },
+          spec: { node: "n1", cidr: "10.2.0.0/26", state: "confirmed", deleted: "false" },
+        },
+        {
+          kind: "BlockAffinity",
+          metadata: { name: "c" },
+          spec: { node: "n1", cidr: "10.2.1.0/26", state: "pending" },
+        },
+        {
+          kind: "BlockAffinity",
+          metadata: { name: "d" },
+          spec: { node: "n1", cidr: "10.2.2.0/26", state: "confirmed", deleted: "true" },
+        },
         { kind: "Node", metadata: { name: "n1" }, spec: { podCIDRs: ["10.9.0.0/24"] } },
         { kind: "Node", metadata: { name: "n2" }, spec: { podCIDR: "10.9.1.0/24" } },
       ]),
     );
     expect(facts.pools).toEqual([
-      { name: "p", cidr: "10.1.0.0/16", rawCidr: "10.1.0.0/16", natOutgoing: false, disabled: true, labels: { "app.kubernetes.io/managed-by": "meshctl" }, managed: true },
+      {
+        name: "p",
+        cidr: "10.1.0.0/16",
+        rawCidr: "10.1.0.0/16",
+        natOutgoing: false,
+        disabled: true,
+        labels: { "app.kubernetes.io/managed-by": "meshctl" },
+        managed: true,
+      },
     ]);
-    expect(Object.fromEntries(facts.blocks)).toEqual({ n1: ["10.2.0.0/26", "10.2.0.64/26"], n2: ["10.9.1.0/24"] });
+    expect(Object.fromEntries(facts.blocks)).toEqual({
+      n1: ["10.2.0.0/26", "10.2.0.64/26"],
+      n2: ["10.9.1.0/24"],
+    });
   });
 
   it("keeps an IPv6 pool as foreign data without a parsed cidr", () => {
-    const f = parseClusterFacts(list([{ kind: "IPPool", metadata: { name: "v6" }, spec: { cidr: "fd00::/64" } }]));
+    const f = parseClusterFacts(
+      list([{ kind: "IPPool", metadata: { name: "v6" }, spec: { cidr: "fd00::/64" } }]),
+    );
     expect(f.pools[0]).toMatchObject({ name: "v6", rawCidr: "fd00::/64", managed: false });
     expect(f.pools[0]?.cidr).toBeUndefined();
   });
@@ -116,18 +170,25 @@ describe("kubeFailure", () => {
     expect(msg(127, "kubectl: not found")).toMatch(/kubectl is not installed on control node a1/);
   });
   it("not a Calico cluster", () => {
-    expect(msg(1, 'error: the server doesn\'t have a resource type "ippools"')).toMatch(/no Calico IPPool\/BlockAffinity resources/);
+    expect(msg(1, 'error: the server doesn\'t have a resource type "ippools"')).toMatch(
+      /no Calico IPPool\/BlockAffinity resources/,
+    );
   });
   it("RBAC denial", () => {
-    expect(msg(1, 'Error from server (Forbidden): ippools.crd.projectcalico.org is forbidden: User "x" cannot list resource')).toMatch(
-      /RBAC denied it/,
-    );
+    expect(
+      msg(
+        1,
+        'Error from server (Forbidden): ippools.crd.projectcalico.org is forbidden: User "x" cannot list resource',
+      ),
+    ).toMatch(/RBAC denied it/);
   });
   it("API unreachable, with kubectl's own line rather than a klog line", () => {
     const m = msg(
       1,
       'E1124 21:35:14.078041    3593 memcache.go:265] "Unhandled Error" err="couldn\'t get current server API group list"\nThe connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?',
     );
-    expect(m).toMatch(/cannot reach the Kubernetes API on control node a1 \(The connection to the server 127\.0\.0\.1:1 was refused/);
+    expect(m).toMatch(
+      /cannot reach the Kubernetes API on control node a1 \(The connection to the server 127\.0\.0\.1:1 was refused/,
+    );
   });
 });

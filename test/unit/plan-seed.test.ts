@@ -6,12 +6,54 @@ import { planFromScratch } from "../../src/plan/scratch.js";
 
 /** The seed article's table (../shared/seed/README.md), transcribed independently of inventories/seed.yaml. */
 const SEED = [
-  ["multicluster-test-001", "test-cluster1", "192.168.0.21", "179.17.1.21", "c2:6a:9b:e5:39:8d", "10.234.111.0/24"],
-  ["multicluster-test-002", "test-cluster1", "192.168.0.31", "179.17.1.31", "7a:3a:fe:45:a3:76", "10.234.118.0/24"],
-  ["multicluster-test-003", "test-cluster2", "192.168.0.16", "179.17.1.16", "36:f9:67:c0:70:1c", "10.235.88.0/24"],
-  ["multicluster-test-004", "test-cluster2", "192.168.0.44", "179.17.1.44", "12:d1:df:44:3d:aa", "10.235.113.0/24"],
-  ["multicluster-test-005", "test-cluster3", "192.168.0.15", "179.17.1.15", "ba:a7:54:aa:bc:ce", "10.236.115.0/24"],
-  ["multicluster-test-006", "test-cluster3", "192.168.0.13", "179.17.1.13", "4e:ac:f5:6f:4e:76", "10.236.106.0/24"],
+  [
+    "multicluster-test-001",
+    "test-cluster1",
+    "192.168.0.21",
+    "179.17.1.21",
+    "c2:6a:9b:e5:39:8d",
+    "10.234.111.0/24",
+  ],
+  [
+    "multicluster-test-002",
+    "test-cluster1",
+    "192.168.0.31",
+    "179.17.1.31",
+    "7a:3a:fe:45:a3:76",
+    "10.234.118.0/24",
+  ],
+  [
+    "multicluster-test-003",
+    "test-cluster2",
+    "192.168.0.16",
+    "179.17.1.16",
+    "36:f9:67:c0:70:1c",
+    "10.235.88.0/24",
+  ],
+  [
+    "multicluster-test-004",
+    "test-cluster2",
+    "192.168.0.44",
+    "179.17.1.44",
+    "12:d1:df:44:3d:aa",
+    "10.235.113.0/24",
+  ],
+  [
+    "multicluster-test-005",
+    "test-cluster3",
+    "192.168.0.15",
+    "179.17.1.15",
+    "ba:a7:54:aa:bc:ce",
+    "10.236.115.0/24",
+  ],
+  [
+    "multicluster-test-006",
+    "test-cluster3",
+    "192.168.0.13",
+    "179.17.1.13",
+    "4e:ac:f5:6f:4e:76",
+    "10.236.106.0/24",
+  ],
 ] as const;
 const CLUSTER_CIDRS: Record<string, [string, string]> = {
   "test-cluster1": ["10.234.64.0/18", "10.234.0.0/18"],
@@ -43,7 +85,9 @@ describe("plan for the seed inventory", async () => {
       const fdb = cmds.filter((c) => c.startsWith("bridge fdb"));
       const neigh = cmds.filter((c) => c.startsWith("ip neigh"));
       const routes = cmds.filter((c) => c.startsWith("ip route"));
-      expect(fdb).toEqual(others.map((o) => `bridge fdb replace ${o[4]} dev vxlan-test dst ${o[2]} self permanent`));
+      expect(fdb).toEqual(
+        others.map((o) => `bridge fdb replace ${o[4]} dev vxlan-test dst ${o[2]} self permanent`),
+      );
       expect(neigh).toEqual(
         others.map((o) => `ip neigh replace ${o[3]} lladdr ${o[4]} dev vxlan-test nud permanent`),
       );
@@ -83,6 +127,11 @@ describe("plan for the seed inventory", async () => {
   it("the seed inventory file states the seed's device settings", () => {
     const text = readFileSync("inventories/seed.yaml", "utf8");
     expect(text).toMatch(/device: vxlan-test/);
-    expect(inv.mesh).toMatchObject({ device: "vxlan-test", vni: 10001, port: 4899, overlay: "179.17.1.0/24" });
+    expect(inv.mesh).toMatchObject({
+      device: "vxlan-test",
+      vni: 10001,
+      port: 4899,
+      overlay: "179.17.1.0/24",
+    });
   });
 });

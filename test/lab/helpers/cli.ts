@@ -26,7 +26,10 @@ export interface CliRun {
 
 /** `meshctl … --output json`, parsed. */
 export function meshctl(...args: string[]): CliRun {
-  const r = spawnSync(process.execPath, [BIN, ...args, "--output", "json"], { encoding: "utf8", timeout: 90_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args, "--output", "json"], {
+    encoding: "utf8",
+    timeout: 90_000,
+  });
   let json: CliRun["json"];
   try {
     json = JSON.parse(r.stdout);
@@ -46,13 +49,18 @@ export function ns(namespace: string, cmd: string, stdin?: string): { code: numb
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 
-export const ping = (fromPodNs: string, ip: string): boolean => ns(fromPodNs, `ping -c 1 -W 1 ${ip}`).code === 0;
+export const ping = (fromPodNs: string, ip: string): boolean =>
+  ns(fromPodNs, `ping -c 1 -W 1 ${ip}`).code === 0;
 
 /**
  * Builds dist/ (the CLI and the lab's Kubernetes API server run from it). tsc emits despite type errors,
  * which `npm run typecheck` reports on its own; only a missing output stops the lab tests here.
  */
 export function buildDist(): void {
-  const b = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8", timeout: 240_000 });
+  const b = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 240_000,
+  });
   if (!existsSync(BIN_TARGET)) throw new Error(`build failed: ${b.stdout}${b.stderr}`);
 }
