@@ -3,89 +3,19 @@
  * pod-to-pod ICMP. Runs the built CLI (dist/) as a user would, and asserts on its JSON output and on the
  * nodes' kernel state read directly with `ip netns exec`.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
-import { type LabInfo, labDown, labUp } from "../../src/lab/index.js";
-import { requireRootOrFail } from "./helpers/host.js";
+import { type CliRun, meshctl, ns, ping, useLab } from "./helpers/cli.js";
 
-const ROOT = join(import.meta.dirname, "..", "..");
-const BIN = join(ROOT, "bin", "meshctl.js");
-
-interface CliRun {
-  code: number;
-  json: {
-    mode: string;
-    exitCode: number;
-    nodes: {
-      name: string;
-      status: string;
-      changed: number;
-      commandsSent: number;
-      error?: string;
-      rollback?: { restored: boolean; detail: string };
-      changes: { resource: string; key: string; action: string }[];
-    }[];
-  };
-  stderr: string;
-}
-
-function meshctl(...args: string[]): CliRun {
-  const r = spawnSync(process.execPath, [BIN, ...args, "--output", "json"], {
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  let json: CliRun["json"];
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    throw new Error(`meshctl ${args.join(" ")} printed no JSON (exit ${r.status}): ${r.stdout}\n${r.stderr}`);
-  }
-  return { code: r.status ?? -1, json, stderr: r.stderr };
-}
-
-function ns(namespace: string, cmd: string): { code: number; out: string } {
-  const r = spawnSync("ip", ["netns", "exec", namespace, "sh", "-c", cmd], {
-    encoding: "utf8",
-    timeout: 20_000,
-  });
-  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
-}
-
-const ping = (fromPodNs: string, ip: string) => ns(fromPodNs, `ping -c 1 -W 1 ${ip}`).code === 0;
+const lab = useLab("engine", { clusters: 3, nodesPerCluster: 2, kubeApi: true });
 const byName = (run: CliRun, name: string) => run.json.nodes.find((n) => n.name === name);
-
-let dir = "";
-let info: LabInfo;
-let inv = "";
-const node = (name: string) => info.nodes.find((n) => n.name === name) as LabInfo["nodes"][number];
-
-beforeAll(async () => {
-  requireRootOrFail();
-  const b = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 240_000,
-  });
-  if (b.status !== 0) throw new Error(`build failed: ${b.stdout}${b.stderr}`);
-  dir = mkdtempSync(join(tmpdir(), "meshctl-engine-test-"));
-  info = await labUp({ dir, clusters: 3, nodesPerCluster: 2, kubeApi: true });
-  inv = info.inventory;
-}, 300_000);
-
-afterAll(async () => {
-  if (dir) {
-    await labDown({ dir });
-    rmSync(dir, { recursive: true, force: true });
-  }
-}, 120_000);
+const node = (name: string) => lab.node(name);
 
 describe("apply, diff, teardown on a 3 x 2 lab", () => {
   it("diff on fresh nodes shows every change and exits 2, touching nothing", () => {
-    const d = meshctl("diff", "-i", inv);
+    const d = meshctl("diff", "-i", lab.info.inventory);
     expect(d.code).toBe(2);
     for (const n of d.json.nodes) {
       expect(n.status).toBe("ok");
@@ -97,11 +27,11 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
   });
 
   it("apply converges every node; every pod then reaches every pod of the other clusters", () => {
-    const a = meshctl("apply", "-i", inv);
+    const a = meshctl("apply", "-i", lab.info.inventory);
     expect(a.code).toBe(0);
     for (const n of a.json.nodes) expect([n.name, n.status, n.changed]).toEqual([n.name, "changed", 15]);
-    for (const from of info.nodes) {
-      for (const to of info.nodes) {
+    for (const from of lab.info.nodes) {
+      for (const to of lab.info.nodes) {
         if (to.cluster === from.cluster) continue;
         expect(ping(from.podNamespace, to.podIp), `${from.name} pod → ${to.name} pod ${to.podIp}`).toBe(true);
       }
@@ -109,7 +39,7 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
   });
 
   it("apply again changes nothing and sends no mutating command", () => {
-    const a = meshctl("apply", "-i", inv);
+    const a = meshctl("apply", "-i", lab.info.inventory);
     expect(a.code).toBe(0);
     for (const n of a.json.nodes) {
       expect(n.status).toBe("ok");
@@ -127,7 +57,7 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
     expect(ns(node("c1-node2").namespace, "ip link set dev mshvx0 address 02:11:22:33:44:55").code).toBe(0);
     expect(ns(node("c3-node2").namespace, "ip link del mshvx0").code).toBe(0);
 
-    const d = meshctl("diff", "-i", inv);
+    const d = meshctl("diff", "-i", lab.info.inventory);
     expect(d.code).toBe(2);
     const keys = (name: string) => byName(d, name)?.changes.map((c) => `${c.action} ${c.resource} ${c.key}`);
     expect(keys("c1-node1")).toEqual([
@@ -146,9 +76,9 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
     expect(keys("c3-node2")?.[0]).toBe("create device mshvx0");
     for (const name of ["c2-node1", "c2-node2", "c3-node1"]) expect(keys(name)).toEqual([]);
 
-    const a = meshctl("apply", "-i", inv);
+    const a = meshctl("apply", "-i", lab.info.inventory);
     expect(a.code).toBe(0);
-    expect(meshctl("diff", "-i", inv).code).toBe(0);
+    expect(meshctl("diff", "-i", lab.info.inventory).code).toBe(0);
     expect(ns(n1, "ip route show 198.18.99.0/24").out.trim()).toBe("");
     expect(ping(node("c1-node1").podNamespace, c2n1.podIp)).toBe(true);
   });
@@ -163,7 +93,7 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
     const before = ns(victim.namespace, "ip -d link show; ip route show table all; ip neigh show").out;
     ns(node("c2-node2").namespace, `ip route del ${node("c1-node1").podBlocks[0]}`);
 
-    const a = meshctl("apply", "-i", inv);
+    const a = meshctl("apply", "-i", lab.info.inventory);
     expect(a.code).toBe(1);
     const v = byName(a, "c1-node2");
     expect(v?.status).toBe("failed");
@@ -172,7 +102,7 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
     expect(ns(victim.namespace, "ip -d link show; ip route show table all; ip neigh show").out).toBe(before);
     expect(byName(a, "c2-node2")?.status).toBe("changed");
     expect(ns(victim.namespace, `ip route del ${blocker} dev eth0`).code).toBe(0);
-    expect(meshctl("apply", "-i", inv).code).toBe(0);
+    expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
   });
 
   it("--atomic undoes every node's changes of the run when one node fails", () => {
@@ -184,18 +114,18 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
     expect(ns(other, `ip route del ${node("c2-node1").podBlocks[0]}`).code).toBe(0);
     const otherBefore = ns(other, "ip route show").out;
 
-    const a = meshctl("apply", "-i", inv, "--atomic");
+    const a = meshctl("apply", "-i", lab.info.inventory, "--atomic");
     expect(a.code).toBe(1);
     expect(byName(a, "c2-node2")?.status).toBe("failed");
     expect(byName(a, "c3-node1")?.status).toBe("rolled-back");
     expect(byName(a, "c3-node1")?.rollback?.restored).toBe(true);
     expect(ns(other, "ip route show").out).toBe(otherBefore);
     expect(ns(victim.namespace, `ip route del ${blocker} dev eth0`).code).toBe(0);
-    expect(meshctl("apply", "-i", inv).code).toBe(0);
+    expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
   });
 
   it("an unreachable node is reported as such; the others converge (exit 4)", () => {
-    const doc = parseDocument(readFileSync(inv, "utf8"));
+    const doc = parseDocument(readFileSync(lab.info.inventory, "utf8"));
     const nodes = doc.getIn(["clusters", 2, "nodes"]) as { add: (v: unknown) => void };
     // 198.18.0.250 is inside the lab's bridge subnet; nothing answers there.
     nodes.add(
@@ -206,7 +136,7 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
         ssh: { connect_timeout: 2 },
       }),
     );
-    const ghostInv = join(dir, "ghost.yaml");
+    const ghostInv = join(lab.dir, "ghost.yaml");
     writeFileSync(ghostInv, doc.toString());
     const a = meshctl("apply", "-i", ghostInv);
     expect(a.code).toBe(4);
@@ -215,15 +145,15 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
     expect(ghost?.error).toMatch(/c3-ghost: cannot connect to 198\.18\.0\.250:22/);
     for (const n of a.json.nodes.filter((x) => x.name !== "c3-ghost")) expect(n.status).toBe("changed");
     // Back to the plain inventory: the ghost's entries are pruned as stale.
-    const back = meshctl("apply", "-i", inv);
+    const back = meshctl("apply", "-i", lab.info.inventory);
     expect(back.code).toBe(0);
     expect(byName(back, "c1-node1")?.changes.map((c) => c.action)).toEqual(["delete", "delete", "delete"]);
   });
 
   it("a non-root user with sudo (become) sees the mesh in sync", () => {
-    const doc = parseDocument(readFileSync(inv, "utf8"));
-    doc.setIn(["mesh", "ssh", "user"], info.sudoUser);
-    const sudoInv = join(dir, "sudo.yaml");
+    const doc = parseDocument(readFileSync(lab.info.inventory, "utf8"));
+    doc.setIn(["mesh", "ssh", "user"], lab.info.sudoUser);
+    const sudoInv = join(lab.dir, "sudo.yaml");
     writeFileSync(sudoInv, doc.toString());
     const d = meshctl("diff", "-i", sudoInv);
     expect(d.stderr).toBe("");
@@ -243,7 +173,7 @@ ${site}
   - { name: fdb, hosts: nodes, builtin: fdb }
   - { name: neighbours and routes, hosts: nodes, builtin: neighbours-routes }
 `;
-    const loose = join(dir, "site.yaml");
+    const loose = join(lab.dir, "site.yaml");
     writeFileSync(
       loose,
       steps(`  - name: loose rp_filter
@@ -253,7 +183,7 @@ ${site}
       apply: sysctl -qw "net.ipv4.conf.$MESHCTL_DEVICE.rp_filter=2"
       undo: sysctl -qw "net.ipv4.conf.$MESHCTL_DEVICE.rp_filter=0"`),
     );
-    const a = meshctl("apply", "-i", inv, "--playbook", loose);
+    const a = meshctl("apply", "-i", lab.info.inventory, "--playbook", loose);
     expect(a.code).toBe(0);
     for (const n of a.json.nodes) {
       expect(n.changes.map((c) => `${c.action} ${c.resource} ${c.key}`)).toEqual([
@@ -261,11 +191,13 @@ ${site}
       ]);
       expect(ns(node(n.name).namespace, "cat /proc/sys/net/ipv4/conf/mshvx0/rp_filter").out.trim()).toBe("2");
     }
-    expect(meshctl("apply", "-i", inv, "--playbook", loose).json.nodes.every((n) => n.changed === 0)).toBe(
-      true,
-    );
+    expect(
+      meshctl("apply", "-i", lab.info.inventory, "--playbook", loose).json.nodes.every(
+        (n) => n.changed === 0,
+      ),
+    ).toBe(true);
 
-    const boom = join(dir, "boom.yaml");
+    const boom = join(lab.dir, "boom.yaml");
     writeFileSync(
       boom,
       steps(`  - name: boom
@@ -277,28 +209,28 @@ ${site}
     );
     const victim = node("c1-node1").namespace;
     expect(ns(victim, "ip link del mshvx0").code).toBe(0);
-    const b = meshctl("apply", "-i", inv, "--playbook", boom);
+    const b = meshctl("apply", "-i", lab.info.inventory, "--playbook", boom);
     expect(b.code).toBe(1);
     const v = byName(b, "c1-node1");
     expect(v?.error).toMatch(/sh \(boom: apply\): refusing on c1-node1 \(198\.18\.1\.11\)/);
     expect(v?.rollback?.restored).toBe(true);
     expect(ns(victim, "ip link show mshvx0").code).not.toBe(0);
-    expect(meshctl("apply", "-i", inv).code).toBe(0);
+    expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
   });
 
   it("teardown removes meshctl's device and routes only; pods no longer reach across; twice is a no-op", () => {
     const n1 = node("c1-node1").namespace;
     expect(ns(n1, "ip route add 198.18.200.0/24 dev eth0 proto static").code).toBe(0);
     expect(ns(n1, "ip route add 198.18.201.0/24 dev eth0 proto 77").code).toBe(0);
-    const t = meshctl("teardown", "-i", inv);
+    const t = meshctl("teardown", "-i", lab.info.inventory);
     expect(t.code).toBe(0);
-    for (const n of info.nodes) {
+    for (const n of lab.info.nodes) {
       expect(ns(n.namespace, "ip link show mshvx0").code, n.name).not.toBe(0);
       expect(ns(n.namespace, "ip route show table all proto 77").out.trim(), n.name).toBe("");
     }
     expect(ns(n1, "ip route show 198.18.200.0/24").out).toMatch(/proto static/);
     expect(ping(node("c1-node1").podNamespace, node("c2-node1").podIp)).toBe(false);
-    const again = meshctl("teardown", "-i", inv);
+    const again = meshctl("teardown", "-i", lab.info.inventory);
     expect(again.code).toBe(0);
     for (const n of again.json.nodes) expect([n.changed, n.commandsSent]).toEqual([0, 0]);
   });

@@ -2,24 +2,20 @@
  * The Kubernetes side end to end: Calico IPPools through real kubectl on each cluster's control node
  * (against the lab's Kubernetes API test equipment), and pod blocks discovered from block affinities.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LabInfo, labDown, labUp } from "../../src/lab/index.js";
-import { buildDist, meshctl, ns, ping } from "./helpers/cli.js";
-import { requireRootOrFail } from "./helpers/host.js";
+import { describe, expect, it } from "vitest";
+import { meshctl, ns, ping, useLab } from "./helpers/cli.js";
 
-let dir = "";
-let info: LabInfo;
-let inv = "";
-const node = (name: string) => info.nodes.find((n) => n.name === name) as LabInfo["nodes"][number];
-const cluster = (name: string) => info.clusters.find((c) => c.name === name) as LabInfo["clusters"][number];
+const lab = useLab("kube", { clusters: 3, nodesPerCluster: 2, kubeApi: true, discover: true });
+const node = (name: string) => lab.node(name);
+const cluster = (name: string) =>
+  lab.info.clusters.find((c) => c.name === name) as (typeof lab.info.clusters)[number];
 
 /** kubectl inside a cluster's control node namespace, with a private HOME so no cache leaks. */
 function kubectl(clusterName: string, args: string, stdin?: string) {
   const c = cluster(clusterName);
-  return ns(c.controlNamespace, `HOME=${dir} kubectl --kubeconfig ${c.kubeconfig} ${args}`, stdin);
+  return ns(c.controlNamespace, `HOME=${lab.dir} kubectl --kubeconfig ${c.kubeconfig} ${args}`, stdin);
 }
 
 function pools(clusterName: string) {
@@ -40,7 +36,7 @@ function pools(clusterName: string) {
 }
 
 const expectedPools = (self: string) =>
-  info.clusters
+  lab.info.clusters
     .filter((c) => c.name !== self)
     .flatMap((c) => [
       { name: `pod-${c.name}`, managedBy: "meshctl", cidr: c.podCidr, natOutgoing: false, disabled: true },
@@ -54,24 +50,9 @@ const expectedPools = (self: string) =>
     ])
     .sort((a, b) => a.name.localeCompare(b.name));
 
-beforeAll(async () => {
-  requireRootOrFail();
-  buildDist();
-  dir = mkdtempSync(join(tmpdir(), "meshctl-kube-test-"));
-  info = await labUp({ dir, clusters: 3, nodesPerCluster: 2, kubeApi: true, discover: true });
-  inv = info.inventory;
-}, 300_000);
-
-afterAll(async () => {
-  if (dir) {
-    await labDown({ dir });
-    rmSync(dir, { recursive: true, force: true });
-  }
-}, 120_000);
-
 describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
   it("discover finds every node's blocks (two per node in this lab) and --write puts them in the inventory", () => {
-    const d = meshctl("discover", "-i", inv);
+    const d = meshctl("discover", "-i", lab.info.inventory);
     expect(d.code).toBe(0);
     const found = (
       d.json as unknown as { clusters: { nodes: { name: string; blocks: string[] }[] }[] }
@@ -81,8 +62,8 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
       expect(n.blocks, n.name).toHaveLength(2);
       expect(n.blocks).toContain(node(n.name).podBlocks[0]);
     }
-    const copy = join(dir, "written.yaml");
-    writeFileSync(copy, readFileSync(inv, "utf8"));
+    const copy = join(lab.dir, "written.yaml");
+    writeFileSync(copy, readFileSync(lab.info.inventory, "utf8"));
     const w = meshctl("discover", "-i", copy, "--write");
     expect(w.code).toBe(0);
     const text = readFileSync(copy, "utf8");
@@ -91,9 +72,9 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
   });
 
   it("apply creates exactly the expected pools in every cluster and routes to every discovered block", () => {
-    const a = meshctl("apply", "-i", inv);
+    const a = meshctl("apply", "-i", lab.info.inventory);
     expect(a.code, a.stderr).toBe(0);
-    for (const c of info.clusters) expect(pools(c.name)).toEqual(expectedPools(c.name));
+    for (const c of lab.info.clusters) expect(pools(c.name)).toEqual(expectedPools(c.name));
     // 4 remote nodes x 2 blocks each
     expect(ns(node("c1-node1").namespace, "ip route show proto 77").out.trim().split("\n")).toHaveLength(8);
     for (const c of a.json.clusters) expect([c.name, c.status, c.changed]).toEqual([c.name, "changed", 4]);
@@ -101,7 +82,7 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
   });
 
   it("re-apply changes nothing in any cluster", () => {
-    const a = meshctl("apply", "-i", inv);
+    const a = meshctl("apply", "-i", lab.info.inventory);
     expect(a.code).toBe(0);
     for (const h of [...a.json.clusters, ...a.json.nodes])
       expect([h.name, h.changed, h.commandsSent]).toEqual([h.name, 0, 0]);
@@ -111,13 +92,13 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     expect(
       kubectl("cluster1", `patch ippool pod-cluster2 --type merge -p '{"spec":{"natOutgoing":true}}'`).code,
     ).toBe(0);
-    const d = meshctl("diff", "-i", inv);
+    const d = meshctl("diff", "-i", lab.info.inventory);
     expect(d.code).toBe(2);
     const c1 = d.json.clusters.find((c) => c.name === "cluster1");
     expect(c1?.changes.map((c) => `${c.action} ${c.resource} ${c.key}`)).toEqual([
       "update ippool pod-cluster2",
     ]);
-    expect(meshctl("apply", "-i", inv).code).toBe(0);
+    expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
     expect(pools("cluster1")).toEqual(expectedPools("cluster1"));
   });
 
@@ -127,14 +108,14 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     expect(kubectl("cluster1", "apply -f -", rogue).code).toBe(0);
     expect(kubectl("cluster1", "delete ippool svc-cluster3").code).toBe(0);
     const before = pools("cluster1");
-    const a = meshctl("apply", "-i", inv);
+    const a = meshctl("apply", "-i", lab.info.inventory);
     expect(a.code).toBe(1);
     const c1 = a.json.clusters.find((c) => c.name === "cluster1");
     expect(c1?.status).toBe("failed");
     expect(c1?.error).toMatch(/IPPool rogue .* is not meshctl's and overlaps 198\.18\.32\.0\/20/);
     expect(pools("cluster1")).toEqual(before);
     expect(kubectl("cluster1", "delete ippool rogue").code).toBe(0);
-    expect(meshctl("apply", "-i", inv).code).toBe(0);
+    expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
     expect(pools("cluster1")).toEqual(expectedPools("cluster1"));
   });
 
@@ -143,7 +124,7 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     const block = "198.18.44.0/26";
     const affinity = `apiVersion: crd.projectcalico.org/v1\nkind: BlockAffinity\nmetadata:\n  name: c2-node1-198-18-44-0-26\nspec:\n  node: c2-node1\n  cidr: ${block}\n  state: confirmed\n  deleted: "false"\n`;
     expect(kubectl("cluster2", "apply -f -", affinity).code).toBe(0);
-    const d = meshctl("diff", "-i", inv);
+    const d = meshctl("diff", "-i", lab.info.inventory);
     expect(d.code).toBe(2);
     for (const n of d.json.nodes) {
       const keys = n.changes.map((c) => `${c.action} ${c.resource} ${c.key}`);
@@ -151,7 +132,7 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
         node(n.name).cluster === "cluster2" ? [] : [`create route ${block} (c2-node1)`],
       );
     }
-    expect(meshctl("apply", "-i", inv).code).toBe(0);
+    expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
     // A pod address in the new block, routed by its node as a CNI would.
     expect(ns(owner.podNamespace, "ip addr add 198.18.44.2/32 dev eth0").code).toBe(0);
     expect(ns(owner.namespace, "ip route add 198.18.44.2/32 dev pod0").code).toBe(0);
@@ -159,7 +140,7 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     expect(ping(node("c3-node2").podNamespace, "198.18.44.2")).toBe(true);
     // And when the block goes away, its routes go too.
     expect(kubectl("cluster2", "delete blockaffinity c2-node1-198-18-44-0-26").code).toBe(0);
-    const gone = meshctl("apply", "-i", inv);
+    const gone = meshctl("apply", "-i", lab.info.inventory);
     expect(gone.code).toBe(0);
     expect(
       gone.json.nodes.find((n) => n.name === "c1-node1")?.changes.map((c) => `${c.action} ${c.key}`),
@@ -170,13 +151,13 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     const keep =
       "apiVersion: crd.projectcalico.org/v1\nkind: IPPool\nmetadata:\n  name: default-ipv4-ippool\nspec:\n  cidr: 198.18.16.0/20\n  natOutgoing: true\n";
     expect(kubectl("cluster1", "apply -f -", keep).code).toBe(0);
-    const t = meshctl("teardown", "-i", inv);
+    const t = meshctl("teardown", "-i", lab.info.inventory);
     expect(t.code).toBe(0);
-    for (const c of info.clusters) {
+    for (const c of lab.info.clusters) {
       expect(pools(c.name).filter((p) => p.managedBy === "meshctl")).toEqual([]);
     }
     expect(pools("cluster1").map((p) => p.name)).toEqual(["default-ipv4-ippool"]);
-    const again = meshctl("teardown", "-i", inv);
+    const again = meshctl("teardown", "-i", lab.info.inventory);
     expect(again.code).toBe(0);
     for (const c of again.json.clusters) expect(c.changed).toBe(0);
   });
@@ -184,13 +165,13 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
   it("an unreachable Kubernetes API fails clearly and nothing is half-done", () => {
     // The cluster's kubeconfig now points at a port where nothing listens (inside the node namespace).
     const c2 = cluster("cluster2");
-    const broken = join(dir, "broken.kubeconfig");
+    const broken = join(lab.dir, "broken.kubeconfig");
     writeFileSync(
       broken,
       readFileSync(c2.kubeconfig as string, "utf8").replace(/127\.0\.0\.1:\d+/, "127.0.0.1:1"),
     );
-    const text = readFileSync(inv, "utf8").replace(c2.kubeconfig as string, broken);
-    const brokenInv = join(dir, "broken-api.yaml");
+    const text = readFileSync(lab.info.inventory, "utf8").replace(c2.kubeconfig as string, broken);
+    const brokenInv = join(lab.dir, "broken-api.yaml");
     writeFileSync(brokenInv, text);
     const before = ns(node("c1-node1").namespace, "ip -d link show; ip route show table all").out;
     const a = meshctl("apply", "-i", brokenInv);

@@ -1,7 +1,11 @@
 /** Running the built meshctl CLI and commands inside lab namespaces, for end-to-end lab tests. */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
+import { type LabInfo, type LabUpOptions, labDown, labUp } from "../../../src/lab/index.js";
+import { requireRootOrFail } from "./host.js";
 
 export const ROOT = join(import.meta.dirname, "..", "..", "..");
 const BIN = join(ROOT, "bin", "meshctl.js");
@@ -63,4 +67,39 @@ export function buildDist(): void {
     timeout: 240_000,
   });
   if (!existsSync(BIN_TARGET)) throw new Error(`build failed: ${b.stdout}${b.stderr}`);
+}
+
+export interface LabHandle {
+  /** Set once beforeAll has run. */
+  info: LabInfo;
+  dir: string;
+  node(name: string): LabInfo["nodes"][number];
+}
+
+/**
+ * A lab for one test file: built (with dist/) before its tests, in a temp dir, and always taken down.
+ * Only one lab can be up on a machine, so lab test files run one at a time.
+ */
+export function useLab(name: string, opts: Omit<LabUpOptions, "dir">): LabHandle {
+  const handle = {
+    dir: "",
+    info: undefined as unknown as LabInfo,
+    node(n: string) {
+      const found = handle.info.nodes.find((x) => x.name === n);
+      if (!found) throw new Error(`no lab node ${n}`);
+      return found;
+    },
+  };
+  beforeAll(async () => {
+    requireRootOrFail();
+    buildDist();
+    handle.dir = mkdtempSync(join(tmpdir(), `meshctl-${name}-test-`));
+    handle.info = await labUp({ ...opts, dir: handle.dir });
+  }, 300_000);
+  afterAll(async () => {
+    if (!handle.dir) return;
+    await labDown({ dir: handle.dir });
+    rmSync(handle.dir, { recursive: true, force: true });
+  }, 120_000);
+  return handle;
 }
