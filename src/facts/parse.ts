@@ -263,8 +263,6 @@ function parseLink(o: Obj, c: Ctx): Link {
 function parseLinks(sections: Map<string, string>, name: string): Link[] {
   const out: Link[] = [];
   eachObject(jsonArray(sections, name), name, (o, c) => {
-    // `ip -j link show type <kind>` prints `{}` per link when it does not know the kind.
-    if (name === "vxlan" && Object.keys(o).length === 0) return;
     out.push(parseLink(o, c));
   });
   return out;
@@ -544,19 +542,41 @@ function parseParams(sections: Map<string, string>): FactsParams {
   };
 }
 
+/** The links the facts are about, picked from the one `links` listing. */
+function pickLinks(sections: Map<string, string>, params: FactsParams) {
+  const all = parseLinks(sections, "links");
+  const deviceLinks = all.filter((l) => l.name === params.device);
+  if (deviceLinks.length > 1) {
+    throw new FactsParseError(
+      "links",
+      `expected at most one link named ${params.device}, got ${deviceLinks.length}`,
+    );
+  }
+  return {
+    vxlans: all.filter((l) => l.kind === "vxlan"),
+    deviceLinks,
+    local: all.filter((l) => l.addresses.some((a) => a.ip === params.localIp)),
+    underlayLinks: all.filter((l) => l.name === params.underlayDev),
+  };
+}
+
+/** rp_filter of every interface is read; keep all/default, the device's and the underlay's. */
+function keepSysctl(all: Record<string, number>, keep: Set<string>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(all).filter(([k]) => {
+      const m = /^net\.ipv4\.conf\.(.+)\.rp_filter$/.exec(k);
+      return !m || keep.has(m[1] as string);
+    }),
+  );
+}
+
 // ---- all of it --------------------------------------------------------------------------------------
 
 export function parseFacts(output: string): NodeFacts {
   const sections = splitSections(output);
   const params = parseParams(sections);
 
-  const vxlans = parseLinks(sections, "vxlan");
-  const deviceLinks = parseLinks(sections, "device");
-  if (deviceLinks.length > 1) {
-    throw new FactsParseError("device", `expected at most one link, got ${deviceLinks.length}`);
-  }
-  const local = parseLinks(sections, "addrs-local");
-  const underlayLinks = params.underlayDev === undefined ? [] : parseLinks(sections, "addrs-underlay");
+  const { vxlans, deviceLinks, local, underlayLinks } = pickLinks(sections, params);
 
   const known = new Map<number, string>();
   for (const l of [...vxlans, ...deviceLinks, ...local, ...underlayLinks]) known.set(l.ifindex, l.name);
@@ -598,7 +618,16 @@ export function parseFacts(output: string): NodeFacts {
     fdb: parseFdb(sections),
     routes,
     foreignRoutes,
-    sysctl: parseSysctl(sections),
+    sysctl: keepSysctl(
+      parseSysctl(sections),
+      new Set([
+        "all",
+        "default",
+        params.device,
+        ...(underlay ? [underlay.name] : []),
+        ...(params.underlayDev ? [params.underlayDev] : []),
+      ]),
+    ),
     vxlanPorts,
     udpPorts: parseUdp(sections),
   };

@@ -38,13 +38,10 @@ export interface FactsScriptParams {
 /** First line of the script's output; bump the number when the format changes. */
 export const FACTS_MARKER = "@@meshctl-facts 1";
 
-/** The sections in the order the script prints them (`addrs-underlay` only with `underlayDev`). */
+/** The sections in the order the script prints them. */
 export const FACTS_SECTIONS = [
   "params",
-  "vxlan",
-  "device",
-  "addrs-local",
-  "addrs-underlay",
+  "links",
   "neigh",
   "fdb",
   "routes",
@@ -97,21 +94,12 @@ U='${p.underlayDev ?? ""}'
 echo '${FACTS_MARKER}'
 echo '@@params'
 echo '${echo}'
-printf '\\n@@vxlan\\n'
-ip -j -d link show type vxlan 2>&1
-printf '\\n@@device\\n'
+printf '\\n@@links\\n'
+# Every link with its details and addresses in one process: the device, every VXLAN device, the holder
+# of the local IP and the named underlay are picked out by the parser (one process instead of four).
+ip -j -d addr show 2>&1
 has=
-if out=$(ip -j -d addr show dev "$D" 2>/dev/null); then has=1; printf '%s\\n' "$out"; else echo '[]'; fi
-printf '\\n@@addrs-local\\n'
-lo=$(ip -j addr show to "$L/32" 2>&1)
-printf '%s\\n' "$lo"
-ul=$U
-if [ -n "$U" ]; then
-  printf '\\n@@addrs-underlay\\n'
-  ip -j addr show dev "$U" 2>/dev/null || echo '[]'
-else
-  case $lo in *'"ifname":"'*) ul=\${lo#*'"ifname":"'}; ul=\${ul%%'"'*} ;; esac
-fi
+[ -e "/sys/class/net/$D" ] && has=1
 printf '\\n@@neigh\\n'
 if [ -n "$has" ]; then ip -4 -j neigh show dev "$D" 2>&1; else echo '[]'; fi
 printf '\\n@@fdb\\n'
@@ -126,8 +114,11 @@ s() { v=; read -r v 2>/dev/null <"/proc/sys/net/ipv4/$1"; if [ -n "$v" ]; then p
 s ip_forward ip_forward
 s conf/all/rp_filter conf.all.rp_filter
 s conf/default/rp_filter conf.default.rp_filter
-s "conf/$D/rp_filter" "conf.$D.rp_filter"
-if [ -n "$ul" ] && [ "$ul" != "$D" ]; then s "conf/$ul/rp_filter" "conf.$ul.rp_filter"; fi
+# every interface's (the parser keeps the device's and the underlay's; reads are shell built-ins)
+for f in /proc/sys/net/ipv4/conf/*/rp_filter; do
+  n=\${f%/rp_filter}; n=\${n##*/}
+  case $n in all|default) ;; *) s "conf/$n/rp_filter" "conf.$n.rp_filter" ;; esac
+done
 printf '\\n@@udp\\n'
 for f in /proc/net/udp /proc/net/udp6; do
   [ -r "$f" ] || continue
