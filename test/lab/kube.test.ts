@@ -2,10 +2,11 @@
  * The Kubernetes side end to end: Calico IPPools through real kubectl on each cluster's control node
  * (against the lab's Kubernetes API test equipment), and pod blocks discovered from block affinities.
  */
+import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { meshctl, ns, ping, useLab } from "./helpers/cli.js";
+import { meshctl, ns, ping, ROOT, useLab } from "./helpers/cli.js";
 
 const lab = useLab("kube", { clusters: 3, nodesPerCluster: 2, kubeApi: true, discover: true });
 const node = (name: string) => lab.node(name);
@@ -160,6 +161,64 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     const again = meshctl("teardown", "-i", lab.info.inventory);
     expect(again.code).toBe(0);
     for (const c of again.json.clusters) expect(c.changed).toBe(0);
+  });
+
+  it("RBAC denial and a cluster without Calico are clear errors for that cluster, with nothing changed", async () => {
+    // A second API server (the same test equipment) in cluster3's control namespace, started with fault
+    // injection, and an inventory pointing cluster3 at it.
+    const c3 = cluster("cluster3");
+    const state = join(lab.dir, "faulty.json");
+    writeFileSync(state, readFileSync(join(lab.dir, "kube", "cluster3.json"), "utf8"));
+    for (const [flags, expected] of [
+      [["--deny", "list:ippools"], /cluster cluster3: .*RBAC denied it/],
+      [
+        ["--no-calico"],
+        /cluster cluster3: .*no Calico IPPool\/BlockAffinity resources: is cluster3 a Calico cluster/,
+      ],
+    ] as const) {
+      const server = spawn(
+        "ip",
+        [
+          "netns",
+          "exec",
+          c3.controlNamespace,
+          process.execPath,
+          join(ROOT, "dist/lab/kubeapi/main.js"),
+          "--listen",
+          "127.0.0.1:6450",
+          "--state",
+          state,
+          ...flags,
+        ],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.stdout.on("data", (d: Buffer) => d.toString().includes("listening") && resolve());
+          server.on("exit", (code) => reject(new Error(`kubeapi exited ${code}`)));
+        });
+        const kubeconfig = join(lab.dir, "faulty.kubeconfig");
+        writeFileSync(
+          kubeconfig,
+          readFileSync(c3.kubeconfig as string, "utf8").replace(/127\.0\.0\.1:\d+/, "127.0.0.1:6450"),
+        );
+        const faultyInv = join(lab.dir, "faulty.yaml");
+        writeFileSync(
+          faultyInv,
+          readFileSync(lab.info.inventory, "utf8").replace(c3.kubeconfig as string, kubeconfig),
+        );
+        const before = pools("cluster1");
+        const a = meshctl("apply", "-i", faultyInv, "--limit", "cluster3");
+        expect(a.code).toBe(1);
+        const c = a.json.clusters.find((x) => x.name === "cluster3");
+        expect(c?.status).toBe("failed");
+        expect(c?.error).toMatch(expected);
+        expect(c?.commandsSent).toBe(0);
+        expect(pools("cluster1")).toEqual(before);
+      } finally {
+        server.kill();
+      }
+    }
   });
 
   it("an unreachable Kubernetes API fails clearly and nothing is half-done", () => {
