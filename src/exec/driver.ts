@@ -1,8 +1,8 @@
 /**
  * The node-side half of meshctl: a fixed POSIX sh program run on one long-lived SSH channel per node.
  * It takes meshctl's lock on the node, prints the node's facts, then serves requests read from stdin:
- *   `run|force <ip|bridge> <N>` + N batch lines → runs them with `<tool> [-force] -batch -`
- *   `run|force|check sh <N> <E>` + E lines NAME=VALUE + N script lines → a playbook's site script, with
+ *   `run|force <ip|bridge> <B>` + B bytes of batch lines → runs them with `<tool> [-force] -batch -`
+ *   `run|force|check sh <B> <E>` + E lines NAME=VALUE + a B-byte script → a playbook's site script, with
  *                                  those values in its environment (`check` answers `@@rc <exit code>`)
  *   `facts`                      → prints the facts again (read-back)
  * Requests after a failed `run` are read but skipped, so the controller can pipeline a whole change set
@@ -26,14 +26,13 @@ facts() (
 ${factsScript}
 )
 emit_facts() { echo "@@facts-begin"; facts; echo "@@facts-end"; }
-# read_lines N: the next N stdin lines into $buf
-read_lines() { buf=""; i=0; while [ "$i" -lt "$1" ]; do IFS= read -r l; buf="$buf$l
-"; i=$((i+1)); done; }
-# run_sh NENV NLINES: NENV lines NAME=VALUE, then the script; runs it with those in its environment
+# Payloads are framed by byte count and read with head -c, which reads exactly that many bytes from the
+# pipe (the shell's read builtin would take one read(2) per byte).
+# run_sh NENV NBYTES: NENV lines NAME=VALUE, then an NBYTES script; runs it with those in its environment
 run_sh() {
-  ne=$1; nl=$2; set --; i=0
+  ne=$1; nb=$2; set --; i=0
   while [ "$i" -lt "$ne" ]; do IFS= read -r l; set -- "$@" "$l"; i=$((i+1)); done
-  read_lines "$nl"
+  buf=$(head -c "$nb")
   env "$@" sh -c "$buf" </dev/null 9>&- 2>&1
 }
 emit_facts
@@ -45,12 +44,14 @@ while IFS= read -r req; do
     run|force|check)
       case "$tool" in
         ip|bridge)
-          read_lines "$n"
-          if [ "$failed" = 1 ] && [ "$mode" = run ]; then echo "@@skipped"; continue; fi
+          if [ "$failed" = 1 ] && [ "$mode" = run ]; then head -c "$n" >/dev/null; echo "@@skipped"; continue; fi
           if [ "$mode" = force ]; then flag=-force; else flag=; fi
-          out=$(printf '%s' "$buf" | "$tool" $flag -batch - 2>&1) ;;
+          out=$(head -c "$n" | "$tool" $flag -batch - 2>&1) ;;
         sh)
-          if [ "$failed" = 1 ] && [ "$mode" = run ]; then read_lines $((n + nenv)); echo "@@skipped"; continue; fi
+          if [ "$failed" = 1 ] && [ "$mode" = run ]; then
+            i=0; while [ "$i" -lt "$nenv" ]; do IFS= read -r l; i=$((i+1)); done
+            head -c "$n" >/dev/null; echo "@@skipped"; continue
+          fi
           out=$(run_sh "$nenv" "$n") ;;
         *) echo "@@error bad tool"; exit 3 ;;
       esac
@@ -84,17 +85,16 @@ export function toBatches(cmds: readonly Cmd[]): Batch[] {
   return out;
 }
 
-const lines = (text: string): string[] => text.replace(/\n$/, "").split("\n");
-
 export function encodeBatch(b: Batch, mode: "run" | "force" | "check" = "run"): string {
   if (b.tool === "sh") {
     const c = b.cmds[0];
     const env = Object.entries(c.env).map(([k, v]) => `${k}=${v}`);
     for (const e of env) if (e.includes("\n")) throw new Error(`environment value with a newline: ${e}`);
-    const script = lines(c.script);
-    return `${mode} sh ${script.length} ${env.length}\n${[...env, ...script].map((l) => `${l}\n`).join("")}`;
+    const script = `${c.script.replace(/\n$/, "")}\n`;
+    return `${mode} sh ${Buffer.byteLength(script)} ${env.length}\n${env.map((l) => `${l}\n`).join("")}${script}`;
   }
-  return `${mode} ${b.tool} ${b.cmds.length}\n${b.cmds.map((c) => `${batchLine(c)}\n`).join("")}`;
+  const body = b.cmds.map((c) => `${batchLine(c)}\n`).join("");
+  return `${mode} ${b.tool} ${Buffer.byteLength(body)}\n${body}`;
 }
 
 export type BatchOutcome =
