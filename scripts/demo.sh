@@ -24,7 +24,10 @@ echo; echo "== meshctl diff (before)"; meshctl diff -i "$INV" | tail -n 12 || tr
 echo; echo "== meshctl apply";         meshctl apply -i "$INV"
 echo; echo "== meshctl apply again (changes nothing)"; meshctl apply -i "$INV" | tail -n 10
 
-echo; echo "== pod-to-pod across clusters"
+echo; echo "== meshctl verify (overlay, MTU and pod-to-pod probes from every node)"
+meshctl verify -i "$INV" || true
+
+echo; echo "== pod-to-pod across clusters, from the pod namespaces"
 status=0
 while read -r from to ip; do
   if ip netns exec "$from" ping -c 1 -W 1 "$ip" >/dev/null; then echo "  ✔ $from → $to ($ip)";

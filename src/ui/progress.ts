@@ -34,6 +34,8 @@ export async function startProgress(
   const { Listr } = await import("listr2");
   const waiters = new Map<string, { resolve: (r: HostResult) => void; title: (t: string) => void }>();
   const results = new Map<string, HostResult>();
+  /** The last stage of each host, for a task that starts after its host's events began. */
+  const stages = new Map<string, string>();
   const clusters = [...new Set(nodes.map((n) => n.cluster))];
   const list = new Listr(
     clusters.map((c) => ({
@@ -45,6 +47,8 @@ export async function startProgress(
             .map((n) => ({
               title: n.name,
               task: async (_c, t) => {
+                const early = stages.get(n.id);
+                if (early) t.title = `${n.name}: ${early}`;
                 const r =
                   results.get(n.id) ??
                   (await new Promise<HostResult>((resolve) =>
@@ -73,8 +77,10 @@ export async function startProgress(
   return {
     onEvent: (e) => {
       const w = waiters.get(e.id);
-      if (e.kind === "stage") w?.title(e.text);
-      else {
+      if (e.kind === "stage") {
+        stages.set(e.id, e.text);
+        w?.title(e.text);
+      } else {
         results.set(e.id, e.result);
         w?.resolve(e.result);
       }
