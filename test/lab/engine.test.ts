@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
-import { type CliRun, meshctl, ns, ping, useLab } from "./helpers/cli.js";
+import { type CliRun, meshctl, ns, ping, useLab, withGhostNode } from "./helpers/cli.js";
 
 const lab = useLab("engine", { clusters: 3, nodesPerCluster: 2, kubeApi: true });
 const byName = (run: CliRun, name: string) => run.json.nodes.find((n) => n.name === name);
@@ -125,19 +125,7 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
   });
 
   it("an unreachable node is reported as such; the others converge (exit 4)", () => {
-    const doc = parseDocument(readFileSync(lab.info.inventory, "utf8"));
-    const nodes = doc.getIn(["clusters", 2, "nodes"]) as { add: (v: unknown) => void };
-    // 198.18.0.250 is inside the lab's bridge subnet; nothing answers there.
-    nodes.add(
-      doc.createNode({
-        name: "c3-ghost",
-        host: "198.18.0.250",
-        pod_blocks: ["198.18.48.192/26"],
-        ssh: { connect_timeout: 2 },
-      }),
-    );
-    const ghostInv = join(lab.dir, "ghost.yaml");
-    writeFileSync(ghostInv, doc.toString());
+    const ghostInv = withGhostNode(lab.info.inventory, lab.dir);
     const a = meshctl("apply", "-i", ghostInv);
     expect(a.code).toBe(4);
     const ghost = byName(a, "c3-ghost");

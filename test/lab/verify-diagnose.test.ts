@@ -4,13 +4,12 @@
  * diagnose knows is reported with its fix, and diagnose is clean again once they are undone.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseDocument } from "yaml";
 import { type LabInfo, labDown, labUp } from "../../src/lab/index.js";
-import { buildDist, ns, ROOT } from "./helpers/cli.js";
+import { buildDist, ns, ROOT, withGhostNode } from "./helpers/cli.js";
 import { requireRootOrFail } from "./helpers/host.js";
 
 const BIN = join(ROOT, "bin", "meshctl.js");
@@ -245,19 +244,7 @@ describe("verify and diagnose on a 3 x 2 lab", () => {
   });
 
   it("a node that cannot be reached: its row is unknown, probes to it fail, exit 4", () => {
-    const doc = parseDocument(readFileSync(inv, "utf8"));
-    const nodes = doc.getIn(["clusters", 2, "nodes"]) as { add: (v: unknown) => void };
-    // 198.18.0.250 is inside the lab's bridge subnet; nothing answers there.
-    nodes.add(
-      doc.createNode({
-        name: "c3-ghost",
-        host: "198.18.0.250",
-        pod_blocks: ["198.18.48.192/26"],
-        ssh: { connect_timeout: 2 },
-      }),
-    );
-    const ghost = join(dir, "ghost.yaml");
-    writeFileSync(ghost, doc.toString());
+    const ghost = withGhostNode(inv, dir);
     const v = run<VerifyJson>("verify", "-i", ghost, "--output", "json");
     expect(v.code).toBe(4);
     expect(v.json.nodes.find((n) => n.name === "c3-ghost")?.status).toBe("unreachable");

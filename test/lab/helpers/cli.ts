@@ -1,9 +1,10 @@
 /** Running the built meshctl CLI and commands inside lab namespaces, for end-to-end lab tests. */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
+import { parseDocument } from "yaml";
 import { type LabInfo, type LabUpOptions, labDown, labUp } from "../../../src/lab/index.js";
 import { requireRootOrFail } from "./host.js";
 
@@ -102,4 +103,24 @@ export function useLab(name: string, opts: Omit<LabUpOptions, "dir">): LabHandle
     rmSync(handle.dir, { recursive: true, force: true });
   }, 120_000);
   return handle;
+}
+
+/**
+ * A copy of `inventory` (in `dir`) with one more node, c3-ghost at 198.18.0.250: inside the lab's bridge
+ * subnet, where nothing answers. Returns the copy's path.
+ */
+export function withGhostNode(inventory: string, dir: string): string {
+  const doc = parseDocument(readFileSync(inventory, "utf8"));
+  const nodes = doc.getIn(["clusters", 2, "nodes"]) as { add: (v: unknown) => void };
+  nodes.add(
+    doc.createNode({
+      name: "c3-ghost",
+      host: "198.18.0.250",
+      pod_blocks: ["198.18.48.192/26"],
+      ssh: { connect_timeout: 2 },
+    }),
+  );
+  const path = join(dir, "ghost.yaml");
+  writeFileSync(path, doc.toString());
+  return path;
 }
