@@ -148,6 +148,41 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     ).toEqual([`delete ${block}`]);
   });
 
+  it("a stale pool of meshctl's (its cluster left the inventory) is deleted", () => {
+    const stale =
+      "apiVersion: crd.projectcalico.org/v1\nkind: IPPool\nmetadata:\n  name: pod-gone\n  labels:\n    app.kubernetes.io/managed-by: meshctl\nspec:\n  cidr: 198.18.240.0/20\n  natOutgoing: false\n  disabled: true\n";
+    expect(kubectl("cluster2", "apply -f -", stale).code).toBe(0);
+    const a = meshctl("apply", "-i", lab.info.inventory);
+    expect(a.code).toBe(0);
+    expect(
+      a.json.clusters.find((c) => c.name === "cluster2")?.changes.map((c) => `${c.action} ${c.key}`),
+    ).toEqual(["delete pod-gone"]);
+    expect(pools("cluster2")).toEqual(expectedPools("cluster2"));
+  });
+
+  it("--atomic: a node failing undoes the pool changes of the run too", () => {
+    for (const c of ["cluster1", "cluster3"]) expect(kubectl(c, "delete ippool pod-cluster2").code).toBe(0);
+    const before = { cluster1: pools("cluster1"), cluster3: pools("cluster3") };
+    const victim = node("c1-node2");
+    const blocker = node("c3-node2").podBlocks[0] as string;
+    expect(ns(victim.namespace, "ip link del mshvx0").code).toBe(0);
+    expect(ns(victim.namespace, `ip route add ${blocker} dev eth0`).code).toBe(0);
+    try {
+      const a = meshctl("apply", "-i", lab.info.inventory, "--atomic");
+      expect(a.code).toBe(1);
+      for (const c of ["cluster1", "cluster3"] as const) {
+        const r = a.json.clusters.find((x) => x.name === c);
+        expect(r?.status, c).toBe("rolled-back");
+        expect(r?.rollback?.restored, c).toBe(true);
+        expect(pools(c)).toEqual(before[c]);
+      }
+    } finally {
+      ns(victim.namespace, `ip route del ${blocker} dev eth0`);
+    }
+    expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
+    for (const c of lab.info.clusters) expect(pools(c.name)).toEqual(expectedPools(c.name));
+  });
+
   it("teardown deletes meshctl's pools only", () => {
     const keep =
       "apiVersion: crd.projectcalico.org/v1\nkind: IPPool\nmetadata:\n  name: default-ipv4-ippool\nspec:\n  cidr: 198.18.16.0/20\n  natOutgoing: true\n";
