@@ -4,7 +4,7 @@
  *   `run|force <ip|bridge> <B>` + B bytes of batch lines → runs them with `<tool> [-force] -batch -`
  *   `run|force|check sh <B> <E>` + E lines NAME=VALUE + a B-byte script → a playbook's site script, with
  *                                  those values in its environment (`check` answers `@@rc <exit code>`)
- *   `facts`                      → prints the facts again (read-back)
+ *   `facts` / `readback`         → prints the facts again, all of them / only what meshctl manages
  * Requests after a failed `run` are read but skipped, so the controller can pipeline a whole change set
  * plus its read-back in one round trip. Inventory values reach the node only as batch lines built from
  * typed values (src/plan/commands.ts) on stdin — the script text itself is constant but for typed values.
@@ -14,7 +14,14 @@ import { type BatchCmd, batchLine, type Cmd, type ShellCmd, type Tool } from "..
 export const LOCK_FILE = "/run/lock/meshctl.lock";
 export const LOCK_WAIT_SECONDS = 30;
 
-export function driverScript(factsScript: string, lockWaitSeconds = LOCK_WAIT_SECONDS): string {
+/**
+ * `facts`: the full facts script (printed first, and on `facts`); `readback`: the lighter script printed
+ * on `readback` (after a change set); both are fixed text built from typed values (src/facts/script.ts).
+ */
+export function driverScript(
+  scripts: { facts: string; readback: string },
+  lockWaitSeconds = LOCK_WAIT_SECONDS,
+): string {
   return `set -u
 export LC_ALL=C
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -23,9 +30,12 @@ mkdir -p /run/lock 2>/dev/null
 exec 9>>${LOCK_FILE} || { echo "@@error cannot open ${LOCK_FILE} (not root?)"; exit 3; }
 flock -w ${Math.max(0, Math.floor(lockWaitSeconds))} 9 || { echo "@@error another meshctl run holds ${LOCK_FILE}"; exit 75; }
 facts() (
-${factsScript}
+${scripts.facts}
 )
-emit_facts() { echo "@@facts-begin"; facts; echo "@@facts-end"; }
+readback() (
+${scripts.readback}
+)
+emit_facts() { echo "@@facts-begin"; "$1"; echo "@@facts-end"; }
 # Payloads are framed by byte count and read with head -c, which reads exactly that many bytes from the
 # pipe (the shell's read builtin would take one read(2) per byte).
 # run_sh NENV NBYTES: NENV lines NAME=VALUE, then an NBYTES script; runs it with those in its environment
@@ -35,7 +45,7 @@ run_sh() {
   buf=$(head -c "$nb")
   env "$@" sh -c "$buf" </dev/null 9>&- 2>&1
 }
-emit_facts
+emit_facts facts
 failed=0
 while IFS= read -r req; do
   set -- $req
@@ -62,7 +72,7 @@ while IFS= read -r req; do
         [ "$mode" = run ] && failed=1
         echo "@@failed"; printf '%s\\n' "$out" | sed 's/^/| /'; echo "@@end"
       fi ;;
-    facts) emit_facts ;;
+    facts|readback) emit_facts "$1" ;;
     quit) exit 0 ;;
     *) echo "@@error bad request"; exit 3 ;;
   esac

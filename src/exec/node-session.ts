@@ -6,7 +6,7 @@
  * The round trips do not grow with the number of peers: a batch carries any number of commands.
  */
 import { parseFacts } from "../facts/parse.js";
-import { factsScript } from "../facts/script.js";
+import { factsScript, readbackScript } from "../facts/script.js";
 import type { NodeFacts } from "../facts/types.js";
 import type { NodeModel } from "../model/types.js";
 import type { Change } from "../plan/change.js";
@@ -42,14 +42,13 @@ export class NodeSession {
     node: NodeModel,
     checks: readonly ShellCmd[] = [],
   ): Promise<NodeSession> {
-    const script = driverScript(
-      factsScript({
-        device: node.device.name,
-        routeProtocol: node.routeProtocol,
-        localIp: node.device.localIp,
-        ...(node.device.underlayDev === undefined ? {} : { underlayDev: node.device.underlayDev }),
-      }),
-    );
+    const params = {
+      device: node.device.name,
+      routeProtocol: node.routeProtocol,
+      localIp: node.device.localIp,
+      ...(node.device.underlayDev === undefined ? {} : { underlayDev: node.device.underlayDev }),
+    };
+    const script = driverScript({ facts: factsScript(params), readback: readbackScript(params) });
     const session = await conn.session(script);
     if (checks.length > 0)
       session.write(checks.map((c) => encodeBatch({ tool: "sh", cmds: [c] }, "check")).join(""));
@@ -76,10 +75,10 @@ export class NodeSession {
     );
     const batches = toBatches(cmds.map((c) => c.cmd));
     this.commandsSent += cmds.length;
-    this.session.write(`${batches.map((b) => encodeBatch(b)).join("")}facts\n`);
+    this.session.write(`${batches.map((b) => encodeBatch(b)).join("")}readback\n`);
     const outcomes: BatchOutcome[] = [];
     for (let i = 0; i < batches.length; i++) outcomes.push(await readOutcome(this.session, this.node.name));
-    const after = await readFacts(this.session, this.node.name, "reading back");
+    const after = this.withRestOf(await readFacts(this.session, this.node.name, "reading back"));
 
     // Which commands ran: all of every ok batch; in the failed batch, those before the failing line.
     let ran = 0;
@@ -127,14 +126,33 @@ export class NodeSession {
     this.partial = [];
     const batches = toBatches(undo);
     this.commandsSent += undo.length;
-    this.session.write(`${batches.map((b) => encodeBatch(b, "force")).join("")}facts\n`);
+    this.session.write(`${batches.map((b) => encodeBatch(b, "force")).join("")}readback\n`);
     const errors: string[] = [];
     for (let i = 0; i < batches.length; i++) {
       const o = await readOutcome(this.session, this.node.name);
       if (o.status === "failed") errors.push(o.output);
     }
-    const after = await readFacts(this.session, this.node.name, "reading back after rollback");
+    const after = this.withRestOf(
+      await readFacts(this.session, this.node.name, "reading back after rollback"),
+    );
     return { after, errors };
+  }
+
+  /**
+   * A read-back holds only what meshctl manages; the rest of the node (underlay, other links, foreign
+   * routes, sysctls, UDP ports) is as the facts before the change set found it: a change set touches none of it.
+   */
+  private withRestOf(readback: NodeFacts): NodeFacts {
+    const b = this.before;
+    return {
+      ...readback,
+      ...(b.underlay === undefined ? {} : { underlay: b.underlay }),
+      interfaces: b.interfaces,
+      foreignRoutes: b.foreignRoutes,
+      sysctl: b.sysctl,
+      vxlanPorts: b.vxlanPorts,
+      udpPorts: b.udpPorts,
+    };
   }
 
   async close(): Promise<void> {

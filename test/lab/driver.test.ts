@@ -36,7 +36,7 @@ function drive(
       "sh",
       "-c",
       `mkdir -p ${lockDir} && mount --bind ${lockDir} /run/lock && exec sh -c "$0"`,
-      driverScript(FACTS, lockWait),
+      driverScript({ facts: FACTS, readback: "echo marker-readback" }, lockWait),
     ],
     { input, encoding: "utf8", timeout: 20_000 },
   );

@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { type NodeFacts, parseFacts } from "../../src/facts/index.js";
+import { readbackScript } from "../../src/facts/script.js";
 import {
   buildScenario,
   DEVICE,
@@ -82,6 +83,21 @@ describe.skipIf(!isRoot)("facts script, live in a network namespace", () => {
     expect(first.udpPorts).toContain(4899);
     expect(parseFacts(runFacts(ns, s.params).output)).toEqual(first);
   });
+
+  it.each(SCENARIOS.map((s) => [s.name, s] as const))(
+    "%s: the read-back reports the managed state exactly as the full facts do",
+    (_n, s) => {
+      buildScenario(ns, s);
+      const full = stable(parseFacts(runFacts(ns, s.params).output));
+      const back = stable(parseFacts(nsSh(ns, readbackScript(s.params))));
+      expect(back.device).toEqual(full.device);
+      expect(back.neighbours).toEqual(full.neighbours);
+      expect(back.fdb).toEqual(full.fdb);
+      expect(back.routes).toEqual(full.routes);
+      // … and nothing about the rest of the node (the caller keeps that from the facts before).
+      expect([back.foreignRoutes, back.sysctl, back.udpPorts]).toEqual([[], {}, []]);
+    },
+  );
 
   it("survives the device disappearing (routes through it go with it)", () => {
     const s = SCENARIOS[0] as Scenario;
