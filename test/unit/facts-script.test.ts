@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { FACTS_MARKER, FACTS_SECTIONS, type FactsScriptParams, factsScript } from "../../src/facts/index.js";
+import { readbackScript } from "../../src/facts/script.js";
 import { type IfName, type Ipv4, ifName, ipv4 } from "../../src/net/addr.js";
 
 const base: FactsScriptParams = {
@@ -61,5 +62,23 @@ describe("factsScript", () => {
     ["a fractional protocol", { ...base, routeProtocol: 7.5 }, /route protocol 7.5/],
   ])("refuses %s", (_what, p, message) => {
     expect(() => factsScript(p)).toThrow(message);
+  });
+});
+
+describe("readbackScript", () => {
+  const script = readbackScript(base);
+
+  it("is valid sh and read-only, and prints every section the parser needs", () => {
+    execFileSync("sh", ["-n", "-c", script]);
+    const commands = [...script.matchAll(/\b(ip|bridge)((?: -[a-z0-9]+)+) ([a-z]+) ([a-z]+)/g)].map(
+      (m) => `${m[1]} ${m[3]} ${m[4]}`,
+    );
+    expect(commands).toEqual(["ip addr show", "ip neigh show", "bridge fdb show", "ip route show"]);
+    const printed = new Set([...script.matchAll(/@@([a-z-]+)/g)].map((m) => m[1]));
+    for (const s of FACTS_SECTIONS) expect(printed.has(s), s).toBe(true);
+  });
+
+  it("refuses unvalidated values like factsScript", () => {
+    expect(() => readbackScript({ ...base, device: "x; rm -rf /" as IfName })).toThrow(/refusing/);
   });
 });
