@@ -11,6 +11,7 @@ import { ClusterSession } from "../kube/cluster-session.js";
 import { PoolConflict } from "../kube/pool-diff.js";
 import { buildModel, type DiscoveredBlocks, nodesWithoutBlocks } from "../model/build.js";
 import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
+import type { Cidr } from "../net/addr.js";
 import type { Phase } from "../plan/change.js";
 import { PlanConflict } from "../plan/node-diff.js";
 import { siteCheck } from "../plan/site.js";
@@ -187,7 +188,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
   for (const p of reads.values()) p.catch(() => undefined); // observed by whoever awaits it
   const modelReady: Promise<MeshModel> = (async () => {
     if (needBlocks.size === 0) return base;
-    const discovered = new Map<string, import("../net/addr.js").Cidr[]>();
+    const discovered = new Map<string, Cidr[]>();
     for (const c of blockClusters) {
       let session: ClusterSession;
       try {

@@ -195,7 +195,11 @@ function editDistance(a: string, b: string): number {
 }
 
 /** For an absent key (`key:` without a value) zod says "expected string, received undefined (null)". */
-function missingKey(issue: { code?: string; input?: unknown; path?: PropertyKey[] }): string | undefined {
+export function missingKey(issue: {
+  code?: string;
+  input?: unknown;
+  path?: PropertyKey[];
+}): string | undefined {
   const key = issue.path?.[issue.path.length - 1];
   if (issue.code !== "invalid_type" || typeof key !== "string") return undefined;
   if (issue.input === undefined) return `missing required key "${key}"`;

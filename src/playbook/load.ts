@@ -1,7 +1,24 @@
 import { fileURLToPath } from "node:url";
+import type { z } from "zod";
 import { InputError, type InputIssue } from "../inventory/errors.js";
+import { missingKey } from "../inventory/load.js";
 import { issueAt, readYamlFile } from "../inventory/yaml-source.js";
-import { BUILTIN_CLUSTER_STEPS, isShellStep, type Playbook, playbookSchema } from "./schema.js";
+import {
+  BUILTIN_CLUSTER_STEPS,
+  builtinStepSchema,
+  isShellStep,
+  type Playbook,
+  playbookSchema,
+  shellStepSchema,
+} from "./schema.js";
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function stepValue(doc: unknown, index: string | number | undefined): unknown {
+  const steps = isRecord(doc) ? doc.steps : undefined;
+  return Array.isArray(steps) && typeof index === "number" ? steps[index] : undefined;
+}
 
 /** The playbooks shipped with meshctl. */
 export const shippedPlaybook = (name: "mesh" | "teardown"): string =>
@@ -15,12 +32,21 @@ export async function loadPlaybook(file: string): Promise<Playbook> {
   const parsed = playbookSchema.safeParse(src.value ?? {});
   if (!parsed.success) {
     const issues: InputIssue[] = [];
-    for (const i of parsed.error.issues) {
-      const path = i.path.filter((p): p is string | number => typeof p !== "symbol");
-      if (i.code === "unrecognized_keys")
-        for (const k of i.keys) issues.push(issueAt(src, path, `unknown key "${k}"`, k));
-      else issues.push(issueAt(src, path, i.message));
-    }
+    const report = (list: readonly z.core.$ZodIssue[], prefix: (string | number)[] = []) => {
+      for (const i of list) {
+        const path = [...prefix, ...i.path.filter((p): p is string | number => typeof p !== "symbol")];
+        const step = path.length === 2 && path[0] === "steps" ? stepValue(src.value, path[1]) : undefined;
+        if (i.code === "invalid_union" && step !== undefined) {
+          // A step is a builtin or a shell step: report what is wrong with it as the kind it looks like.
+          const schema = isRecord(step) && "shell" in step ? shellStepSchema : builtinStepSchema;
+          const r = schema.safeParse(step);
+          if (!r.success) report(r.error.issues, path);
+        } else if (i.code === "unrecognized_keys") {
+          for (const k of i.keys) issues.push(issueAt(src, path, `unknown key "${k}"`, k));
+        } else issues.push(issueAt(src, path, missingKey(i) ?? i.message));
+      }
+    };
+    report(parsed.error.issues);
     throw new InputError("playbook", issues);
   }
   const pb = parsed.data;

@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import { encodeBatch, failedLine, toBatches } from "../../src/exec/driver.js";
+import { exitCodeOf, type HostResult, selectNodes } from "../../src/exec/engine.js";
+import { Gate } from "../../src/exec/gate.js";
+import { sameManagedState } from "../../src/exec/targets.js";
+import { cmd, type ShellCmd } from "../../src/plan/commands.js";
+import { convergedFacts, ip, model, nodeOf } from "../support/builders.js";
+
+const host = (status: HostResult["status"], extra: Partial<HostResult> = {}): HostResult => ({
+  kind: "node",
+  name: "n",
+  cluster: "c",
+  host: "h",
+  status,
+  changes: [],
+  applied: [],
+  okCount: 0,
+  commandsSent: 0,
+  ...extra,
+});
+
+describe("exit codes", () => {
+  it("follow the README's table", () => {
+    expect(exitCodeOf("apply", [host("ok"), host("changed")])).toBe(0);
+    expect(exitCodeOf("apply", [host("changed"), host("unreachable")])).toBe(4);
+    expect(exitCodeOf("apply", [host("failed"), host("unreachable")])).toBe(1);
+    expect(exitCodeOf("apply", [host("rolled-back")])).toBe(1);
+    expect(exitCodeOf("apply", [host("ok", { error: "not applied: 1 target(s) failed" })])).toBe(1);
+    const pending = host("ok", {
+      changes: [
+        { resource: "route", key: "k", action: "create", phase: "program", forward: [], inverse: [] },
+      ],
+    });
+    expect(exitCodeOf("diff", [pending])).toBe(2);
+    expect(exitCodeOf("diff", [pending, host("unreachable")])).toBe(4);
+    expect(exitCodeOf("diff", [host("ok")])).toBe(0);
+  });
+});
+
+describe("selectNodes", () => {
+  const m = model();
+  it("takes node and cluster names, and refuses names the inventory does not have", () => {
+    expect(selectNodes(m, new Set(["c2", "a1"])).map((n) => n.name)).toEqual(["a1", "b1", "b2"]);
+    expect(() => selectNodes(m, new Set(["nope"]))).toThrow(
+      /--limit names no node or cluster of the inventory: nope/,
+    );
+  });
+});
+
+describe("batches on the wire", () => {
+  const a = cmd.routeAdd({
+    dst: "198.18.32.0/26" as never,
+    via: ip("198.18.1.13"),
+    dev: "mshvx0",
+    proto: 77,
+  });
+  const b = cmd.fdbReplace("mshvx0", "02:6d:c6:12:01:0d" as never, ip("198.18.0.13"));
+  const site: ShellCmd = { tool: "sh", label: "s: apply", script: "echo é\n", env: { MESHCTL_NODE: "a1" } };
+
+  it("group consecutive commands of one tool; a site script is a request of its own", () => {
+    expect(toBatches([a, a, b, site, a]).map((x) => [x.tool, x.cmds.length])).toEqual([
+      ["ip", 2],
+      ["bridge", 1],
+      ["sh", 1],
+      ["ip", 1],
+    ]);
+  });
+
+  it("are framed by their byte count (UTF-8), so the driver reads exactly one request's payload", () => {
+    const [ips, , sh] = toBatches([a, a, b, site]);
+    const line = "route add 198.18.32.0/26 via 198.18.1.13 dev mshvx0 proto 77\n";
+    expect(encodeBatch(ips as never)).toBe(`run ip ${2 * line.length}\n${line}${line}`);
+    expect(encodeBatch(sh as never, "check")).toBe(
+      `check sh ${Buffer.byteLength("echo é\n")} 1\nMESHCTL_NODE=a1\necho é\n`,
+    );
+  });
+
+  it("find the failing line in ip's message", () => {
+    expect(failedLine("RTNETLINK answers: File exists\nCommand failed -:17")).toBe(17);
+    expect(failedLine("something else")).toBeUndefined();
+  });
+});
+
+describe("sameManagedState (the rollback check)", () => {
+  const n = nodeOf(model(), "a1");
+  it("ignores dynamic neighbours and kernel multicast FDB entries, not managed ones", () => {
+    const a = convergedFacts(n);
+    const b = convergedFacts(n);
+    b.neighbours = [
+      ...b.neighbours,
+      { ip: ip("198.18.0.1"), mac: "02:00:00:00:00:01", state: ["REACHABLE"], flags: [] },
+    ];
+    b.fdb = [...b.fdb, { mac: "33:33:00:00:00:01", flags: ["self"], state: "permanent", kind: "multicast" }];
+    expect(sameManagedState(a, b)).toBe(true);
+    b.routes = b.routes.slice(1);
+    expect(sameManagedState(a, b)).toBe(false);
+  });
+});
+
+describe("Gate", () => {
+  it("opens when the last party arrives, and at once for none", async () => {
+    const g = new Gate(2);
+    let opened = false;
+    void g.open.then(() => {
+      opened = true;
+    });
+    void g.arrive();
+    await Promise.resolve();
+    expect(opened).toBe(false);
+    await g.arrive();
+    expect(opened).toBe(true);
+    await new Gate(0).open;
+  });
+});
