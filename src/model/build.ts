@@ -50,15 +50,8 @@ export function buildModel(inv: Inventory, discovered?: DiscoveredBlocks): MeshM
     };
   });
   const clusters = inv.clusters.map(
-    (c): ClusterModel => ({
-      name: c.name,
-      podCidr: c.podCidr,
-      serviceCidr: c.serviceCidr,
-      cni: c.cni,
-      control: c.control,
-      ...(c.kubeconfig === undefined ? {} : { kubeconfig: c.kubeconfig }),
-      ...(c.context === undefined ? {} : { context: c.context }),
-      testEndpoints: c.testEndpoints,
+    ({ nodes: _nodes, ...c }): ClusterModel => ({
+      ...c,
       ippools: inv.clusters
         .filter((o) => o.name !== c.name)
         .flatMap((o) => [

@@ -2,6 +2,7 @@
  * The desired state meshctl converges to: a pure function of the inventory (src/model/build.ts).
  * Every value is typed (src/net/addr.ts), so anything here may be put into a remote command.
  */
+import type { InventoryCluster } from "../inventory/types.js";
 import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 
 /** How to reach a host over SSH, after mesh → cluster → node inheritance. */
@@ -76,17 +77,8 @@ export interface IpPoolSpec {
   kind: "pod" | "svc";
 }
 
-export interface ClusterModel {
-  name: DnsLabel;
-  podCidr: Cidr;
-  serviceCidr: Cidr;
-  cni: "calico";
-  /** Name of the node where kubectl runs. */
-  control: DnsLabel;
-  kubeconfig?: string;
-  context?: string;
-  /** Pod IPs `meshctl verify` pings from the other clusters. */
-  testEndpoints: Ipv4[];
+/** A cluster as the inventory gives it (control node, kubeconfig, CIDRs…), plus the IPPools it needs. */
+export interface ClusterModel extends Omit<InventoryCluster, "nodes"> {
   ippools: IpPoolSpec[];
 }
 
