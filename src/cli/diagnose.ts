@@ -1,11 +1,18 @@
 /** `meshctl diagnose`: check every node and cluster for what breaks a static VXLAN mesh, and say how to fix it. */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { diagnoseToJson, renderDiagnose } from "../diagnose/render.js";
 import { runDiagnose } from "../diagnose/run.js";
 import { createSshConnector } from "../exec/ssh/index.js";
 import { loadInventory } from "../inventory/load.js";
-import { ExitCode, MeshctlError } from "./errors.js";
-import { inventoryOption, limitOption, type OutputFormat, outputOption, parseLimit } from "./options.js";
+import {
+  acceptNewHostKeysOption,
+  forksOption,
+  inventoryOption,
+  limitOption,
+  type OutputFormat,
+  outputOption,
+  parseLimit,
+} from "./options.js";
 
 interface DiagnoseOpts {
   inventory: string;
@@ -16,13 +23,6 @@ interface DiagnoseOpts {
   verbose?: boolean;
 }
 
-const forksArg = (v: string) => {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1)
-    throw new MeshctlError(`--forks must be a whole number ≥ 1, got "${v}"`, ExitCode.usage);
-  return n;
-};
-
 export function registerDiagnose(program: Command): void {
   program
     .command("diagnose")
@@ -32,8 +32,8 @@ export function registerDiagnose(program: Command): void {
     .addOption(inventoryOption())
     .addOption(outputOption())
     .addOption(limitOption())
-    .addOption(new Option("-f, --forks <n>", "SSH connections at once").argParser(forksArg).default(100))
-    .option("--accept-new-host-keys", "record host keys of hosts not yet in known_hosts (never changed ones)")
+    .addOption(forksOption())
+    .addOption(acceptNewHostKeysOption())
     .option("-v, --verbose", "show passing checks too")
     .action(async (o: DiagnoseOpts) => {
       const inv = await loadInventory(o.inventory);

@@ -6,7 +6,14 @@ import { loadInventory } from "../inventory/load.js";
 import { discoverBlocks, writeBlocks } from "../kube/discover.js";
 import { buildModel } from "../model/build.js";
 import { ExitCode } from "./errors.js";
-import { inventoryOption, limitOption, type OutputFormat, outputOption, parseLimit } from "./options.js";
+import {
+  acceptNewHostKeysOption,
+  inventoryOption,
+  limitOption,
+  type OutputFormat,
+  outputOption,
+  parseLimit,
+} from "./options.js";
 
 export function registerDiscover(program: Command): void {
   program
@@ -16,7 +23,7 @@ export function registerDiscover(program: Command): void {
     .addOption(outputOption())
     .addOption(limitOption())
     .option("--write", "write the blocks found into the inventory file as pod_blocks (keeps comments)")
-    .option("--accept-new-host-keys", "record host keys of hosts not yet in known_hosts")
+    .addOption(acceptNewHostKeysOption())
     .action(
       async (o: {
         inventory: string;

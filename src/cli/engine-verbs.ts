@@ -8,6 +8,7 @@ import { startProgress } from "../ui/progress.js";
 import { renderChanges, renderRecap, runToJson } from "../ui/recap.js";
 import { ExitCode, MeshctlError } from "./errors.js";
 import {
+  acceptNewHostKeysOption,
   forksOption,
   inventoryOption,
   limitOption,
@@ -40,7 +41,7 @@ function common(cmd: Command): Command {
     .addOption(outputOption())
     .addOption(limitOption())
     .addOption(forksOption())
-    .option("--accept-new-host-keys", "record host keys of hosts not yet in known_hosts (never changed ones)")
+    .addOption(acceptNewHostKeysOption())
     .option("--playbook <file>", "playbook to run instead of the shipped one");
 }
 

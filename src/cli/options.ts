@@ -14,6 +14,11 @@ export const forksOption = () =>
       return n;
     })
     .default(100);
+export const acceptNewHostKeysOption = () =>
+  new Option(
+    "--accept-new-host-keys",
+    "record host keys of hosts not yet in known_hosts (never changed ones)",
+  );
 export const limitOption = () =>
   new Option("-l, --limit <names>", "only these nodes or clusters (comma-separated names)");
 

@@ -9,6 +9,7 @@ import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
 import { ExitCode } from "./errors.js";
 import {
+  acceptNewHostKeysOption,
   forksOption,
   inventoryOption,
   limitOption,
@@ -25,7 +26,7 @@ export function registerPing(program: Command): void {
     .addOption(outputOption())
     .addOption(limitOption())
     .addOption(forksOption())
-    .option("--accept-new-host-keys", "record host keys of hosts not yet in known_hosts (never changed ones)")
+    .addOption(acceptNewHostKeysOption())
     .action(
       async (o: {
         inventory: string;

@@ -5,7 +5,15 @@ import { loadInventory } from "../inventory/load.js";
 import { renderVerify, verifyToJson } from "../verify/render.js";
 import { runVerify } from "../verify/run.js";
 import { ExitCode, MeshctlError } from "./errors.js";
-import { inventoryOption, limitOption, type OutputFormat, outputOption, parseLimit } from "./options.js";
+import {
+  acceptNewHostKeysOption,
+  forksOption,
+  inventoryOption,
+  limitOption,
+  type OutputFormat,
+  outputOption,
+  parseLimit,
+} from "./options.js";
 
 interface VerifyOpts {
   inventory: string;
@@ -36,12 +44,8 @@ export function registerVerify(program: Command): void {
     .addOption(inventoryOption())
     .addOption(outputOption())
     .addOption(limitOption())
-    .addOption(
-      new Option("-f, --forks <n>", "SSH connections at once")
-        .argParser(intArg("--forks", 1, 10_000))
-        .default(100),
-    )
-    .option("--accept-new-host-keys", "record host keys of hosts not yet in known_hosts (never changed ones)")
+    .addOption(forksOption())
+    .addOption(acceptNewHostKeysOption())
     .addOption(
       new Option("--count <n>", "echo requests per probe").argParser(intArg("--count", 1, 100)).default(2),
     )
