@@ -74,9 +74,19 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   const parties = runParties(inv, playbook, limit);
   const display = o.output === "json" ? "silent" : process.stdout.isTTY ? "tty" : "plain";
   const progress = await startProgress(parties, display);
+  // First Ctrl-C: start nothing new, let change sets already sent finish (and roll back if they fail).
+  // Second Ctrl-C: leave at once.
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(ExitCode.interrupted);
+    abort.abort();
+    process.stderr.write("\ninterrupted: finishing the changes already sent (Ctrl-C again to leave now)\n");
+  };
+  process.on("SIGINT", onSigint);
   let result: RunResult;
   try {
     result = await run(inv, {
+      signal: abort.signal,
       mode,
       playbook,
       connector,
@@ -87,6 +97,7 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
       onEvent: (e) => progress.onEvent(e),
     });
   } finally {
+    process.off("SIGINT", onSigint);
     connector.closeAll();
   }
   await progress.done;
@@ -96,5 +107,6 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
     const changes = renderChanges(result);
     process.stdout.write(`${changes ? `\n${changes}\n` : ""}\n${renderRecap(result)}\n`);
   }
-  process.exitCode = result.exitCode;
+  process.exitCode =
+    abort.signal.aborted && result.exitCode === ExitCode.failed ? ExitCode.interrupted : result.exitCode;
 }

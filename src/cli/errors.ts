@@ -16,6 +16,8 @@ export const ExitCode = {
   usage: 64,
   /** meshctl itself broke (a bug): please report it. */
   internal: 70,
+  /** Interrupted (Ctrl-C): changes already sent finished; nothing more was started. */
+  interrupted: 130,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

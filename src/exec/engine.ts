@@ -76,6 +76,11 @@ export interface RunOptions {
   /** Apply nothing when more than this many targets fail before applying. */
   maxFail?: number;
   onEvent?: (e: RunEvent) => void;
+  /**
+   * Aborted (Ctrl-C): no target starts applying after this; a change set already sent finishes, is read
+   * back (and rolled back on failure), so no node is left half-way by meshctl itself.
+   */
+  signal?: AbortSignal;
 }
 
 const STEP_PHASE: Record<string, Phase> = {
@@ -322,14 +327,12 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
         gated &&
         ((opts.maxFail !== undefined && failedBeforeApply > opts.maxFail) ||
           (opts.atomic === true && failedBeforeApply > 0));
-      if (!mutating || changes.length === 0 || blocked) {
-        return report(
-          blocked && changes.length > 0
-            ? {
-                error: `not applied: ${failedBeforeApply} target(s) failed before applying${opts.atomic ? " (--atomic)" : ""}`,
-              }
-            : {},
-        );
+      const interrupted = opts.signal?.aborted === true;
+      if (!mutating || changes.length === 0 || blocked || interrupted) {
+        const why = interrupted
+          ? "not applied: interrupted"
+          : `not applied: ${failedBeforeApply} target(s) failed before applying${opts.atomic ? " (--atomic)" : ""}`;
+        return report((blocked || interrupted) && mutating && changes.length > 0 ? { error: why } : {});
       }
 
       stage(`applying ${changes.length} change(s)`);

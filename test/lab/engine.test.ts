@@ -3,11 +3,12 @@
  * pod-to-pod ICMP. Runs the built CLI (dist/) as a user would, and asserts on its JSON output and on the
  * nodes' kernel state read directly with `ip netns exec`.
  */
+import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
-import { type CliRun, meshctl, ns, ping, useLab, withGhostNode } from "./helpers/cli.js";
+import { type CliRun, meshctl, ns, ping, ROOT, useLab, withGhostNode } from "./helpers/cli.js";
 
 const lab = useLab("engine", { clusters: 3, nodesPerCluster: 2, kubeApi: true });
 const byName = (run: CliRun, name: string) => run.json.nodes.find((n) => n.name === name);
@@ -213,6 +214,43 @@ ${site}
     expect(ns(victim, "ip link show mshvx0").code).not.toBe(0);
     expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
   });
+
+  it("Ctrl-C: change sets already sent finish, nothing new starts, exit 130", async () => {
+    // c1-node1's lock is held from outside (as another run would), so its session waits while the
+    // others apply; the interrupt arrives before the lock is released.
+    expect(meshctl("teardown", "-i", lab.info.inventory).code).toBe(0);
+    const lock = join(lab.dir, "nodes", "c1-node1", "run-lock", "meshctl.lock");
+    const holder = spawn("flock", [lock, "sleep", "6"], { stdio: "ignore" });
+    await new Promise((r) => setTimeout(r, 300));
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, "bin", "meshctl.js"), "apply", "-i", lab.info.inventory, "--output", "json"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    await new Promise((r) => setTimeout(r, 3000));
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((r) => child.on("close", r));
+    holder.kill();
+    expect(err).toContain("interrupted: finishing the changes already sent");
+    expect(code).toBe(130);
+    const json = JSON.parse(out) as CliRun["json"];
+    const c1 = json.nodes.find((n) => n.name === "c1-node1");
+    expect(c1?.error).toBe("not applied: interrupted");
+    expect(c1?.commandsSent).toBe(0);
+    expect(ns(node("c1-node1").namespace, "ip link show mshvx0").code).not.toBe(0);
+    for (const n of json.nodes.filter((x) => x.name !== "c1-node1")) expect(n.status, n.name).toBe("changed");
+    expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
+  }, 60_000);
 
   it("teardown removes meshctl's device and routes only; pods no longer reach across; twice is a no-op", () => {
     const n1 = node("c1-node1").namespace;
