@@ -243,6 +243,28 @@ describe("verify and diagnose on a 3 x 2 lab", () => {
     expect(verify().code).toBe(0);
   });
 
+  it("a FORWARD chain with policy DROP: verify fails the pod probes into that node, diagnose says why and how to fix it", () => {
+    mustNs("c2-node2", "iptables -P FORWARD DROP");
+    try {
+      const v = verify();
+      expect(v.code).toBe(1);
+      const failed = v.json.probes.filter((p) => !p.ok);
+      expect(failed.length).toBeGreaterThan(0);
+      // Only pod probes fail, and each goes to or comes from c2-node2's pod (forwarded through it).
+      for (const p of failed) {
+        expect(p.kind).toBe("pod");
+        expect([p.from, p.to]).toContain("c2-node2");
+      }
+      const d = diagnose();
+      const f = d.json.findings.find((x) => x.node === "c2-node2" && x.check === "forward-policy" && !x.ok);
+      expect(f?.finding).toMatch(/FORWARD has policy DROP and no accept rule for mshvx0/);
+      expect(f?.fix).toContain("iptables -I FORWARD -i mshvx0 -j ACCEPT");
+    } finally {
+      mustNs("c2-node2", "iptables -P FORWARD ACCEPT");
+    }
+    expect(verify().code).toBe(0);
+  });
+
   it("a node that cannot be reached: its row is unknown, probes to it fail, exit 4", () => {
     const ghost = withGhostNode(inv, dir);
     const v = run<VerifyJson>("verify", "-i", ghost, "--output", "json");
