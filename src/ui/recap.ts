@@ -86,12 +86,15 @@ export function renderRecap(r: RunResult): string {
       `${coloured} : ok=${String(c.ok).padEnd(4)} changed=${String(c.changed).padEnd(4)} failed=${c.failed}  unreachable=${c.unreachable}`,
     );
   }
-  const pending = r.hosts.reduce((s, n) => s + (r.mode === "diff" ? n.changes.length : 0), 0);
-  if (r.mode === "diff")
-    lines.push(
-      pending === 0
-        ? chalk.green("in sync: nothing to change")
-        : chalk.yellow(`${pending} change(s) pending`),
-    );
+  if (r.mode === "diff") {
+    const pending = r.hosts.reduce((s, n) => s + n.changes.length, 0);
+    const unchecked = r.hosts.filter((n) => n.status === "failed" || n.status === "unreachable").length;
+    const parts = [
+      pending === 0 && unchecked === 0 ? chalk.green("in sync: nothing to change") : "",
+      pending > 0 ? chalk.yellow(`${pending} change(s) pending`) : "",
+      unchecked > 0 ? chalk.red(`${unchecked} host(s) could not be checked`) : "",
+    ];
+    lines.push(parts.filter(Boolean).join("; "));
+  }
   return lines.join("\n");
 }
