@@ -7,7 +7,7 @@ import type { ClusterSession } from "../kube/cluster-session.js";
 import { diffPools, type PoolChange, teardownPools } from "../kube/pool-diff.js";
 import type { ClusterModel, NodeModel } from "../model/types.js";
 import type { Change, Phase } from "../plan/change.js";
-import { diffNode, diffTeardown } from "../plan/node-diff.js";
+import { diffNode, diffTeardown, PlanConflict } from "../plan/node-diff.js";
 import { siteChange } from "../plan/site.js";
 import type { ShellStep } from "../playbook/schema.js";
 import type { NodeSession } from "./node-session.js";
@@ -73,7 +73,15 @@ export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanSha
     name: node.name,
     cluster: node.cluster,
     host: node.ssh.host,
-    plan: () => planNode(node, session.before, shape, session.checks),
+    plan: () => {
+      const building = shape.steps.some((s) => s.kind === "phase");
+      if (building && session.before.underlay === undefined) {
+        throw new PlanConflict(
+          `no interface on this node holds the underlay IP ${node.device.localIp}: correct underlay_ip (or host) for ${node.name} in the inventory`,
+        );
+      }
+      return planNode(node, session.before, shape, session.checks);
+    },
     okCount: (changes) => {
       if (shape.steps.some((s) => s.kind === "teardown")) return 0;
       const total = 1 + node.fdb.length + node.neighbours.length + node.routes.length;

@@ -147,6 +147,22 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
     expect(byName(back, "c1-node1")?.changes.map((c) => c.action)).toEqual(["delete", "delete", "delete"]);
   });
 
+  it("an underlay IP that no interface of the node holds stops that node before any change", () => {
+    const text = readFileSync(lab.info.inventory, "utf8").replace(
+      "host: 198.18.0.12\n",
+      "host: 198.18.0.12\n        underlay_ip: 198.18.0.99\n",
+    );
+    const wrong = join(lab.dir, "wrong-underlay.yaml");
+    writeFileSync(wrong, text);
+    const a = meshctl("apply", "-i", wrong, "--limit", "c1-node2");
+    expect(a.code).toBe(1);
+    expect(byName(a, "c1-node2")?.error).toMatch(
+      /no interface on this node holds the underlay IP 198\.18\.0\.99/,
+    );
+    expect(byName(a, "c1-node2")?.commandsSent).toBe(0);
+    expect(meshctl("diff", "-i", lab.info.inventory).code).toBe(0);
+  });
+
   it("a non-root user with sudo (become) sees the mesh in sync", () => {
     const doc = parseDocument(readFileSync(lab.info.inventory, "utf8"));
     doc.setIn(["mesh", "ssh", "user"], lab.info.sudoUser);
