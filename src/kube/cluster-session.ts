@@ -5,7 +5,7 @@
 import { stringify } from "yaml";
 import type { Connection } from "../exec/ssh/types.js";
 import type { ClusterModel } from "../model/types.js";
-import { type KubeError, kubectlExec, kubeFailure } from "./kubectl.js";
+import { kubectlExec, kubeFailure } from "./kubectl.js";
 import { type ClusterFacts, KubeParseError, parseClusterFacts } from "./observed.js";
 import type { KubeOp, PoolChange } from "./pool-diff.js";
 
@@ -96,4 +96,3 @@ function reached(c: PoolChange, after: ClusterFacts): boolean {
   );
 }
 
-export type { KubeError };
