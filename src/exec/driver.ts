@@ -5,6 +5,10 @@
  *   `run|force|check sh <B> <E>` + E lines NAME=VALUE + a B-byte script → a playbook's site script, with
  *                                  those values in its environment (`check` answers `@@rc <exit code>`)
  *   `facts` / `readback`         → prints the facts again, all of them / only what meshctl manages
+ *   `journal - <B>` + B bytes    → keeps the undo of the coming change set (forced requests) in a file;
+ *   `commit`                     → drops it. If stdin ends (the controller or its connection is gone) with
+ *                                  a journal still there, the driver replays it: no half-done change set
+ *                                  outlives a lost controller.
  * Requests after a failed `run` are read but skipped, so the controller can pipeline a whole change set
  * plus its read-back in one round trip. Inventory values reach the node only as batch lines built from
  * typed values (src/plan/commands.ts) on stdin — the script text itself is constant but for typed values.
@@ -13,6 +17,8 @@ import { type BatchCmd, batchLine, type Cmd, type ShellCmd, type Tool } from "..
 
 export const LOCK_FILE = "/run/lock/meshctl.lock";
 export const LOCK_WAIT_SECONDS = 30;
+/** The undo of the change set in flight, kept on the node until the controller commits it. */
+export const JOURNAL_FILE = "/run/lock/meshctl.journal";
 
 /**
  * `facts`: the full facts script (printed first, and on `facts`); `readback`: the lighter script printed
@@ -45,12 +51,17 @@ run_sh() {
   buf=$(head -c "$nb")
   env "$@" sh -c "$buf" </dev/null 9>&- 2>&1
 }
-emit_facts facts
+# serve: answers requests read from stdin until quit or end of input.
+serve() {
 failed=0
 while IFS= read -r req; do
   set -- $req
   mode=\${1:-}; tool=\${2:-}; n=\${3:-0}; nenv=\${4:-0}
   case "$mode" in
+    journal)
+      # The undo of the change set about to run: replayed below if the controller goes away before commit.
+      if head -c "$n" >"$J.tmp" && mv "$J.tmp" "$J"; then echo "@@ok"; else echo "@@error cannot write $J"; exit 3; fi ;;
+    commit) rm -f "$J"; echo "@@ok" ;;
     run|force|check)
       case "$tool" in
         ip|bridge)
@@ -73,10 +84,18 @@ while IFS= read -r req; do
         echo "@@failed"; printf '%s\\n' "$out" | sed 's/^/| /'; echo "@@end"
       fi ;;
     facts|readback) emit_facts "$1" ;;
-    quit) exit 0 ;;
+    quit) return 0 ;;
     *) echo "@@error bad request"; exit 3 ;;
   esac
 done
+}
+J=${JOURNAL_FILE}
+# A lost connection must not kill the driver half-way (SIGPIPE on the next reply, SIGHUP).
+trap '' HUP PIPE
+emit_facts facts
+serve
+# The controller left without committing (connection lost, controller killed): undo this run's changes.
+if [ -f "$J" ]; then serve <"$J" >/dev/null 2>&1; rm -f "$J"; fi
 `;
 }
 
@@ -105,6 +124,14 @@ export function encodeBatch(b: Batch, mode: "run" | "force" | "check" = "run"): 
   }
   const body = b.cmds.map((c) => `${batchLine(c)}\n`).join("");
   return `${mode} ${b.tool} ${Buffer.byteLength(body)}\n${body}`;
+}
+
+/** The undo of a change set, kept on the node until `commit` (see driverScript). */
+export function encodeJournal(undo: readonly Cmd[]): string {
+  const text = toBatches(undo)
+    .map((b) => encodeBatch(b, "force"))
+    .join("");
+  return `journal - ${Buffer.byteLength(text)}\n${text}`;
 }
 
 export type BatchOutcome =

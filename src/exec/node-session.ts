@@ -11,7 +11,14 @@ import type { NodeFacts } from "../facts/types.js";
 import type { NodeModel } from "../model/types.js";
 import type { Change } from "../plan/change.js";
 import { type Cmd, renderCmd, type ShellCmd } from "../plan/commands.js";
-import { type BatchOutcome, driverScript, encodeBatch, failedLine, toBatches } from "./driver.js";
+import {
+  type BatchOutcome,
+  driverScript,
+  encodeBatch,
+  encodeJournal,
+  failedLine,
+  toBatches,
+} from "./driver.js";
 import { NodeRunError } from "./errors.js";
 import type { Connection, RemoteSession } from "./ssh/types.js";
 
@@ -75,7 +82,14 @@ export class NodeSession {
     );
     const batches = toBatches(cmds.map((c) => c.cmd));
     this.commandsSent += cmds.length;
-    this.session.write(`${batches.map((b) => encodeBatch(b)).join("")}readback\n`);
+    // The undo of the whole change set goes first: if this controller or its connection is lost from
+    // here on, the node replays it by itself (inverses are idempotent, so undoing what never ran is harmless).
+    const journal = encodeJournal([...changes].reverse().flatMap((c) => c.inverse));
+    this.journaled = true;
+    this.session.write(`${journal}${batches.map((b) => encodeBatch(b)).join("")}readback\n`);
+    const kept = await readOutcome(this.session, this.node.name);
+    if (kept.status !== "ok")
+      throw new NodeRunError(this.node.name, "keeping the undo journal", "the node refused it");
     const outcomes: BatchOutcome[] = [];
     for (let i = 0; i < batches.length; i++) outcomes.push(await readOutcome(this.session, this.node.name));
     const after = this.withRestOf(await readFacts(this.session, this.node.name, "reading back"));
@@ -155,8 +169,11 @@ export class NodeSession {
     };
   }
 
+  /** A journal is on the node: close() commits it (the run's outcome stands as reported). */
+  private journaled = false;
+
   async close(): Promise<void> {
-    this.session.write("quit\n");
+    this.session.write(`${this.journaled ? "commit\n" : ""}quit\n`);
     this.session.end();
     await this.session.done.catch(() => undefined);
   }

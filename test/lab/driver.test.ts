@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { driverScript, encodeBatch } from "../../src/exec/driver.js";
+import { driverScript, encodeBatch, encodeJournal } from "../../src/exec/driver.js";
 import type { BatchCmd, ShellCmd } from "../../src/plan/commands.js";
 import { requireRootOrFail } from "./helpers/host.js";
 
@@ -115,6 +115,22 @@ describe("the driver", () => {
     expect(lines[4]).toBe("@@ok");
     expect(lines.slice(5)).toEqual(["@@failed", "| line1", "| line2", "@@end", "@@skipped"]);
     expect(spawnSync("test", ["-e", "/tmp/pwned"]).status).not.toBe(0);
+  });
+
+  it("undoes a change set by itself when the controller leaves without committing it", () => {
+    const add = ip("route", "add", "198.18.254.0/24", "dev", "lo", "proto", "77");
+    const undo = ip("route", "del", "198.18.254.0/24", "dev", "lo", "proto", "77");
+    const routes = () =>
+      spawnSync("ip", ["netns", "exec", NS, "ip", "route", "show", "proto", "77"], { encoding: "utf8" })
+        .stdout;
+    // Lost: journal, change, then end of input (no commit, no quit) — the route must be gone again.
+    const lost = drive(`${encodeJournal([undo])}${encodeBatch({ tool: "ip", cmds: [add] })}`);
+    expect(lost.lines.slice(3)).toEqual(["@@ok", "@@ok"]);
+    expect(routes()).not.toMatch(/198\.18\.254\.0/);
+    // Committed: the change stays, and no journal is left behind.
+    drive(`${encodeJournal([undo])}${encodeBatch({ tool: "ip", cmds: [add] })}commit\nquit\n`);
+    expect(routes()).toMatch(/198\.18\.254\.0\/24/);
+    expect(spawnSync("test", ["-e", `/tmp/${NS}-lock/meshctl.journal`]).status).not.toBe(0);
   });
 
   it("a second run on the same node waits for the lock, then gives up saying so", async () => {

@@ -268,6 +268,56 @@ ${site}
     expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
   }, 60_000);
 
+  it("a controller killed mid-apply: every node undoes the change set it had received by itself", async () => {
+    expect(meshctl("teardown", "-i", lab.info.inventory).code).toBe(0);
+    // A site step that takes a while keeps every change set in flight when the controller is killed.
+    const slow = join(lab.dir, "slow.yaml");
+    writeFileSync(
+      slow,
+      `name: slow
+steps:
+  - { name: vxlan device, hosts: nodes, builtin: vxlan-device }
+  - { name: fdb, hosts: nodes, builtin: fdb }
+  - { name: neighbours and routes, hosts: nodes, builtin: neighbours-routes }
+  - name: slow site step
+    hosts: nodes
+    shell: { check: "false", apply: "sleep 4", undo: "true" }
+`,
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, "bin", "meshctl.js"),
+        "apply",
+        "-i",
+        lab.info.inventory,
+        "--playbook",
+        slow,
+        "--output",
+        "json",
+      ],
+      {
+        stdio: "ignore",
+      },
+    );
+    const n1 = node("c1-node1").namespace;
+    const deadline = Date.now() + 15_000;
+    while (ns(n1, "ip route show proto 77").out.trim() === "" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ns(n1, "ip route show proto 77").out.trim()).not.toBe("");
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("close", r));
+    // The drivers finish the site step, find no commit, and replay their journals.
+    const gone = () => lab.info.nodes.every((n) => ns(n.namespace, "ip link show mshvx0").code !== 0);
+    while (!gone() && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 250));
+    for (const n of lab.info.nodes) {
+      expect(ns(n.namespace, "ip link show mshvx0").code, n.name).not.toBe(0);
+      expect(ns(n.namespace, "ip route show table all proto 77").out.trim(), n.name).toBe("");
+    }
+    expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
+  }, 60_000);
+
   it("teardown removes meshctl's device and routes only; pods no longer reach across; twice is a no-op", () => {
     const n1 = node("c1-node1").namespace;
     expect(ns(n1, "ip route add 198.18.200.0/24 dev eth0 proto static").code).toBe(0);
