@@ -95,4 +95,3 @@ function reached(c: PoolChange, after: ClusterFacts): boolean {
     pool.disabled === m.spec.disabled
   );
 }
-
