@@ -24,7 +24,8 @@ export const POD_BLOCK_PREFIX = 26;
 export const UNDERLAY_MTU = 1500;
 export const POD_MTU = 1450;
 export const SSH_PORT = 22;
-export const KUBE_API_LISTEN = "127.0.0.1:6443";
+/** Port of each cluster's API, on its control node's lab address (inside 198.18.0.0/15, like everything). */
+export const KUBE_API_PORT = 6443;
 export const SUDO_USER = "meshlab";
 
 export const MAX_CLUSTERS = 15;

@@ -23,7 +23,7 @@ import { writeKubeconfig } from "./kubeapi/kubeconfig.js";
 import {
   CONTROLLER_IP,
   inLabRange,
-  KUBE_API_LISTEN,
+  KUBE_API_PORT,
   LAB_BRIDGE,
   LAB_RANGE,
   type LabPlan,
@@ -138,7 +138,10 @@ function buildInfo(plan: LabPlan, dir: string, inventory: string, kubeApi: boole
       control: c.control,
       controlNamespace: c.nodes[0]?.namespace ?? "",
       ...(kubeApi
-        ? { kubeconfig: join(dir, "kube", `${c.name}.kubeconfig`), kubeApiUrl: `http://${KUBE_API_LISTEN}` }
+        ? {
+            kubeconfig: join(dir, "kube", `${c.name}.kubeconfig`),
+            kubeApiUrl: `http://${c.nodes[0]?.underlayIp}:${KUBE_API_PORT}`,
+          }
         : {}),
       nodes: c.nodes.map((n) => n.name),
     })),
@@ -453,7 +456,8 @@ async function build(plan: LabPlan, st: LabState, kubeServer: string | undefined
           writeFileSync(stateJson, `${JSON.stringify({ items: seedObjects(c) }, null, 2)}\n`, {
             mode: 0o644,
           });
-          await writeKubeconfig(ci.kubeconfig, ci.kubeApiUrl ?? `http://${KUBE_API_LISTEN}`, c.name);
+          const listen = `${c.nodes[0]?.underlayIp}:${KUBE_API_PORT}`;
+          await writeKubeconfig(ci.kubeconfig, `http://${listen}`, c.name);
           const proc = startDetached(
             "ip",
             [
@@ -463,7 +467,7 @@ async function build(plan: LabPlan, st: LabState, kubeServer: string | undefined
               process.execPath,
               kubeServer,
               "--listen",
-              KUBE_API_LISTEN,
+              listen,
               "--state",
               stateJson,
             ],

@@ -220,7 +220,7 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
           process.execPath,
           join(ROOT, "dist/lab/kubeapi/main.js"),
           "--listen",
-          "127.0.0.1:6450",
+          `${node("c3-node1").underlayIp}:6450`,
           "--state",
           state,
           ...flags,
@@ -233,10 +233,7 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
           server.on("exit", (code) => reject(new Error(`kubeapi exited ${code}`)));
         });
         const kubeconfig = join(lab.dir, "faulty.kubeconfig");
-        writeFileSync(
-          kubeconfig,
-          readFileSync(c3.kubeconfig as string, "utf8").replace(/127\.0\.0\.1:\d+/, "127.0.0.1:6450"),
-        );
+        writeFileSync(kubeconfig, readFileSync(c3.kubeconfig as string, "utf8").replace(/:6443\b/, ":6450"));
         const faultyInv = join(lab.dir, "faulty.yaml");
         writeFileSync(
           faultyInv,
@@ -260,10 +257,7 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     // The cluster's kubeconfig now points at a port where nothing listens (inside the node namespace).
     const c2 = cluster("cluster2");
     const broken = join(lab.dir, "broken.kubeconfig");
-    writeFileSync(
-      broken,
-      readFileSync(c2.kubeconfig as string, "utf8").replace(/127\.0\.0\.1:\d+/, "127.0.0.1:1"),
-    );
+    writeFileSync(broken, readFileSync(c2.kubeconfig as string, "utf8").replace(/:6443\b/, ":1"));
     const text = readFileSync(lab.info.inventory, "utf8").replace(c2.kubeconfig as string, broken);
     const brokenInv = join(lab.dir, "broken-api.yaml");
     writeFileSync(brokenInv, text);

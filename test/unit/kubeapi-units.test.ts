@@ -204,7 +204,7 @@ describe("misc", () => {
     expect(
       parseCli([
         "--listen",
-        "127.0.0.1:0",
+        "198.18.253.1:0",
         "--state",
         "s.json",
         "--deny",
@@ -214,7 +214,7 @@ describe("misc", () => {
         "--no-calico",
       ]),
     ).toEqual({
-      host: "127.0.0.1",
+      host: "198.18.253.1",
       port: 0,
       statePath: "s.json",
       deny: ["get:nodes", "*:ippools"],

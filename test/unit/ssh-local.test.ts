@@ -4,7 +4,7 @@ import { createLocalConnector } from "../../src/exec/ssh/local.js";
 import type { SshTarget } from "../../src/model/types.js";
 
 const target: SshTarget = {
-  host: "127.0.0.1",
+  host: "198.18.0.200", // never contacted: the local connector runs sh on this machine
   port: 22,
   user: "root",
   knownHosts: "/dev/null",

@@ -1,13 +1,16 @@
 /**
  * The lab kube-apiserver at the HTTP level, for what kubectl does not exercise directly: legacy discovery,
  * Status bodies, field validation, watch replay, deletecollection and the patch types kubectl rarely sends.
- * The server listens on 127.0.0.1 with an ephemeral port; nothing else is contacted.
+ * The server listens on 198.18.253.1 (a lab-range address the test adds to lo) with an ephemeral port; nothing else is contacted.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type KubeApi, startKubeApi } from "../../src/lab/kubeapi/server.js";
+import { TEST_IP, useTestAddress } from "../support/test-address.js";
+
+useTestAddress();
 
 const POOLS = "/apis/crd.projectcalico.org/v1/ippools";
 
@@ -52,7 +55,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "kubeapi-http-"));
   log = [];
   api = await startKubeApi({
-    host: "127.0.0.1",
+    host: TEST_IP,
     port: 0,
     statePath: join(dir, "state.json"),
     log: (l) => log.push(l),
@@ -242,7 +245,7 @@ describe("watch", () => {
     await api.close();
     const seeded = { ...pool("old"), metadata: { name: "old", resourceVersion: "50" } };
     await writeFile(join(dir, "state.json"), JSON.stringify({ items: [seeded] }));
-    api = await startKubeApi({ host: "127.0.0.1", port: 0, statePath: join(dir, "state.json") });
+    api = await startKubeApi({ host: TEST_IP, port: 0, statePath: join(dir, "state.json") });
     const r = await call("GET", `${POOLS}?watch=true&resourceVersion=10`);
     expect(JSON.parse(r.text)).toMatchObject({
       type: "ERROR",

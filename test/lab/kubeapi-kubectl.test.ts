@@ -1,6 +1,6 @@
 /**
  * The lab kube-apiserver driven by the real kubectl binary. Every test starts its own server on
- * 127.0.0.1 with an ephemeral port and a fresh temp dir (state file, kubeconfig, kubectl cache, HOME),
+ * 198.18.253.1 (a lab-range address the test adds to lo) with an ephemeral port and a fresh temp dir (state file, kubeconfig, kubectl cache, HOME),
  * and removes both afterwards. kubectl never sees any other address.
  */
 import { execFile, execFileSync } from "node:child_process";
@@ -10,6 +10,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeKubeconfig } from "../../src/lab/kubeapi/kubeconfig.js";
 import { type KubeApi, type KubeApiOptions, startKubeApi } from "../../src/lab/kubeapi/server.js";
+import { TEST_IP, useTestAddress } from "../support/test-address.js";
+
+useTestAddress();
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/kubeapi");
 const CALICO = "crd.projectcalico.org/v1";
@@ -53,7 +56,7 @@ class Lab {
   }
 
   async start(opts: Partial<KubeApiOptions> = {}): Promise<void> {
-    this.api = await startKubeApi({ host: "127.0.0.1", port: 0, statePath: this.statePath, ...opts });
+    this.api = await startKubeApi({ host: TEST_IP, port: 0, statePath: this.statePath, ...opts });
     await writeKubeconfig(join(this.dir, "kubeconfig"), this.api.url, "lab");
   }
 

@@ -1,7 +1,7 @@
 /**
  * The lab kube-apiserver's entry point as a process (run from source with tsx, as dist/lab/kubeapi/main.js
  * runs after `npm run build`): startup line, --verbose request log, clean exit on signals, usage errors.
- * It listens on 127.0.0.1 with an ephemeral port only.
+ * It listens on 198.18.253.1 (a lab-range address the test adds to lo) with an ephemeral port only.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -9,6 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeKubeconfig } from "../../src/lab/kubeapi/kubeconfig.js";
+import { TEST_IP, useTestAddress } from "../support/test-address.js";
+
+useTestAddress();
 
 const MAIN = join(import.meta.dirname, "../../src/lab/kubeapi/main.ts");
 
@@ -69,14 +72,14 @@ describe("kubeapi main", { timeout: 30_000 }, () => {
     const state = join(dir, "state.json");
     const { proc, stderr, exit } = start([
       "--listen",
-      "127.0.0.1:0",
+      `${TEST_IP}:0`,
       "--state",
       state,
       "--verbose",
       "--no-calico",
     ]);
     const line = await firstLine(proc);
-    expect(line).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/);
+    expect(line).toMatch(/^listening on http:\/\/198\.18\.253\.1:\d+$/);
     const url = line.replace("listening on ", "");
     expect(await kubectl(url, ["version", "-o", "json"])).toContain('"gitVersion": "v1.32.0-meshctl-lab"');
     expect(stderr()).toContain("GET /version");
@@ -86,7 +89,7 @@ describe("kubeapi main", { timeout: 30_000 }, () => {
   });
 
   it("exits 0 on SIGINT and is quiet without --verbose", async () => {
-    const { proc, stderr, exit } = start(["--listen", "127.0.0.1:0", "--state", join(dir, "s.json")]);
+    const { proc, stderr, exit } = start(["--listen", `${TEST_IP}:0`, "--state", join(dir, "s.json")]);
     const url = (await firstLine(proc)).replace("listening on ", "");
     await fetch(`${url}/version`, { signal: AbortSignal.timeout(5000) });
     proc.kill("SIGINT");
@@ -95,10 +98,10 @@ describe("kubeapi main", { timeout: 30_000 }, () => {
   });
 
   it("exits 64 on a usage error and 1 when the state file is unusable", async () => {
-    const usage = start(["--listen", "127.0.0.1:0", "--state", join(dir, "s.json"), "--deny", "nope"]);
+    const usage = start(["--listen", `${TEST_IP}:0`, "--state", join(dir, "s.json"), "--deny", "nope"]);
     expect(await usage.exit).toBe(64);
     expect(usage.stderr()).toContain("expected VERB:RESOURCE");
-    const bad = start(["--listen", "127.0.0.1:0", "--state", join(dir, "missing-dir", "s.json")]);
+    const bad = start(["--listen", `${TEST_IP}:0`, "--state", join(dir, "missing-dir", "s.json")]);
     expect(await bad.exit).toBe(1);
     expect(bad.stderr()).toContain("kubeapi: ");
   });
