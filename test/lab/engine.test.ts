@@ -163,6 +163,20 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
     expect(meshctl("diff", "-i", lab.info.inventory).code).toBe(0);
   });
 
+  it("--max-fail 0: one unreachable node means nothing is applied anywhere", () => {
+    const n1 = node("c1-node1").namespace;
+    const block = node("c2-node2").podBlocks[0] as string;
+    expect(ns(n1, `ip route del ${block}`).code).toBe(0);
+    const ghostInv = withGhostNode(lab.info.inventory, lab.dir);
+    const a = meshctl("apply", "-i", ghostInv, "--max-fail", "0");
+    expect(a.code).toBe(4);
+    const c1 = byName(a, "c1-node1");
+    expect(c1?.error).toMatch(/^not applied: 1 target\(s\) failed before applying$/);
+    expect(c1?.commandsSent).toBe(0);
+    expect(ns(n1, `ip route show ${block}`).out.trim()).toBe("");
+    expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
+  });
+
   it("a non-root user with sudo (become) sees the mesh in sync", () => {
     const doc = parseDocument(readFileSync(lab.info.inventory, "utf8"));
     doc.setIn(["mesh", "ssh", "user"], lab.info.sudoUser);
