@@ -4,15 +4,7 @@ import { diagnoseToJson, renderDiagnose } from "../diagnose/render.js";
 import { runDiagnose } from "../diagnose/run.js";
 import { createSshConnector } from "../exec/ssh/index.js";
 import { loadInventory } from "../inventory/load.js";
-import {
-  acceptNewHostKeysOption,
-  forksOption,
-  inventoryOption,
-  limitOption,
-  type OutputFormat,
-  outputOption,
-  parseLimit,
-} from "./options.js";
+import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 
 interface DiagnoseOpts {
   inventory: string;
@@ -24,16 +16,10 @@ interface DiagnoseOpts {
 }
 
 export function registerDiagnose(program: Command): void {
-  program
-    .command("diagnose")
+  withRemoteOptions(program.command("diagnose"))
     .description(
       "check every node and cluster for what breaks the mesh (device, rp_filter, forwarding, UDP port, firewall, MTU, overlapping routes) and print the fix (exit 1: an error found)",
     )
-    .addOption(inventoryOption())
-    .addOption(outputOption())
-    .addOption(limitOption())
-    .addOption(forksOption())
-    .addOption(acceptNewHostKeysOption())
     .option("-v, --verbose", "show passing checks too")
     .action(async (o: DiagnoseOpts) => {
       const inv = await loadInventory(o.inventory);

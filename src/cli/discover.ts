@@ -6,28 +6,17 @@ import { loadInventory } from "../inventory/load.js";
 import { discoverBlocks, writeBlocks } from "../kube/discover.js";
 import { buildModel } from "../model/build.js";
 import { ExitCode } from "./errors.js";
-import {
-  acceptNewHostKeysOption,
-  inventoryOption,
-  limitOption,
-  type OutputFormat,
-  outputOption,
-  parseLimit,
-} from "./options.js";
+import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 
 export function registerDiscover(program: Command): void {
-  program
-    .command("discover")
+  withRemoteOptions(program.command("discover"))
     .description("print each node's pod blocks as its cluster reports them (--write: into the inventory)")
-    .addOption(inventoryOption())
-    .addOption(outputOption())
-    .addOption(limitOption())
     .option("--write", "write the blocks found into the inventory file as pod_blocks (keeps comments)")
-    .addOption(acceptNewHostKeysOption())
     .action(
       async (o: {
         inventory: string;
         output: OutputFormat;
+        forks: number;
         limit?: string;
         write?: boolean;
         acceptNewHostKeys?: boolean;
@@ -36,7 +25,10 @@ export function registerDiscover(program: Command): void {
         const model = buildModel(inv);
         const limit = parseLimit(o.limit);
         const clusters = new Set(selectNodes(model, limit).map((n) => n.cluster as string));
-        const connector = createSshConnector({ forks: 32, acceptNewHostKeys: o.acceptNewHostKeys ?? false });
+        const connector = createSshConnector({
+          forks: o.forks,
+          acceptNewHostKeys: o.acceptNewHostKeys ?? false,
+        });
         let found: Awaited<ReturnType<typeof discoverBlocks>>;
         try {
           found = await discoverBlocks(

@@ -7,15 +7,7 @@ import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
 import { startProgress } from "../ui/progress.js";
 import { renderChanges, renderRecap, runToJson } from "../ui/recap.js";
 import { ExitCode, MeshctlError } from "./errors.js";
-import {
-  acceptNewHostKeysOption,
-  forksOption,
-  inventoryOption,
-  limitOption,
-  type OutputFormat,
-  outputOption,
-  parseLimit,
-} from "./options.js";
+import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 
 interface EngineOpts {
   inventory: string;
@@ -36,13 +28,7 @@ const intArg = (name: string) => (v: string) => {
 };
 
 function common(cmd: Command): Command {
-  return cmd
-    .addOption(inventoryOption())
-    .addOption(outputOption())
-    .addOption(limitOption())
-    .addOption(forksOption())
-    .addOption(acceptNewHostKeysOption())
-    .option("--playbook <file>", "playbook to run instead of the shipped one");
+  return withRemoteOptions(cmd).option("--playbook <file>", "playbook to run instead of the shipped one");
 }
 
 export function registerEngineVerbs(program: Command): void {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 
 export type OutputFormat = "text" | "json";
 
@@ -30,4 +30,14 @@ export function parseLimit(limit: string | undefined): Set<string> | undefined {
       .map((s) => s.trim())
       .filter(Boolean),
   );
+}
+
+/** The options of every verb that talks to nodes: inventory, output, limit, forks, host-key policy. */
+export function withRemoteOptions(cmd: Command): Command {
+  return cmd
+    .addOption(inventoryOption())
+    .addOption(outputOption())
+    .addOption(limitOption())
+    .addOption(forksOption())
+    .addOption(acceptNewHostKeysOption());
 }

@@ -8,25 +8,11 @@ import { selectNodes } from "../exec/engine.js";
 import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
 import { ExitCode } from "./errors.js";
-import {
-  acceptNewHostKeysOption,
-  forksOption,
-  inventoryOption,
-  limitOption,
-  type OutputFormat,
-  outputOption,
-  parseLimit,
-} from "./options.js";
+import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 
 export function registerPing(program: Command): void {
-  program
-    .command("ping")
+  withRemoteOptions(program.command("ping"))
     .description("connect to every node and run `true` (checks SSH, host keys and sudo)")
-    .addOption(inventoryOption())
-    .addOption(outputOption())
-    .addOption(limitOption())
-    .addOption(forksOption())
-    .addOption(acceptNewHostKeysOption())
     .action(
       async (o: {
         inventory: string;

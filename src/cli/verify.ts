@@ -5,15 +5,7 @@ import { loadInventory } from "../inventory/load.js";
 import { renderVerify, verifyToJson } from "../verify/render.js";
 import { runVerify } from "../verify/run.js";
 import { ExitCode, MeshctlError } from "./errors.js";
-import {
-  acceptNewHostKeysOption,
-  forksOption,
-  inventoryOption,
-  limitOption,
-  type OutputFormat,
-  outputOption,
-  parseLimit,
-} from "./options.js";
+import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 
 interface VerifyOpts {
   inventory: string;
@@ -36,16 +28,10 @@ const intArg = (name: string, min: number, max: number) => (v: string) => {
 };
 
 export function registerVerify(program: Command): void {
-  program
-    .command("verify")
+  withRemoteOptions(program.command("verify"))
     .description(
       "prove the mesh: ping every node's overlay IP (also at full MTU, don't-fragment) and every other cluster's test endpoints from every node (exit 1: a probe failed)",
     )
-    .addOption(inventoryOption())
-    .addOption(outputOption())
-    .addOption(limitOption())
-    .addOption(forksOption())
-    .addOption(acceptNewHostKeysOption())
     .addOption(
       new Option("--count <n>", "echo requests per probe").argParser(intArg("--count", 1, 100)).default(2),
     )
