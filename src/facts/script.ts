@@ -74,14 +74,19 @@ function checked(p: FactsScriptParams): FactsScriptParams {
   return p;
 }
 
-export function factsScript(params: FactsScriptParams): string {
-  const p = checked(params);
-  const echo = JSON.stringify({
+/** The parameters as the `@@params` section echoes them (parseFacts checks the output is for them). */
+function paramsJson(p: FactsScriptParams): string {
+  return JSON.stringify({
     device: p.device,
     routeProtocol: p.routeProtocol,
     localIp: p.localIp,
     ...(p.underlayDev === undefined ? {} : { underlayDev: p.underlayDev }),
   });
+}
+
+export function factsScript(params: FactsScriptParams): string {
+  const p = checked(params);
+  const echo = paramsJson(p);
   // Every interpolated value is an IfName ([A-Za-z0-9_.-]), an Ipv4 or an integer: no quote can occur.
   return `# meshctl facts: read-only, one exec, always exits 0
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -137,12 +142,7 @@ printf '\\n@@end\\n'
  */
 export function readbackScript(params: FactsScriptParams): string {
   const p = checked(params);
-  const echo = JSON.stringify({
-    device: p.device,
-    routeProtocol: p.routeProtocol,
-    localIp: p.localIp,
-    ...(p.underlayDev === undefined ? {} : { underlayDev: p.underlayDev }),
-  });
+  const echo = paramsJson(p);
   return `D='${p.device}'
 P='${p.routeProtocol}'
 echo '${FACTS_MARKER}'
