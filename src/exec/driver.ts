@@ -60,8 +60,8 @@ while IFS= read -r req; do
   case "$mode" in
     journal)
       # The undo of the change set about to run: replayed below if the controller goes away before commit.
-      if head -c "$n" >"$J.tmp" && mv "$J.tmp" "$J"; then echo "@@ok"; else echo "@@error cannot write $J"; exit 3; fi ;;
-    commit) rm -f "$J"; echo "@@ok" ;;
+      if head -c "$n" >"$J.tmp" && mv "$J.tmp" "$J"; then mine=1; echo "@@ok"; else echo "@@error cannot write $J"; exit 3; fi ;;
+    commit) rm -f "$J"; mine=0; echo "@@ok" ;;
     run|force|check)
       case "$tool" in
         ip|bridge)
@@ -90,12 +90,15 @@ while IFS= read -r req; do
 done
 }
 J=${JOURNAL_FILE}
+mine=0
 # A lost connection must not kill the driver half-way (SIGPIPE on the next reply, SIGHUP).
 trap '' HUP PIPE
 emit_facts facts
 serve
 # The controller left without committing (connection lost, controller killed): undo this run's changes.
-if [ -f "$J" ]; then serve <"$J" >/dev/null 2>&1; rm -f "$J"; fi
+# Only a journal this session wrote: a leftover of an earlier, hard-killed driver is never replayed here
+# (a diff must change nothing; the next apply repairs the node from its facts).
+if [ "$mine" = 1 ] && [ -f "$J" ]; then serve <"$J" >/dev/null 2>&1; rm -f "$J"; fi
 `;
 }
 

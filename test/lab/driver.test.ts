@@ -4,6 +4,7 @@
  * with their environment, and the lock.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { driverScript, encodeBatch, encodeJournal } from "../../src/exec/driver.js";
 import type { BatchCmd, ShellCmd } from "../../src/plan/commands.js";
@@ -131,6 +132,39 @@ describe("the driver", () => {
     drive(`${encodeJournal([undo])}${encodeBatch({ tool: "ip", cmds: [add] })}commit\nquit\n`);
     expect(routes()).toMatch(/198\.18\.254\.0\/24/);
     expect(spawnSync("test", ["-e", `/tmp/${NS}-lock/meshctl.journal`]).status).not.toBe(0);
+  });
+
+  it("never replays a journal it did not write (a diff after a hard-killed run changes nothing)", () => {
+    const add = ip("route", "add", "198.18.254.0/24", "dev", "lo", "proto", "77");
+    const undo = ip("route", "del", "198.18.254.0/24", "dev", "lo", "proto", "77");
+    const routes = () =>
+      spawnSync("ip", ["netns", "exec", NS, "ip", "route", "show", "proto", "77"], { encoding: "utf8" })
+        .stdout;
+    drive(`${encodeBatch({ tool: "ip", cmds: [add] })}quit\n`);
+    // A leftover journal, as a driver killed with SIGKILL would leave it.
+    const leftover = `/tmp/${NS}-lock/meshctl.journal`;
+    writeFileSync(leftover, encodeJournal([undo]).replace(/^journal - \d+\n/, ""));
+    try {
+      drive("quit\n");
+      drive("");
+      expect(routes()).toMatch(/198\.18\.254\.0\/24/);
+      expect(existsSync(leftover)).toBe(true);
+    } finally {
+      rmSync(leftover, { force: true });
+      spawnSync("ip", [
+        "netns",
+        "exec",
+        NS,
+        "ip",
+        "route",
+        "del",
+        "198.18.254.0/24",
+        "dev",
+        "lo",
+        "proto",
+        "77",
+      ]);
+    }
   });
 
   it("a second run on the same node waits for the lock, then gives up saying so", async () => {
