@@ -11,6 +11,5 @@ export {
   KnownHostsFile,
   parseKnownHosts,
 } from "./known-hosts.js";
-export { createLocalConnector } from "./local.js";
 export { remoteCommand, shQuote } from "./quote.js";
 export type * from "./types.js";
