@@ -4,8 +4,9 @@ import { type Mode, type RunResult, run, runParties } from "../exec/engine.js";
 import { createSshConnector } from "../exec/ssh/index.js";
 import { loadInventory } from "../inventory/load.js";
 import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
+import { renderChanges } from "../ui/changes.js";
 import { startProgress } from "../ui/progress.js";
-import { renderChanges, renderRecap, runToJson } from "../ui/recap.js";
+import { renderRecap, runToJson } from "../ui/recap.js";
 import { ExitCode, MeshctlError } from "./errors.js";
 import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 
@@ -18,6 +19,8 @@ interface EngineOpts {
   atomic?: boolean;
   maxFail?: number;
   playbook?: string;
+  diff?: boolean;
+  expand?: boolean;
 }
 
 const intArg = (name: string) => (v: string) => {
@@ -36,8 +39,14 @@ export function registerEngineVerbs(program: Command): void {
     program
       .command("diff")
       .description("show what apply would change; touches nothing (exit 2: changes pending)"),
-  ).action((o: EngineOpts) => runVerb("diff", o));
+  )
+    .option(
+      "--expand",
+      "every change of every node (default: what is the same on several nodes is said once)",
+    )
+    .action((o: EngineOpts) => runVerb("diff", o));
   common(program.command("apply").description("converge every node and cluster to the inventory"))
+    .option("--diff", "print every change of every node (default: a line per node with counts by kind)")
     .option("--atomic", "undo every node's changes of this run when any node fails")
     .addOption(
       new Option("--max-fail <n>", "apply nothing if more than n nodes fail before applying").argParser(
@@ -46,6 +55,7 @@ export function registerEngineVerbs(program: Command): void {
     )
     .action((o: EngineOpts) => runVerb("apply", o));
   common(program.command("teardown").description("remove everything meshctl made, and only that"))
+    .option("--diff", "print every change of every node (default: a line per node with counts by kind)")
     .option("--atomic", "undo every node's teardown of this run when any node fails")
     .action((o: EngineOpts) => runVerb("teardown", o));
 }
@@ -58,15 +68,18 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   const connector = createSshConnector({ forks: o.forks, acceptNewHostKeys: o.acceptNewHostKeys ?? false });
   const limit = parseLimit(o.limit);
   const parties = runParties(inv, playbook, limit);
-  const display = o.output === "json" ? "silent" : process.stdout.isTTY ? "tty" : "plain";
-  const progress = await startProgress(parties, display);
+  const display = o.output === "json" ? "silent" : process.stderr.isTTY ? "tty" : "plain";
+  const progress = startProgress(parties, mode, display);
   // First Ctrl-C: start nothing new, let change sets already sent finish (and roll back if they fail).
   // Second Ctrl-C: leave at once.
   const abort = new AbortController();
   const onSigint = () => {
-    if (abort.signal.aborted) process.exit(ExitCode.interrupted);
+    if (abort.signal.aborted) {
+      if (display === "tty") process.stderr.write("\x1b[?25h\n");
+      process.exit(ExitCode.interrupted);
+    }
     abort.abort();
-    process.stderr.write("\ninterrupted: finishing the changes already sent (Ctrl-C again to leave now)\n");
+    progress.note("interrupted: finishing the changes already sent (Ctrl-C again to leave now)");
   };
   process.on("SIGINT", onSigint);
   let result: RunResult;
@@ -85,12 +98,12 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   } finally {
     process.off("SIGINT", onSigint);
     connector.closeAll();
+    await progress.stop();
   }
-  await progress.done;
   if (o.output === "json") {
     process.stdout.write(`${JSON.stringify(runToJson(result), null, 2)}\n`);
   } else {
-    const changes = renderChanges(result);
+    const changes = renderChanges(result, { full: o.diff === true, expand: o.expand === true });
     process.stdout.write(`${changes ? `\n${changes}\n` : ""}\n${renderRecap(result)}\n`);
   }
   process.exitCode =

@@ -31,6 +31,9 @@ import {
 
 export type Mode = "apply" | "diff" | "teardown";
 
+/** Where a target is in its run, for progress counts: connect → facts → plan → apply (→ rollback). */
+export type Step = "connect" | "facts" | "plan" | "apply" | "rollback";
+
 export type HostStatus = "ok" | "changed" | "failed" | "unreachable" | "rolled-back";
 
 /** The outcome for one target: a node, or a cluster's IPPools (kind "cluster"). */
@@ -60,7 +63,7 @@ export interface RunResult {
 }
 
 export type RunEvent =
-  | { id: string; kind: "stage"; text: string }
+  | { id: string; kind: "stage"; step: Step; text: string }
   | { id: string; kind: "done"; result: HostResult };
 
 export interface RunOptions {
@@ -144,7 +147,7 @@ interface Party {
   name: string;
   cluster: string;
   host: string;
-  open(stage: (text: string) => void): Promise<{ target: Target; close: () => Promise<void> }>;
+  open(stage: (step: Step, text: string) => void): Promise<{ target: Target; close: () => Promise<void> }>;
 }
 
 export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> {
@@ -224,7 +227,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
         cluster: node.cluster,
         host: node.ssh.host,
         open: async (stage) => {
-          stage("connecting");
+          stage("connect", "connecting");
           const conn = await opts.connector.connect(node.name, node.ssh);
           let session: NodeSession | undefined;
           const close = async () => {
@@ -232,7 +235,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
             conn.close();
           };
           try {
-            stage("gathering facts");
+            stage("facts", "gathering facts");
             session = await NodeSession.open(
               conn,
               node,
@@ -256,7 +259,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
         cluster: c.name,
         host: controlOf(c).ssh.host,
         open: async (stage) => {
-          stage(`reading IPPools on ${c.control}`);
+          stage("facts", `reading IPPools on ${c.control}`);
           const { conn, session } = await (reads.get(c.name) as Promise<{
             conn: Connection;
             session: ClusterSession;
@@ -286,7 +289,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
 
   const drive = async (p: Party): Promise<HostResult> => {
     const base = { kind: p.kind, name: p.name, cluster: p.cluster, host: p.host };
-    const stage = (text: string) => emit({ id: p.id, kind: "stage", text });
+    const stage = (step: Step, text: string) => emit({ id: p.id, kind: "stage", step, text });
     let opened: { target: Target; close: () => Promise<void> } | undefined;
     let arrivedPlanned = false;
     let arrivedApplied = false;
@@ -320,7 +323,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
         commandsSent: target.commandsSent(),
         ...extra,
       });
-      stage(`${changes.length} change(s) planned`);
+      stage("plan", `${changes.length} change(s) planned`);
       arrivedPlanned = true;
       await planned.arrive();
       const blocked =
@@ -335,12 +338,12 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
         return report((blocked || interrupted) && mutating && changes.length > 0 ? { error: why } : {});
       }
 
-      stage(`applying ${changes.length} change(s)`);
+      stage("apply", `applying ${changes.length} change(s)`);
       const out = await target.apply(changes);
       let result: HostResult;
       if (out.failure) {
         failedInApply++;
-        stage("failed: rolling back");
+        stage("rollback", "failed: rolling back");
         const rb = await target.rollback(out.applied);
         result = report({
           status: "failed",
@@ -364,7 +367,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
         arrivedApplied = true;
         await appliedGate.arrive();
         if (failedInApply > 0 && result.status === "changed") {
-          stage("rolling back (--atomic)");
+          stage("rollback", "rolling back (--atomic)");
           const rb = await target.rollback(result.applied);
           result = {
             ...result,

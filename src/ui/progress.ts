@@ -1,91 +1,95 @@
 /**
- * Live progress for a run: a listr2 task per node (grouped by cluster) on a terminal, plain lines
- * otherwise. It only listens to the engine's events; the engine does not know it exists.
+ * Live progress for a run, on stderr (results go to stdout). On a terminal: the fleet view of
+ * `fleet-view.ts`, redrawn in place at most ten times a second and never taller than the terminal. In a
+ * pipe or CI: one plain line per host as it finishes, never a line per change. It only listens to the
+ * engine's events; the engine does not know it exists.
  */
-import type { HostResult, RunEvent } from "../exec/engine.js";
+import type { HostResult, Mode, RunEvent } from "../exec/engine.js";
+import { type FleetParty, newFleet, onDone, onStage, renderFleet } from "./fleet-view.js";
 import { hostLabel } from "./recap.js";
 
 export interface Progress {
   onEvent(e: RunEvent): void;
-  /** Resolves when the display has finished. */
-  done: Promise<void>;
+  /** A message between frames (e.g. "interrupted"): printed above the view, which is then redrawn. */
+  note(message: string): void;
+  /** Stops the display (the last frame stays on screen); resolves when it has. */
+  stop(): Promise<void>;
 }
 
-export interface ProgressNode {
-  /** Event id: a node's name, or `cluster:<name>` for a cluster's IPPools. */
-  id: string;
-  name: string;
-  cluster: string;
+export type ProgressNode = FleetParty;
+
+export interface Screen {
+  write(s: string): void;
+  rows(): number;
+  cols(): number;
 }
 
-export async function startProgress(
+const stderrScreen: Screen = {
+  write: (s) => process.stderr.write(s),
+  rows: () => process.stderr.rows || 24,
+  cols: () => process.stderr.columns || 80,
+};
+
+export function startProgress(
   nodes: ProgressNode[],
-  mode: "tty" | "plain" | "silent",
-): Promise<Progress> {
-  if (mode === "silent") return { onEvent: () => undefined, done: Promise.resolve() };
-  if (mode === "plain") {
+  mode: Mode,
+  display: "tty" | "plain" | "silent",
+  screen: Screen = stderrScreen,
+): Progress {
+  if (display === "silent")
+    return { onEvent: () => undefined, note: (m) => screen.write(`${m}\n`), stop: async () => undefined };
+  if (display === "plain") {
     return {
       onEvent: (e) => {
-        if (e.kind === "done") process.stdout.write(`${hostLabel(e.result)}: ${summary(e.result)}\n`);
+        if (e.kind === "done") screen.write(`${hostLabel(e.result)}: ${summary(e.result)}\n`);
       },
-      done: Promise.resolve(),
+      note: (m) => screen.write(`${m}\n`),
+      stop: async () => undefined,
     };
   }
-  const { Listr } = await import("listr2");
-  const waiters = new Map<string, { resolve: (r: HostResult) => void; title: (t: string) => void }>();
-  const results = new Map<string, HostResult>();
-  /** The last stage of each host, for a task that starts after its host's events began. */
-  const stages = new Map<string, string>();
-  const clusters = [...new Set(nodes.map((n) => n.cluster))];
-  const list = new Listr(
-    clusters.map((c) => ({
-      title: c,
-      task: (_ctx, task) =>
-        task.newListr(
-          nodes
-            .filter((n) => n.cluster === c)
-            .map((n) => ({
-              title: n.name,
-              task: async (_c, t) => {
-                const early = stages.get(n.id);
-                if (early) t.title = `${n.name}: ${early}`;
-                const r =
-                  results.get(n.id) ??
-                  (await new Promise<HostResult>((resolve) =>
-                    waiters.set(n.id, {
-                      resolve,
-                      title: (s) => {
-                        t.title = `${n.name}: ${s}`;
-                      },
-                    }),
-                  ));
-                t.title = `${n.name}: ${summary(r)}`;
-                if (r.status === "failed" || r.status === "unreachable" || r.status === "rolled-back") {
-                  throw new Error(`${n.name}: ${summary(r)}`);
-                }
-              },
-            })),
-          { concurrent: true, exitOnError: false },
-        ),
-    })),
-    { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
-  );
-  const done = list.run().then(
-    () => undefined,
-    () => undefined,
-  );
+  return liveView(nodes, mode, screen);
+}
+
+function liveView(nodes: ProgressNode[], mode: Mode, screen: Screen): Progress {
+  const fleet = newFleet(nodes, Date.now());
+  let drawn = 0;
+  let dirty = true;
+  const draw = () => {
+    if (!dirty) return;
+    dirty = false;
+    const lines = renderFleet(fleet, mode, { rows: screen.rows(), cols: screen.cols() }, Date.now());
+    // Up to the first line of the last frame, clear to the end of the screen, draw the new frame.
+    const up = drawn > 0 ? `\x1b[${drawn}F` : "";
+    screen.write(`${up}\x1b[0J${lines.join("\n")}\n`);
+    drawn = lines.length;
+  };
+  screen.write("\x1b[?25l");
+  draw();
+  // Slow nodes are noticed by time passing, not only by events: redraw every second even when idle.
+  const timer = setInterval(() => {
+    dirty = true;
+    draw();
+  }, 1000);
+  const frame = setInterval(draw, 100);
   return {
     onEvent: (e) => {
-      const w = waiters.get(e.id);
-      if (e.kind === "stage") {
-        stages.set(e.id, e.text);
-        w?.title(e.text);
-      } else {
-        results.set(e.id, e.result);
-        w?.resolve(e.result);
-      }
+      if (e.kind === "stage") onStage(fleet, e.id, e.step, e.text, Date.now());
+      else onDone(fleet, e.id, e.result, Date.now());
+      dirty = true;
     },
-    done,
+    note: (m) => {
+      screen.write(`${drawn > 0 ? `\x1b[${drawn}F` : ""}\x1b[0J${m}\n`);
+      drawn = 0;
+      dirty = true;
+      draw();
+    },
+    stop: async () => {
+      clearInterval(timer);
+      clearInterval(frame);
+      dirty = true;
+      draw();
+      screen.write("\x1b[?25h");
+    },
   };
 }
 
@@ -94,7 +98,7 @@ export function summary(r: HostResult): string {
     case "ok":
       return r.changes.length > 0
         ? `${r.changes.length} change(s) pending${r.error ? ` (${r.error})` : ""}`
-        : "ok";
+        : `ok${r.error ? ` (${r.error})` : ""}`;
     case "changed":
       return `changed (${r.applied.length})`;
     case "unreachable":

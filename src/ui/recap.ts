@@ -43,47 +43,39 @@ export function runToJson(r: RunResult): unknown {
   };
 }
 
-function colourLine(line: string): string {
+export function colourLine(line: string): string {
   if (line.startsWith("+")) return chalk.green(line);
   if (line.startsWith("-")) return chalk.red(line);
   if (line.startsWith("!")) return chalk.magenta(line);
   return chalk.yellow(line);
 }
 
-/** Per-node change lines (`diff`: pending; `apply`/`teardown`: what was done or attempted). */
-export function renderChanges(r: RunResult): string {
-  const out: string[] = [];
-  for (const n of r.hosts) {
-    if (n.changes.length === 0 && !n.error) continue;
-    const verb = r.mode === "diff" ? "would change" : n.status === "changed" ? "changed" : "planned";
-    const where = n.kind === "cluster" ? `kubectl on ${n.host}` : `${n.cluster}, ${n.host}`;
-    out.push(chalk.bold(`${hostLabel(n)} (${where}): ${n.changes.length} ${verb}`));
-    for (const c of n.changes) out.push(`  ${colourLine(describeChange(c))}`);
-    if (n.error) out.push(`  ${chalk.red(`error: ${n.error}`)}`);
-    if (n.rollback)
-      out.push(
-        `  ${n.rollback.restored ? chalk.cyan("rollback:") : chalk.red("rollback:")} ${n.rollback.detail}`,
-      );
-  }
-  return out.join("\n");
-}
+/** A host that needs a person's attention: it failed, was rolled back, was unreachable or has an error. */
+export const needsAttention = (n: HostResult): boolean =>
+  n.status === "failed" || n.status === "rolled-back" || n.status === "unreachable" || n.error !== undefined;
 
+/**
+ * The recap: in full only the hosts that are not ok, then totals per cluster and for the run (Ansible's
+ * counts). `--output json` keeps every host.
+ */
 export function renderRecap(r: RunResult): string {
-  const width = Math.max(...r.hosts.map((n) => hostLabel(n).length), 4);
+  const bad = r.hosts.filter(needsAttention);
+  const clusters = [...new Set(r.hosts.map((n) => n.cluster))];
+  const rows: { label: string; c: HostCounts; colour: (s: string) => string }[] = [];
+  for (const n of bad) rows.push({ label: hostLabel(n), c: countsOf(n), colour: chalk.red });
+  const totals = (hosts: readonly HostResult[]) => hosts.map(countsOf).reduce(addCounts, zeroCounts());
+  for (const c of clusters) {
+    const hosts = r.hosts.filter((n) => n.cluster === c);
+    const nodes = hosts.filter((n) => n.kind === "node").length;
+    const label = `${c} (${nodes} node${nodes === 1 ? "" : "s"}${hosts.length > nodes ? " + ippools" : ""})`;
+    rows.push({ label, c: totals(hosts), colour: colourOfCounts(totals(hosts)) });
+  }
+  rows.push({ label: `total (${r.hosts.length} hosts)`, c: totals(r.hosts), colour: chalk.bold });
+  const width = Math.max(...rows.map((x) => x.label.length), 4);
   const lines = [chalk.bold("RECAP")];
-  for (const n of r.hosts) {
-    const c = countsOf(n);
-    const name = hostLabel(n).padEnd(width);
-    const coloured =
-      c.unreachable > 0
-        ? chalk.red(name)
-        : c.failed > 0
-          ? chalk.red(name)
-          : c.changed > 0
-            ? chalk.yellow(name)
-            : chalk.green(name);
+  for (const { label, c, colour } of rows) {
     lines.push(
-      `${coloured} : ok=${String(c.ok).padEnd(4)} changed=${String(c.changed).padEnd(4)} failed=${c.failed}  unreachable=${c.unreachable}`,
+      `${colour(label.padEnd(width))} : ok=${String(c.ok).padEnd(5)} changed=${String(c.changed).padEnd(5)} failed=${String(c.failed).padEnd(3)} unreachable=${c.unreachable}`,
     );
   }
   if (r.mode === "diff") {
@@ -98,3 +90,13 @@ export function renderRecap(r: RunResult): string {
   }
   return lines.join("\n");
 }
+
+const zeroCounts = (): HostCounts => ({ ok: 0, changed: 0, failed: 0, unreachable: 0 });
+const addCounts = (a: HostCounts, b: HostCounts): HostCounts => ({
+  ok: a.ok + b.ok,
+  changed: a.changed + b.changed,
+  failed: a.failed + b.failed,
+  unreachable: a.unreachable + b.unreachable,
+});
+const colourOfCounts = (c: HostCounts) =>
+  c.failed + c.unreachable > 0 ? chalk.red : c.changed > 0 ? chalk.yellow : chalk.green;

@@ -48,7 +48,9 @@ describe("recap", () => {
 
   it("names a cluster's pools row `<cluster>/ippools` and splits JSON into nodes and clusters", () => {
     const pools = host("c1", "ok", { kind: "cluster" });
-    expect(renderRecap(run("apply", [host("a", "ok"), pools]))).toContain("c1/ippools");
+    const failedPools = host("c1", "failed", { kind: "cluster", error: "forbidden" });
+    expect(renderRecap(run("apply", [host("a", "ok"), failedPools]))).toContain("c1/ippools");
+    expect(renderRecap(run("apply", [host("a", "ok"), pools]))).not.toContain("c1/ippools");
     const json = runToJson(run("apply", [host("a", "ok"), pools])) as {
       nodes: unknown[];
       clusters: unknown[];

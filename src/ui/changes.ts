@@ -1,0 +1,150 @@
+/**
+ * The per-host part of a run's report, sized for a fleet. `apply`/`teardown`: one line per host with its
+ * counts by kind, and every change only for the hosts that need attention (or with `--diff`). `diff`:
+ * every change, but what is the same on several nodes of a cluster is said once (`--expand`: every line).
+ */
+import chalk from "chalk";
+import type { HostResult, RunResult } from "../exec/engine.js";
+import type { ChangeBase } from "../plan/change.js";
+import { describeChange } from "../plan/render.js";
+import { colourLine, hostLabel, needsAttention } from "./recap.js";
+
+export interface ChangesOptions {
+  /** apply/teardown: every change of every host, as `diff` shows them. */
+  full?: boolean;
+  /** diff: one block per host, nothing collapsed. */
+  expand?: boolean;
+}
+
+const KIND_OF: Record<ChangeBase["resource"], string> = {
+  device: "device",
+  address: "device",
+  mac: "device",
+  mtu: "device",
+  "link-state": "device",
+  fdb: "fdb",
+  neighbour: "neighbour",
+  route: "route",
+  ippool: "pool",
+  shell: "site step",
+};
+const KIND_ORDER = ["device", "fdb", "neighbour", "route", "pool", "site step"];
+
+/** `device 1, fdb 40, neighbour 40, route 78`: a change list counted by kind. */
+export function countByKind(changes: readonly ChangeBase[]): string {
+  const counts = new Map<string, number>();
+  for (const c of changes) counts.set(KIND_OF[c.resource], (counts.get(KIND_OF[c.resource]) ?? 0) + 1);
+  return KIND_ORDER.filter((k) => counts.has(k))
+    .map((k) => `${k} ${counts.get(k)}`)
+    .join(", ");
+}
+
+function where(n: HostResult): string {
+  return n.kind === "cluster" ? `kubectl on ${n.host}` : `${n.cluster}, ${n.host}`;
+}
+
+function verbOf(r: RunResult, n: HostResult): string {
+  if (n.status === "unreachable") return "unreachable";
+  if (r.mode === "diff") return `${n.changes.length} would change`;
+  if (n.status === "rolled-back") return `${n.changes.length} planned, rolled back`;
+  return n.status === "changed" ? "changed" : `${n.changes.length} planned`;
+}
+
+/** Every change of one host, with its error and rollback. */
+function hostBlock(r: RunResult, n: HostResult): string[] {
+  const out = [chalk.bold(`${hostLabel(n)} (${where(n)}): ${verbOf(r, n)}`)];
+  for (const c of n.changes) out.push(`  ${colourLine(describeChange(c))}`);
+  out.push(...problemLines(n));
+  return out;
+}
+
+function problemLines(n: HostResult): string[] {
+  const out: string[] = [];
+  if (n.error) out.push(`  ${chalk.red(`error: ${n.error}`)}`);
+  if (n.rollback)
+    out.push(
+      `  ${n.rollback.restored ? chalk.cyan("rollback:") : chalk.red("rollback:")} ${n.rollback.detail}`,
+    );
+  return out;
+}
+
+export function renderChanges(r: RunResult, o: ChangesOptions = {}): string {
+  const shown = r.hosts.filter((n) => n.changes.length > 0 || n.error);
+  if (r.mode === "diff")
+    return (o.expand ? shown.flatMap((n) => hostBlock(r, n)) : collapsed(r, shown)).join("\n");
+  if (o.full) return shown.flatMap((n) => hostBlock(r, n)).join("\n");
+  const out: string[] = [];
+  for (const n of shown) {
+    if (needsAttention(n)) {
+      out.push(...hostBlock(r, n));
+      continue;
+    }
+    const counts = countByKind(n.status === "changed" ? n.applied : n.changes);
+    out.push(`${chalk.bold(hostLabel(n))} (${where(n)}): ${verbOf(r, n)} — ${counts}`);
+  }
+  return out.join("\n");
+}
+
+/**
+ * diff, collapsed: per cluster, a change line is said once when every one of its changed nodes has it —
+ * except the node the line is about (`(c1-node2)`: a node has no entry for itself). Then each node's own
+ * lines. Hosts that need attention and clusters' pools are printed in full.
+ */
+function collapsed(r: RunResult, hosts: readonly HostResult[]): string[] {
+  const out: string[] = [];
+  const lines = new Map(hosts.map((n) => [n, n.changes.map(describeChange)]));
+  for (const cluster of [...new Set(hosts.map((n) => n.cluster))]) {
+    const group = hosts.filter((n) => n.cluster === cluster && n.kind === "node" && !needsAttention(n));
+    const common = group.length < 2 ? { lines: [], selfSkipped: false } : shared(group, lines);
+    if (common.lines.length > 0) {
+      const skip = common.selfSkipped ? " (each leaves out the entries for itself)" : "";
+      out.push(
+        chalk.bold(
+          `the same ${common.lines.length} change(s) on the ${group.length} nodes of ${cluster}${skip}:`,
+        ),
+        ...common.lines.map((l) => `  ${colourLine(l)}`),
+      );
+    }
+    const commonSet = new Set(common.lines);
+    const nothingElse: string[] = [];
+    for (const n of hosts.filter((h) => h.cluster === cluster)) {
+      if (!group.includes(n)) {
+        out.push(...hostBlock(r, n));
+        continue;
+      }
+      const own = (lines.get(n) ?? []).filter((l) => !commonSet.has(l));
+      if (own.length === 0) {
+        nothingElse.push(hostLabel(n));
+        continue;
+      }
+      const sharedHere = n.changes.length - own.length;
+      const tail = sharedHere > 0 ? ` (${sharedHere} shared above, ${own.length} of its own)` : "";
+      out.push(chalk.bold(`${hostLabel(n)} (${where(n)}): ${verbOf(r, n)}${tail}`));
+      for (const l of own) out.push(`  ${colourLine(l)}`);
+    }
+    if (nothingElse.length > 0) out.push(chalk.bold(`only the shared ones on: ${nothingElse.join(", ")}`));
+  }
+  return out;
+}
+
+/** The lines every node of the group has (but the node a line names), in order of first appearance. */
+function shared(
+  group: readonly HostResult[],
+  lines: ReadonlyMap<HostResult, string[]>,
+): { lines: string[]; selfSkipped: boolean } {
+  const sets = new Map(group.map((n) => [n, new Set(lines.get(n))]));
+  const seen = new Set<string>();
+  const result: string[] = [];
+  let selfSkipped = false;
+  for (const n of group) {
+    for (const l of lines.get(n) ?? []) {
+      if (seen.has(l)) continue;
+      seen.add(l);
+      const expected = group.filter((g) => !l.includes(`(${g.name})`));
+      if (expected.length < 2 || !expected.every((g) => sets.get(g)?.has(l))) continue;
+      if (expected.length < group.length) selfSkipped = true;
+      result.push(l);
+    }
+  }
+  return { lines: result, selfSkipped };
+}
