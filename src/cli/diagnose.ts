@@ -4,6 +4,7 @@ import { diagnoseToJson, renderDiagnose } from "../diagnose/render.js";
 import { runDiagnose } from "../diagnose/run.js";
 import { createSshConnector } from "../exec/ssh/index.js";
 import { loadInventory } from "../inventory/load.js";
+import { exitCodeOfOutcome, withExitCode } from "./exit-codes.js";
 import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 
 interface DiagnoseOpts {
@@ -35,9 +36,9 @@ export function registerDiagnose(program: Command): void {
       }).finally(() => connector.closeAll());
       process.stdout.write(
         o.output === "json"
-          ? `${JSON.stringify(diagnoseToJson(result), null, 2)}\n`
+          ? `${JSON.stringify(withExitCode(result.outcome, diagnoseToJson(result)), null, 2)}\n`
           : `${renderDiagnose(result, o.verbose ?? false)}\n`,
       );
-      process.exitCode = result.exitCode;
+      process.exitCode = exitCodeOfOutcome(result.outcome);
     });
 }

@@ -7,8 +7,8 @@ import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
 import { renderChanges } from "../ui/changes.js";
 import { startProgress } from "../ui/progress.js";
 import { renderRecap, runToJson } from "../ui/recap.js";
-import { ExitCode, MeshctlError } from "./errors.js";
-import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { ExitCode, exitCodeOfOutcome, withExitCode } from "./exit-codes.js";
+import { intArg, type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 
 interface EngineOpts {
   inventory: string;
@@ -22,13 +22,6 @@ interface EngineOpts {
   diff?: boolean;
   expand?: boolean;
 }
-
-const intArg = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0)
-    throw new MeshctlError(`${name} must be a whole number, got "${v}"`, ExitCode.usage);
-  return n;
-};
 
 function common(cmd: Command): Command {
   return withRemoteOptions(cmd).option("--playbook <file>", "playbook to run instead of the shipped one");
@@ -101,11 +94,10 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
     await progress.stop();
   }
   if (o.output === "json") {
-    process.stdout.write(`${JSON.stringify(runToJson(result), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(withExitCode(result.outcome, runToJson(result)), null, 2)}\n`);
   } else {
     const changes = renderChanges(result, { full: o.diff === true, expand: o.expand === true });
     process.stdout.write(`${changes ? `\n${changes}\n` : ""}\n${renderRecap(result)}\n`);
   }
-  process.exitCode =
-    abort.signal.aborted && result.exitCode === ExitCode.failed ? ExitCode.interrupted : result.exitCode;
+  process.exitCode = exitCodeOfOutcome(result.outcome);
 }

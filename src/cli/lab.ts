@@ -6,7 +6,7 @@ import type { LabInfo } from "../lab/index.js";
 /** The lab's code loads only when a lab verb runs, to keep every other verb's start-up small. */
 const loadLab = () => import("../lab/index.js");
 
-import { ExitCode } from "./errors.js";
+import { ExitCode } from "./exit-codes.js";
 import { type OutputFormat, outputOption } from "./options.js";
 
 function positiveInt(value: string): number {

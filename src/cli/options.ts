@@ -1,6 +1,19 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { UsageError } from "../core/errors.js";
 
 export type OutputFormat = "text" | "json";
+
+/** An option's parser for a whole number in [min, max] (a usage error otherwise). */
+export const intArg =
+  (name: string, min = 0, max = Number.POSITIVE_INFINITY) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min || n > max) {
+      const range = max === Number.POSITIVE_INFINITY ? "" : ` from ${min} to ${max}`;
+      throw new UsageError(`${name} must be a whole number${range}, got "${v}"`);
+    }
+    return n;
+  };
 
 export const inventoryOption = () =>
   new Option("-i, --inventory <file>", "inventory file (YAML)").makeOptionMandatory();

@@ -7,7 +7,7 @@ import { measureFloor } from "../bench/ssh-floor.js";
 import { selectNodes } from "../exec/engine.js";
 import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
-import { ExitCode } from "./errors.js";
+import { ExitCode } from "./exit-codes.js";
 import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 
 export function registerPing(program: Command): void {

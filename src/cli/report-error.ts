@@ -1,11 +1,12 @@
 import chalk from "chalk";
-import { ExitCode, MeshctlError } from "./errors.js";
+import { MeshctlError } from "../core/errors.js";
+import { ExitCode, exitCodeOfKind } from "./exit-codes.js";
 
 /** Prints an error for a person (no stack trace unless it is a bug) and returns the exit code. */
 export function reportError(e: unknown): number {
-  if (e instanceof MeshctlError) {
+  if (e instanceof MeshctlError && e.kind !== "internal") {
     process.stderr.write(`${chalk.red("error:")} ${e.message}\n`);
-    return e.exitCode;
+    return exitCodeOfKind(e.kind);
   }
   const err = e instanceof Error ? e : new Error(String(e));
   process.stderr.write(

@@ -4,8 +4,8 @@ import { createSshConnector } from "../exec/ssh/index.js";
 import { loadInventory } from "../inventory/load.js";
 import { renderVerify, verifyToJson } from "../verify/render.js";
 import { runVerify } from "../verify/run.js";
-import { ExitCode, MeshctlError } from "./errors.js";
-import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { exitCodeOfOutcome, withExitCode } from "./exit-codes.js";
+import { intArg, type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 
 interface VerifyOpts {
   inventory: string;
@@ -16,16 +16,6 @@ interface VerifyOpts {
   count: number;
   timeoutMs: number;
 }
-
-const intArg = (name: string, min: number, max: number) => (v: string) => {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min || n > max)
-    throw new MeshctlError(
-      `${name} must be a whole number from ${min} to ${max}, got "${v}"`,
-      ExitCode.usage,
-    );
-  return n;
-};
 
 export function registerVerify(program: Command): void {
   withRemoteOptions(program.command("verify"))
@@ -59,9 +49,9 @@ export function registerVerify(program: Command): void {
       if (tty) process.stderr.write("\r\x1b[K");
       process.stdout.write(
         o.output === "json"
-          ? `${JSON.stringify(verifyToJson(result), null, 2)}\n`
+          ? `${JSON.stringify(withExitCode(result.outcome, verifyToJson(result)), null, 2)}\n`
           : `${renderVerify(result)}\n`,
       );
-      process.exitCode = result.exitCode;
+      process.exitCode = exitCodeOfOutcome(result.outcome);
     });
 }

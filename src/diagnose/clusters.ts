@@ -2,7 +2,7 @@
  * Reads clusters through kubectl on their control nodes (read-only, src/kube): IPPools for the pool check
  * and, for nodes whose inventory lists no pod_blocks, the blocks Calico assigned them.
  */
-import { classifyError } from "../exec/classify.js";
+import { classifyError } from "../core/errors.js";
 import type { Connector } from "../exec/ssh/types.js";
 import type { Inventory } from "../inventory/types.js";
 import { ClusterSession } from "../kube/cluster-session.js";

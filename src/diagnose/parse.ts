@@ -1,14 +1,14 @@
 /** Reads the output of `diagnoseScript` into NodeFacts + DiagnoseExtra. Pure. */
-import { ExitCode, MeshctlError } from "../cli/errors.js";
+import { ParseError } from "../core/errors.js";
 import { parseFacts } from "../facts/parse.js";
 import type { NodeFacts } from "../facts/types.js";
 import { type Cidr, parseCidr, parseIpv4, routeDstToCidr } from "../net/addr.js";
 import { DIAGNOSE_MARKER } from "./script.js";
 import type { DiagnoseExtra, FirewallTool, ForwardChain, RootRoute, UdpSocket } from "./types.js";
 
-export class DiagnoseParseError extends MeshctlError {
+export class DiagnoseParseError extends ParseError {
   constructor(section: string, detail: string) {
-    super(`cannot read the diagnose output: section @@${section}: ${detail}`, ExitCode.failed);
+    super(`cannot read the diagnose output: section @@${section}: ${detail}`);
   }
 }
 

@@ -56,7 +56,7 @@ export function renderDiagnose(r: DiagnoseResult, verbose = false): string {
   const tail = `${checked} of ${r.nodes.length} node(s) and ${clusters.length} cluster(s) checked: ${s.errors} error(s), ${s.warnings} warning(s), ${s.passed} passed${s.unreachable ? `, ${s.unreachable} node(s) unreachable` : ""}`;
   out.push(
     "",
-    s.errors > 0 || r.exitCode !== 0
+    s.errors > 0 || r.outcome !== "ok"
       ? chalk.red(tail)
       : s.warnings > 0
         ? chalk.yellow(tail)
@@ -67,8 +67,7 @@ export function renderDiagnose(r: DiagnoseResult, verbose = false): string {
 
 export function diagnoseToJson(r: DiagnoseResult): unknown {
   return {
-    exitCode: r.exitCode,
-    ok: r.exitCode === 0,
+    ok: r.outcome === "ok",
     summary: summaryOf(r),
     nodes: r.nodes,
     findings: r.findings,

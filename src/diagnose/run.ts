@@ -3,8 +3,7 @@
  * close — and, at the same time, every cluster in scope read through kubectl on its control node
  * (IPPools; pod blocks the inventory leaves out); then the pure checks. Returns a DiagnoseResult for the renderer; no terminal I/O.
  */
-import { ExitCode } from "../cli/errors.js";
-import { classifyError } from "../exec/classify.js";
+import { classifyError, type Outcome } from "../core/errors.js";
 import { selectNodes } from "../exec/engine.js";
 import type { Connector } from "../exec/ssh/types.js";
 import type { Inventory } from "../inventory/types.js";
@@ -74,8 +73,8 @@ export async function runDiagnose(inv: Inventory, o: DiagnoseOptions): Promise<D
       findings.push(...checkPools(c, read.facts.pools, o.ctx?.inventory));
     }
   }
-  const result: DiagnoseResult = { nodes: runs.map((r) => r.n), findings, skipped, exitCode: 0 };
-  result.exitCode = diagnoseExitCode(result);
+  const result: DiagnoseResult = { nodes: runs.map((r) => r.n), findings, skipped, outcome: "ok" };
+  result.outcome = diagnoseOutcome(result);
   return result;
 }
 
@@ -107,9 +106,9 @@ async function diagnoseNode(model: MeshModel, node: NodeModel, connector: Connec
 }
 
 /** 1: an error-severity finding or a node that could not be checked; 4: only unreachable nodes; else 0. */
-export function diagnoseExitCode(r: Pick<DiagnoseResult, "nodes" | "findings">): number {
-  if (r.findings.some((f) => !f.ok && f.severity === "error")) return ExitCode.failed;
-  if (r.nodes.some((n) => n.status === "failed")) return ExitCode.failed;
-  if (r.nodes.some((n) => n.status === "unreachable")) return ExitCode.unreachable;
-  return ExitCode.ok;
+export function diagnoseOutcome(r: Pick<DiagnoseResult, "nodes" | "findings">): Outcome {
+  if (r.findings.some((f) => !f.ok && f.severity === "error")) return "failed";
+  if (r.nodes.some((n) => n.status === "failed")) return "failed";
+  if (r.nodes.some((n) => n.status === "unreachable")) return "unreachable";
+  return "ok";
 }

@@ -1,4 +1,5 @@
 /** What `meshctl diagnose` finds. Pure data. */
+import type { Outcome } from "../core/errors.js";
 import type { Cidr, Ipv4 } from "../net/addr.js";
 
 export type Severity = "error" | "warning";
@@ -72,5 +73,5 @@ export interface DiagnoseResult {
   findings: Finding[];
   /** Checks that could not run at all, and why (e.g. no Kubernetes access). */
   skipped: string[];
-  exitCode: number;
+  outcome: Outcome;
 }

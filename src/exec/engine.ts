@@ -5,18 +5,15 @@
  * Clusters are read first when pod blocks must be discovered; a node plans only once every block it
  * routes to is known. Emits events for the UI; returns a RunResult. No terminal I/O here.
  */
-import { ExitCode, MeshctlError } from "../cli/errors.js";
+import { classifyError, MeshctlError, type Outcome, UsageError } from "../core/errors.js";
 import type { Inventory } from "../inventory/types.js";
 import { ClusterSession } from "../kube/cluster-session.js";
-import { PoolConflict } from "../kube/pool-diff.js";
 import { buildModel, type DiscoveredBlocks, nodesWithoutBlocks } from "../model/build.js";
 import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
 import type { Cidr } from "../net/addr.js";
 import type { Phase } from "../plan/change.js";
-import { PlanConflict } from "../plan/node-diff.js";
 import { siteCheck } from "../plan/site.js";
 import { isShellStep, type Playbook } from "../playbook/schema.js";
-import { classifyError } from "./classify.js";
 import { Gate } from "./gate.js";
 import { NodeSession } from "./node-session.js";
 import type { Connection, Connector } from "./ssh/types.js";
@@ -59,7 +56,7 @@ export interface HostResult {
 export interface RunResult {
   mode: Mode;
   hosts: HostResult[];
-  exitCode: number;
+  outcome: Outcome;
 }
 
 export type RunEvent =
@@ -110,10 +107,7 @@ export function selectNodes(model: MeshModel, limit?: Set<string>): NodeModel[] 
   const known = new Set<string>([...model.nodes.map((n) => n.name), ...model.clusters.map((c) => c.name)]);
   const unknown = [...limit].filter((l) => !known.has(l));
   if (unknown.length > 0) {
-    throw new MeshctlError(
-      `--limit names no node or cluster of the inventory: ${unknown.join(", ")}`,
-      ExitCode.usage,
-    );
+    throw new UsageError(`--limit names no node or cluster of the inventory: ${unknown.join(", ")}`);
   }
   return model.nodes.filter((n) => limit.has(n.name) || limit.has(n.cluster));
 }
@@ -171,9 +165,8 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
   const parties = nodes.length + poolClusters.length;
   const gated = mutating && (opts.atomic === true || opts.maxFail !== undefined);
   if (gated && parties + readClusters.length > opts.forks) {
-    throw new MeshctlError(
+    throw new UsageError(
       `--atomic and --max-fail keep every session open until all have planned: raise --forks to at least ${parties + readClusters.length}`,
-      ExitCode.usage,
     );
   }
 
@@ -303,7 +296,6 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
       } catch (e) {
         failedBeforeApply++;
         const c = classifyError(e);
-        const conflict = e instanceof PlanConflict || e instanceof PoolConflict;
         return {
           ...base,
           status: c.unreachable ? "unreachable" : "failed",
@@ -311,7 +303,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
           applied: [],
           okCount: 0,
           commandsSent: 0,
-          error: conflict ? `${p.name}: ${(e as Error).message}` : c.message,
+          error: c.message,
         };
       }
       const report = (extra: Partial<HostResult> = {}): HostResult => ({
@@ -411,7 +403,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
       }),
     ),
   );
-  return { mode: opts.mode, hosts, exitCode: exitCodeOf(opts.mode, hosts) };
+  return { mode: opts.mode, hosts, outcome: outcomeOf(opts.mode, hosts, opts.signal?.aborted === true) };
 }
 
 function rollbackReport(
@@ -428,10 +420,12 @@ function rollbackReport(
   };
 }
 
-export function exitCodeOf(mode: Mode, hosts: readonly HostResult[]): number {
-  if (hosts.some((n) => n.status === "failed" || n.status === "rolled-back")) return ExitCode.failed;
-  if (hosts.some((n) => n.status === "unreachable")) return ExitCode.unreachable;
-  if (hosts.some((n) => n.error)) return ExitCode.failed;
-  if (mode === "diff" && hosts.some((n) => n.changes.length > 0)) return ExitCode.changesPending;
-  return ExitCode.ok;
+/** How the run ended; a run that failed after Ctrl-C ends "interrupted". */
+export function outcomeOf(mode: Mode, hosts: readonly HostResult[], interrupted = false): Outcome {
+  const failed = interrupted ? "interrupted" : "failed";
+  if (hosts.some((n) => n.status === "failed" || n.status === "rolled-back")) return failed;
+  if (hosts.some((n) => n.status === "unreachable")) return "unreachable";
+  if (hosts.some((n) => n.error)) return failed;
+  if (mode === "diff" && hosts.some((n) => n.changes.length > 0)) return "changes-pending";
+  return "ok";
 }

@@ -1,4 +1,4 @@
-import { ExitCode, MeshctlError } from "../cli/errors.js";
+import { MeshctlError } from "../core/errors.js";
 
 /** A node answered but something went wrong at a stage of the run. */
 export class NodeRunError extends MeshctlError {
@@ -7,6 +7,6 @@ export class NodeRunError extends MeshctlError {
     readonly stage: string,
     detail: string,
   ) {
-    super(`${node}: ${stage}: ${detail}`, ExitCode.failed);
+    super(`${node}: ${stage}: ${detail}`, "remote");
   }
 }

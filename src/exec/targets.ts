@@ -77,6 +77,7 @@ export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanSha
       const building = shape.steps.some((s) => s.kind === "phase");
       if (building && session.before.underlay === undefined) {
         throw new PlanConflict(
+          node.name,
           `no interface on this node holds the underlay IP ${node.device.localIp}: correct underlay_ip (or host) for ${node.name} in the inventory`,
         );
       }

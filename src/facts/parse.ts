@@ -8,7 +8,7 @@
  * an ifindex or `ifN`. Anything that cannot be read throws a FactsParseError naming the section and the
  * JSON path that was wrong.
  */
-import { ExitCode, MeshctlError } from "../cli/errors.js";
+import { ParseError } from "../core/errors.js";
 import { type Cidr, type Ipv4, parseIpv4, routeDstToCidr } from "../net/addr.js";
 import { resolveUnderlay } from "./query.js";
 import { FACTS_MARKER } from "./script.js";
@@ -25,13 +25,13 @@ import type {
   VxlanPortFact,
 } from "./types.js";
 
-export class FactsParseError extends MeshctlError {
+export class FactsParseError extends ParseError {
   constructor(
     /** The script section (without `@@`) that could not be read. */
     readonly section: string,
     readonly detail: string,
   ) {
-    super(`cannot read node facts: section @@${section}: ${detail}`, ExitCode.failed);
+    super(`cannot read node facts: section @@${section}: ${detail}`);
   }
 }
 

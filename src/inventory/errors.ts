@@ -1,4 +1,4 @@
-import { ExitCode, MeshctlError } from "../cli/errors.js";
+import { MeshctlError } from "../core/errors.js";
 
 /** One problem in an input file, located for an editor: `file:line:col path: message`. */
 export interface InputIssue {
@@ -21,7 +21,7 @@ export class InputError extends MeshctlError {
     readonly issues: InputIssue[],
   ) {
     const head = `${what} ${issues[0]?.file ?? ""} has ${issues.length} problem${issues.length === 1 ? "" : "s"}:`;
-    super([head, ...issues.map((i) => `  ${formatIssue(i)}`)].join("\n"), ExitCode.invalidInput);
+    super([head, ...issues.map((i) => `  ${formatIssue(i)}`)].join("\n"), "invalid-input");
   }
 }
 

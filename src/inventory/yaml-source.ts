@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
-import { ExitCode, MeshctlError } from "../cli/errors.js";
+import { MeshctlError } from "../core/errors.js";
 import { formatPath, InputError, type InputIssue } from "./errors.js";
 
 export interface YamlSource {
@@ -23,7 +23,7 @@ export async function readYamlFile(file: string, what: "inventory" | "playbook")
     const code = (e as NodeJS.ErrnoException).code;
     throw new MeshctlError(
       `cannot read ${what} ${file}: ${code === "ENOENT" ? "no such file" : String(e)}`,
-      ExitCode.invalidInput,
+      "invalid-input",
     );
   }
   return parseYamlText(text, file, what);

@@ -76,7 +76,7 @@ function parse(cluster: ClusterModel, json: string): ClusterFacts {
   try {
     return parseClusterFacts(json);
   } catch (e) {
-    if (e instanceof KubeParseError) throw new Error(`cluster ${cluster.name}: ${e.message}`);
+    if (e instanceof KubeParseError) throw new KubeParseError(`cluster ${cluster.name}: ${e.message}`);
     throw e;
   }
 }

@@ -1,7 +1,7 @@
 /** `meshctl discover`: each cluster's pod blocks per node, and writing them into the inventory file. */
 import { readFile, writeFile } from "node:fs/promises";
 import { isMap, isSeq, parseDocument } from "yaml";
-import { classifyError } from "../exec/classify.js";
+import { classifyError } from "../core/errors.js";
 import type { Connector } from "../exec/ssh/types.js";
 import type { Inventory } from "../inventory/types.js";
 import type { ClusterModel, NodeModel } from "../model/types.js";

@@ -3,7 +3,7 @@
  * kubeconfig path and context (free-form inventory strings) arrive as the first two lines of stdin,
  * and manifests after them — never spliced into shell text.
  */
-import { ExitCode, MeshctlError } from "../cli/errors.js";
+import { MeshctlError } from "../core/errors.js";
 import type { Connection, ExecResult } from "../exec/ssh/types.js";
 import type { ClusterModel } from "../model/types.js";
 
@@ -13,7 +13,7 @@ export class KubeError extends MeshctlError {
     readonly cluster: string,
     message: string,
   ) {
-    super(`cluster ${cluster}: ${message}`, ExitCode.failed);
+    super(`cluster ${cluster}: ${message}`, "remote");
   }
 }
 

@@ -1,4 +1,5 @@
 /** Parses what kubectl printed for a cluster into typed observed state. Pure. */
+import { ParseError } from "../core/errors.js";
 import { type Cidr, parseCidr } from "../net/addr.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../plan/ippool.js";
 
@@ -26,7 +27,7 @@ interface K8sObject {
   spec?: Record<string, unknown>;
 }
 
-export class KubeParseError extends Error {}
+export class KubeParseError extends ParseError {}
 
 export function parseClusterFacts(json: string): ClusterFacts {
   let list: { items?: K8sObject[] };

@@ -3,6 +3,7 @@
  * Only pools labelled as meshctl's are ever changed or deleted; a foreign pool in the way is a conflict.
  */
 
+import { ConflictError } from "../core/errors.js";
 import type { ClusterModel } from "../model/types.js";
 import { type Cidr, cidrsOverlap } from "../net/addr.js";
 import type { ChangeBase } from "../plan/change.js";
@@ -26,7 +27,12 @@ export interface PoolChange extends ChangeBase {
   inverse: KubeOp[];
 }
 
-export class PoolConflict extends Error {}
+/** A pool meshctl wants exists and is not meshctl's; the message names the cluster. */
+export class PoolConflict extends ConflictError {
+  constructor(cluster: string, detail: string) {
+    super(`${cluster}: ${detail}`);
+  }
+}
 
 const applyOp = (m: PoolManifest): KubeOp => ({
   verb: "apply",
@@ -97,7 +103,7 @@ export function diffPools(cluster: ClusterModel, observed: readonly ObservedPool
       });
     }
   }
-  if (conflicts.length > 0) throw new PoolConflict(conflicts.join("; "));
+  if (conflicts.length > 0) throw new PoolConflict(cluster.name, conflicts.join("; "));
   const names = new Set(wanted.map((w) => w.metadata.name));
   for (const o of observed) {
     if (!o.managed || names.has(o.name)) continue;

@@ -1,8 +1,8 @@
-import { ExitCode, MeshctlError } from "../cli/errors.js";
+import { MeshctlError } from "../core/errors.js";
 
 /** Anything the lab cannot do that the user can fix (not root, a missing tool, a lab already up, ...). */
 export class LabError extends MeshctlError {
   constructor(message: string) {
-    super(message, ExitCode.failed);
+    super(message, "remote");
   }
 }

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, wr
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import pLimit from "p-limit";
-import { MeshctlError } from "../cli/errors.js";
+import { MeshctlError } from "../core/errors.js";
 import { startDetached, waitForLog, waitForSsh } from "./daemon.js";
 import { labDown } from "./down.js";
 import { LabError } from "./errors.js";

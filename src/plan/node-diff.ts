@@ -3,6 +3,7 @@
  * Owns only what is meshctl's: its device (and every address, neighbour and FDB entry on it) and routes
  * carrying its route protocol id. Anything else is never changed; a foreign object in the way is an error.
  */
+import { ConflictError } from "../core/errors.js";
 import type { NodeFacts } from "../facts/types.js";
 import type { NodeModel } from "../model/types.js";
 import type { Cidr, IfName, Ipv4, Mac } from "../net/addr.js";
@@ -11,7 +12,12 @@ import { type Cmd, cmd, type VxlanParams } from "./commands.js";
 
 export const VXLAN_OVERHEAD = 50;
 
-export class PlanConflict extends Error {}
+/** Something on the node that meshctl did not make is in the way; the message names the node. */
+export class PlanConflict extends ConflictError {
+  constructor(node: string, detail: string) {
+    super(`${node}: ${detail}`);
+  }
+}
 
 export interface NodeDiff {
   changes: Change[];
@@ -120,6 +126,7 @@ export function diffNode(desired: NodeModel, facts: NodeFacts): NodeDiff {
 
   if (dev && dev.kind !== "vxlan") {
     throw new PlanConflict(
+      desired.name,
       `a ${dev.kind || "non-VXLAN"} device named ${name} exists and is not meshctl's: remove it or set mesh.device to another name`,
     );
   }
@@ -340,6 +347,7 @@ function diffRoutes(desired: NodeModel, facts: NodeFacts, phase: "prune" | "prog
     const foreign = facts.foreignRoutes.find((r) => r.dst === w.dst && r.table === "main");
     if (foreign) {
       throw new PlanConflict(
+        desired.name,
         `a route to ${w.dst} that meshctl did not make is in the way (${describeRoute(foreign)} proto ${foreign.protocol}): remove it, or take ${w.dst} out of the inventory`,
       );
     }
@@ -373,7 +381,7 @@ function describeRoute(r: NodeFacts["routes"][number]): string {
 
 /** Teardown: remove meshctl's routes (by protocol id) and its device (and with it everything on it). */
 export function diffTeardown(
-  desired: Pick<NodeModel, "device" | "routeProtocol">,
+  desired: Pick<NodeModel, "name" | "device" | "routeProtocol">,
   facts: NodeFacts,
 ): Change[] {
   const proto = desired.routeProtocol;
@@ -395,6 +403,7 @@ export function diffTeardown(
   if (dev) {
     if (dev.kind !== "vxlan") {
       throw new PlanConflict(
+        desired.name,
         `the device named ${name} is a ${dev.kind} device, not meshctl's VXLAN device: left alone`,
       );
     }

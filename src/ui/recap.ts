@@ -36,7 +36,6 @@ export function runToJson(r: RunResult): unknown {
   });
   return {
     mode: r.mode,
-    exitCode: r.exitCode,
     inSync: r.hosts.every((n) => n.changes.length === 0 && !n.error),
     nodes: r.hosts.filter((n) => n.kind === "node").map(host),
     clusters: r.hosts.filter((n) => n.kind === "cluster").map(host),

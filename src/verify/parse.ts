@@ -1,12 +1,12 @@
 /** Reads the output of `verifyScript` (and of iputils/busybox ping) into probe results. Pure. */
-import { ExitCode, MeshctlError } from "../cli/errors.js";
+import { ParseError } from "../core/errors.js";
 import { cidrContainsIp, type Ipv4, parseIpv4 } from "../net/addr.js";
 import { ICMP_OVERHEAD, VERIFY_MARKER } from "./script.js";
 import type { NodePlan, PingStats, PodSource, ProbeResult } from "./types.js";
 
-export class VerifyParseError extends MeshctlError {
+export class VerifyParseError extends ParseError {
   constructor(detail: string) {
-    super(`cannot read the verify output: ${detail}`, ExitCode.failed);
+    super(`cannot read the verify output: ${detail}`);
   }
 }
 

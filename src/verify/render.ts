@@ -133,15 +133,14 @@ export function renderVerify(r: VerifyResult): string {
   const tail = `${s.probes} probes from ${r.nodes.length - s.unreachable} node(s): ${s.ok} ok, ${s.failed} failed${s.unreachable ? `; ${s.unreachable} node(s) unreachable` : ""}`;
   out.push(
     "",
-    s.failed === 0 && s.unreachable === 0 && r.exitCode === 0 ? chalk.green(tail) : chalk.red(tail),
+    s.failed === 0 && s.unreachable === 0 && r.outcome === "ok" ? chalk.green(tail) : chalk.red(tail),
   );
   return out.join("\n");
 }
 
 export function verifyToJson(r: VerifyResult): unknown {
   return {
-    exitCode: r.exitCode,
-    ok: r.exitCode === 0,
+    ok: r.outcome === "ok",
     summary: summaryOf(r),
     warnings: r.warnings,
     nodes: r.nodes.map((n) => ({

@@ -2,9 +2,9 @@
  * The verify run: every selected node in parallel — connect, one exec of the verify script, parse,
  * close. Emits nothing on the terminal; returns a VerifyResult for the renderer.
  */
-import { ExitCode } from "../cli/errors.js";
+
+import { classifyError, type Outcome } from "../core/errors.js";
 import { clustersNeedingBlocks, modelWithBlocks, readClusters } from "../diagnose/clusters.js";
-import { classifyError } from "../exec/classify.js";
 import { selectNodes } from "../exec/engine.js";
 import type { Connector } from "../exec/ssh/types.js";
 import type { Inventory } from "../inventory/types.js";
@@ -69,17 +69,17 @@ export async function runVerify(inv: Inventory, o: VerifyOptions): Promise<Verif
       return result;
     }),
   );
-  return { columns: columnsOf(model), nodes: results, warnings, exitCode: verifyExitCode(results) };
+  return { columns: columnsOf(model), nodes: results, warnings, outcome: verifyOutcome(results) };
 }
 
 /**
  * 0: every probe passed. 1: a probe failed between reachable nodes, or a node could not be verified.
  * 4: nodes were unreachable and every failed probe was towards one of them.
  */
-export function verifyExitCode(nodes: readonly NodeVerify[]): number {
+export function verifyOutcome(nodes: readonly NodeVerify[]): Outcome {
   const unreachable = new Set(nodes.filter((n) => n.status === "unreachable").map((n) => n.node));
-  if (nodes.some((n) => n.status === "failed" && n.probes.length === 0)) return ExitCode.failed;
+  if (nodes.some((n) => n.status === "failed" && n.probes.length === 0)) return "failed";
   const failed = nodes.flatMap((n) => n.probes.filter((p) => !p.ok));
-  if (failed.some((p) => !unreachable.has(p.to))) return ExitCode.failed;
-  return unreachable.size > 0 ? ExitCode.unreachable : ExitCode.ok;
+  if (failed.some((p) => !unreachable.has(p.to))) return "failed";
+  return unreachable.size > 0 ? "unreachable" : "ok";
 }

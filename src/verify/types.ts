@@ -1,4 +1,5 @@
 /** What `meshctl verify` probes and what it found. Pure data. */
+import type { Outcome } from "../core/errors.js";
 import type { Cidr, Ipv4 } from "../net/addr.js";
 
 export type ProbeKind = "overlay" | "mtu" | "pod";
@@ -89,5 +90,5 @@ export interface VerifyResult {
   nodes: NodeVerify[];
   /** Run-wide notes (e.g. a cluster whose pod blocks could not be read). */
   warnings: string[];
-  exitCode: number;
+  outcome: Outcome;
 }

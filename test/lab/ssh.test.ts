@@ -342,7 +342,7 @@ describe.skipIf(!isRoot)("ssh against real sshd", () => {
         connector().connect("ghost", target({ host: "198.18.0.250", connectTimeoutMs: 1500 })),
       );
       expect(err).toBeInstanceOf(UnreachableError);
-      expect(["timeout", "no-route"]).toContain((err as UnreachableError).kind);
+      expect(["timeout", "no-route"]).toContain((err as UnreachableError).reason);
       expect(err.message).toMatch(/^ghost: cannot connect to 198\.18\.0\.250:22: /);
       expect(Date.now() - t0).toBeLessThan(4000);
     });
@@ -350,7 +350,7 @@ describe.skipIf(!isRoot)("ssh against real sshd", () => {
     it("a port with nothing listening → connection refused", async () => {
       const err = await failure(connector().connect(node(0).name, target({ port: 23 })));
       expect(err).toBeInstanceOf(UnreachableError);
-      expect((err as UnreachableError).kind).toBe("refused");
+      expect((err as UnreachableError).reason).toBe("refused");
       expect(err.message).toContain("connection refused");
     });
   });
@@ -396,7 +396,7 @@ describe.skipIf(!isRoot)("ssh against real sshd", () => {
       const t0 = Date.now();
       const err = await failure(running);
       expect(err).toBeInstanceOf(UnreachableError);
-      expect((err as UnreachableError).kind).toBe("lost");
+      expect((err as UnreachableError).reason).toBe("lost");
       expect(err.message).toContain("no answer to keepalives");
       expect(Date.now() - t0).toBeLessThan(5000);
     } finally {

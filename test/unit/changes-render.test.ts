@@ -32,7 +32,7 @@ const node = (
   commandsSent: 0,
   ...extra,
 });
-const run = (mode: RunResult["mode"], hosts: HostResult[]): RunResult => ({ mode, hosts, exitCode: 0 });
+const run = (mode: RunResult["mode"], hosts: HostResult[]): RunResult => ({ mode, hosts, outcome: "ok" });
 const plain = (s: string) => stripVTControlCharacters(s);
 
 const shared = [

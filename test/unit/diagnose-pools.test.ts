@@ -3,7 +3,7 @@ import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
 import { checkPools } from "../../src/diagnose/pools.js";
 import { diagnoseToJson, renderDiagnose } from "../../src/diagnose/render.js";
-import { diagnoseExitCode } from "../../src/diagnose/run.js";
+import { diagnoseOutcome } from "../../src/diagnose/run.js";
 import type { DiagnoseResult, Finding } from "../../src/diagnose/types.js";
 import type { Cidr } from "../../src/net/addr.js";
 import { convergedPools, labModel } from "../support/diagnose-builders.js";
@@ -103,9 +103,9 @@ describe("diagnose result", () => {
     { node: "c1-node2", cluster: "cluster1", host: "198.18.0.12", status: "checked" },
   ];
 
-  it("exit 0 with warnings only, 1 with an error or a failed node, 4 with only unreachable nodes", () => {
-    expect(diagnoseExitCode({ nodes, findings: [warn, pass] })).toBe(0);
-    expect(diagnoseExitCode({ nodes, findings: [err, warn] })).toBe(1);
+  it("ok with warnings only, failed with an error or a failed node, unreachable with only unreachable nodes", () => {
+    expect(diagnoseOutcome({ nodes, findings: [warn, pass] })).toBe("ok");
+    expect(diagnoseOutcome({ nodes, findings: [err, warn] })).toBe("failed");
     const down = [
       ...nodes,
       {
@@ -116,17 +116,17 @@ describe("diagnose result", () => {
         error: "timed out",
       },
     ];
-    expect(diagnoseExitCode({ nodes: down, findings: [pass] })).toBe(4);
+    expect(diagnoseOutcome({ nodes: down, findings: [pass] })).toBe("unreachable");
     expect(
-      diagnoseExitCode({
+      diagnoseOutcome({
         nodes: [{ ...nodes[0], status: "failed" } as DiagnoseResult["nodes"][number]],
         findings: [],
       }),
-    ).toBe(1);
+    ).toBe("failed");
   });
 
   it("text: failing checks with finding and fix per node; passing ones only with -v; a summary", () => {
-    const r: DiagnoseResult = { nodes, findings: [err, warn, pass], skipped: [], exitCode: 1 };
+    const r: DiagnoseResult = { nodes, findings: [err, warn, pass], skipped: [], outcome: "failed" };
     const text = strip(renderDiagnose(r));
     expect(text).toContain(
       "c1-node1 (cluster1, 198.18.0.11)\n  ✗ ip-forward       error   IPv4 forwarding is off\n    fix: sysctl -w net.ipv4.ip_forward=1",
@@ -138,7 +138,6 @@ describe("diagnose result", () => {
       "2 of 2 node(s) and 0 cluster(s) checked: 1 error(s), 1 warning(s), 1 passed",
     );
     expect(diagnoseToJson(r)).toMatchObject({
-      exitCode: 1,
       ok: false,
       summary: { errors: 1, warnings: 1, passed: 1 },
       findings: [err, warn, pass],

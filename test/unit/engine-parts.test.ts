@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { encodeBatch, failedLine, toBatches } from "../../src/exec/driver.js";
-import { exitCodeOf, type HostResult, selectNodes } from "../../src/exec/engine.js";
+import { type HostResult, outcomeOf, selectNodes } from "../../src/exec/engine.js";
 import { Gate } from "../../src/exec/gate.js";
 import { sameManagedState } from "../../src/exec/targets.js";
 import { cmd, type ShellCmd } from "../../src/plan/commands.js";
@@ -21,19 +21,19 @@ const host = (status: HostResult["status"], extra: Partial<HostResult> = {}): Ho
 
 describe("exit codes", () => {
   it("follow the README's table", () => {
-    expect(exitCodeOf("apply", [host("ok"), host("changed")])).toBe(0);
-    expect(exitCodeOf("apply", [host("changed"), host("unreachable")])).toBe(4);
-    expect(exitCodeOf("apply", [host("failed"), host("unreachable")])).toBe(1);
-    expect(exitCodeOf("apply", [host("rolled-back")])).toBe(1);
-    expect(exitCodeOf("apply", [host("ok", { error: "not applied: 1 target(s) failed" })])).toBe(1);
+    expect(outcomeOf("apply", [host("ok"), host("changed")])).toBe("ok");
+    expect(outcomeOf("apply", [host("changed"), host("unreachable")])).toBe("unreachable");
+    expect(outcomeOf("apply", [host("failed"), host("unreachable")])).toBe("failed");
+    expect(outcomeOf("apply", [host("rolled-back")])).toBe("failed");
+    expect(outcomeOf("apply", [host("ok", { error: "not applied: 1 target(s) failed" })])).toBe("failed");
     const pending = host("ok", {
       changes: [
         { resource: "route", key: "k", action: "create", phase: "program", forward: [], inverse: [] },
       ],
     });
-    expect(exitCodeOf("diff", [pending])).toBe(2);
-    expect(exitCodeOf("diff", [pending, host("unreachable")])).toBe(4);
-    expect(exitCodeOf("diff", [host("ok")])).toBe(0);
+    expect(outcomeOf("diff", [pending])).toBe("changes-pending");
+    expect(outcomeOf("diff", [pending, host("unreachable")])).toBe("unreachable");
+    expect(outcomeOf("diff", [host("ok")])).toBe("ok");
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { MeshctlError } from "../../src/cli/errors.js";
+import { MeshctlError } from "../../src/core/errors.js";
 import { FactsParseError, parseFacts } from "../../src/facts/index.js";
 
 const real = readFileSync(new URL("../fixtures/facts/a-configured.out", import.meta.url), "utf8");
@@ -37,7 +37,7 @@ describe("parseFacts: malformed output", () => {
     const e = parseError(withSection("fdb", '[{"mac":5}]'));
     expect(e).toBeInstanceOf(MeshctlError);
     expect(e.name).toBe("FactsParseError");
-    expect(e.exitCode).toBe(1);
+    expect(e.kind).toBe("parse");
     expect(e.section).toBe("fdb");
     expect(e.message).toBe("cannot read node facts: section @@fdb: [0].mac: expected a string, got number 5");
   });

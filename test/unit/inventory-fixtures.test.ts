@@ -86,7 +86,7 @@ describe("bad inventories report exactly the expected issues", () => {
     const issues = (err as InputError).issues;
     const positions = issues.map((i) => i.line * 1000 + i.col);
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
-    expect((err as InputError).exitCode).toBe(3);
+    expect((err as InputError).kind).toBe("invalid-input");
     expect((err as InputError).message).toContain(`has ${issues.length} problems`);
     expect((err as InputError).message).toContain(`${file}:15:3 mesh.prot: unknown key "prot"`);
   });

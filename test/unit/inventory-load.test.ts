@@ -2,7 +2,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MeshctlError } from "../../src/cli/errors.js";
+import { MeshctlError } from "../../src/core/errors.js";
 import { formatIssue, InputError } from "../../src/inventory/errors.js";
 import { loadInventory, loadInventoryText, resolvePath } from "../../src/inventory/load.js";
 import type { Inventory, InventoryNode } from "../../src/inventory/types.js";
@@ -192,7 +192,7 @@ describe("loading", () => {
   it("a missing file is an input error (exit 3) naming the file", async () => {
     const err = await loadInventory("test/fixtures/inventories/nope.yaml").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MeshctlError);
-    expect((err as MeshctlError).exitCode).toBe(3);
+    expect((err as MeshctlError).kind).toBe("invalid-input");
     expect((err as MeshctlError).message).toContain("nope.yaml: no such file");
   });
 

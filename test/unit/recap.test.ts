@@ -22,7 +22,7 @@ const host = (name: string, status: HostResult["status"], extra: Partial<HostRes
   commandsSent: 0,
   ...extra,
 });
-const run = (mode: RunResult["mode"], hosts: HostResult[]): RunResult => ({ mode, hosts, exitCode: 0 });
+const run = (mode: RunResult["mode"], hosts: HostResult[]): RunResult => ({ mode, hosts, outcome: "ok" });
 
 describe("recap", () => {
   it("counts per host as Ansible does", () => {

@@ -67,13 +67,13 @@ describe("errors", () => {
     expect(u.message).toBe(
       "c1-node1: cannot connect to 198.18.0.250:22: no answer within 1.5 s (host down, address wrong, or filtered)",
     );
-    expect([u.unreachable, u.exitCode, isUnreachable(u)]).toEqual([true, 4, true]);
+    expect([u.unreachable, u.kind, isUnreachable(u)]).toEqual([true, "unreachable", true]);
     const s = new SudoError("c1-node1", "bob", "sudo: a password is required");
     expect(s.message).toBe(
       "c1-node1: user bob cannot run sudo without a password (sudo: a password is required): " +
         "add `bob ALL=(ALL) NOPASSWD: ALL` to sudoers or set become: false",
     );
-    expect([s.unreachable, s.exitCode, isUnreachable(s)]).toEqual([false, 1, false]);
+    expect([s.unreachable, s.kind, isUnreachable(s)]).toEqual([false, "remote", false]);
     expect(isUnreachable(new Error("x"))).toBe(false);
   });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseVerifyOutput } from "../../src/verify/parse.js";
 import { columnsOf, planNode } from "../../src/verify/plan.js";
 import { cellOf, formatRtt, renderVerify, verifyToJson } from "../../src/verify/render.js";
-import { verifyExitCode } from "../../src/verify/run.js";
+import { verifyOutcome } from "../../src/verify/run.js";
 import type { NodeVerify, VerifyResult } from "../../src/verify/types.js";
 import { nodeOf } from "../support/builders.js";
 import { fixture, labModel } from "../support/diagnose-builders.js";
@@ -38,7 +38,7 @@ const unreachable = (name: string): NodeVerify => ({
 });
 
 function result(nodes: NodeVerify[]): VerifyResult {
-  return { columns: columnsOf(m), nodes, warnings: [], exitCode: verifyExitCode(nodes) };
+  return { columns: columnsOf(m), nodes, warnings: [], outcome: verifyOutcome(nodes) };
 }
 
 describe("verify output", () => {
@@ -74,8 +74,8 @@ describe("verify output", () => {
   });
 
   it("json: every probe with from, to, kind, ok, rttMs, loss", () => {
-    const j = verifyToJson(broken) as { exitCode: number; probes: Record<string, unknown>[] };
-    expect(j.exitCode).toBe(1);
+    const j = verifyToJson(broken) as { ok: boolean; probes: Record<string, unknown>[] };
+    expect(j.ok).toBe(false);
     expect(j.probes).toHaveLength(28);
     expect(j.probes[4]).toMatchObject({
       from: "c1-node1",
@@ -95,14 +95,16 @@ describe("verify output", () => {
     expect(typeof j.probes[0]?.rttMs).toBe("number");
   });
 
-  it("exit codes: 0 all pass, 1 a probe fails between reachable nodes, 4 only towards unreachable ones", () => {
-    expect(verifyExitCode([nodeResult("c1-node1", "verify-ok.out")])).toBe(0);
-    expect(broken.exitCode).toBe(1);
+  it("outcome: ok when all pass, failed when a probe fails between reachable nodes, unreachable when only towards unreachable ones", () => {
+    expect(verifyOutcome([nodeResult("c1-node1", "verify-ok.out")])).toBe("ok");
+    expect(broken.outcome).toBe("failed");
     // c1-node1 → c2-node2 fails; c2-node2 is unreachable over SSH: explained by the unreachable node.
-    expect(verifyExitCode([nodeResult("c1-node1", "verify-fdb-broken.out"), unreachable("c2-node2")])).toBe(
-      4,
+    expect(verifyOutcome([nodeResult("c1-node1", "verify-fdb-broken.out"), unreachable("c2-node2")])).toBe(
+      "unreachable",
     );
-    expect(verifyExitCode([nodeResult("c1-node1", "verify-ok.out"), unreachable("c3-node1")])).toBe(4);
-    expect(verifyExitCode([{ ...unreachable("c3-node1"), status: "failed" }])).toBe(1);
+    expect(verifyOutcome([nodeResult("c1-node1", "verify-ok.out"), unreachable("c3-node1")])).toBe(
+      "unreachable",
+    );
+    expect(verifyOutcome([{ ...unreachable("c3-node1"), status: "failed" }])).toBe("failed");
   });
 });

@@ -3,7 +3,7 @@
  * connections open at once, at most `channelsPerHost` channels per connection, host keys verified.
  */
 import pLimit from "p-limit";
-import { MeshctlError } from "../../cli/errors.js";
+import { MeshctlError } from "../../core/errors.js";
 import type { SshTarget } from "../../model/types.js";
 import { connectSsh, type SshConnection } from "./connection.js";
 import { KeyStore } from "./keys.js";

@@ -3,7 +3,9 @@
  * with the inventory node name, and carries no stack trace. `unreachable` classifies the host for the recap:
  * true = meshctl could not connect or authenticate (exit 4), false = connected but something failed (exit 1).
  */
-import { ExitCode, MeshctlError } from "../../cli/errors.js";
+import { MeshctlError } from "../../core/errors.js";
+
+export { isUnreachable } from "../../core/errors.js";
 
 export abstract class SshError extends MeshctlError {
   constructor(
@@ -13,13 +15,8 @@ export abstract class SshError extends MeshctlError {
     /** true: could not connect/authenticate; false: connected, then a command (or sudo) failed. */
     readonly unreachable: boolean,
   ) {
-    super(`${host}: ${message}`, unreachable ? ExitCode.unreachable : ExitCode.failed);
+    super(`${host}: ${message}`, unreachable ? "unreachable" : "remote");
   }
-}
-
-/** True when `err` means "the host could not be reached or logged into" (recap: UNREACHABLE). */
-export function isUnreachable(err: unknown): boolean {
-  return err instanceof SshError && err.unreachable;
 }
 
 export type UnreachableCause =
@@ -47,13 +44,13 @@ export class UnreachableError extends SshError {
     host: string,
     /** `address:port` as dialled. */
     readonly address: string,
-    /** Why, in one word (named `kind`: `cause` is Error's own). */
-    readonly kind: UnreachableCause,
+    /** Why, in one word (named `reason`: `cause` is Error's own, `kind` MeshctlError's). */
+    readonly reason: UnreachableCause,
     /** The underlying error text (errno code or ssh2 message), for the curious. */
     readonly detail: string,
     timeoutMs = 0,
   ) {
-    super(host, UnreachableError.describe(address, kind, detail, timeoutMs), true);
+    super(host, UnreachableError.describe(address, reason, detail, timeoutMs), true);
   }
 
   private static describe(address: string, cause: UnreachableCause, detail: string, ms: number): string {
