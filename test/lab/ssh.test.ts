@@ -84,7 +84,8 @@ async function startExtraSshd(): Promise<void> {
   const n = node(0);
   const nodeDir = join(lab.dir, "nodes", n.name);
   const hostKey = join(nodeDir, "extra_host_key");
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey]);
+  // ECDSA, so one host offers a key type other than the lab's ed25519 (see the key-type-change test).
+  execFileSync("ssh-keygen", ["-q", "-t", "ecdsa", "-b", "256", "-N", "", "-f", hostKey]);
   const log = join(nodeDir, "extra-sshd.log");
   const config = readFileSync(join(nodeDir, "sshd_config"), "utf8")
     .split("\n")
@@ -307,6 +308,24 @@ describe.skipIf(!isRoot)("ssh against real sshd", () => {
       expect(err.message).toContain("REMOTE HOST IDENTIFICATION HAS CHANGED");
       expect(err.message).toContain(`${kh}:2`);
       expect(err.message).toContain(`ssh-keygen -R '${node(0).underlayIp}' -f ${kh}`);
+      expect(readFileSync(kh, "utf8")).toBe(text);
+    });
+
+    it("refuses a host whose key type changed (ed25519 known, ECDSA offered), even with accept-new", async () => {
+      const [t0, k0] = hostPub(node(0).name);
+      const [tx] = hostPub(node(0).name, "extra_host_key");
+      expect([t0, tx]).toEqual(["ssh-ed25519", "ecdsa-sha2-nistp256"]);
+      const text = `[${node(0).underlayIp}]:${EXTRA_PORT} ${t0} ${k0}\n`;
+      const kh = knownHosts("kh-type-changed", text);
+      const err = await failure(
+        connector({ acceptNewHostKeys: true }).connect(
+          node(0).name,
+          target({ port: EXTRA_PORT, knownHosts: kh }),
+        ),
+      );
+      expect(err).toBeInstanceOf(HostKeyMismatchError);
+      expect(err.message).toContain("ecdsa-sha2-nistp256");
+      expect(err.message).toContain(`${kh}:1`);
       expect(readFileSync(kh, "utf8")).toBe(text);
     });
   });

@@ -192,7 +192,6 @@ describe("checkHostKey", () => {
   });
 
   it("refuses a different key of a known type, naming the old line", () => {
-    expect(checkHostKey(entries(), "198.18.0.12", k("ed1").blob).kind).toBe("unknown");
     const other = keygen("ec2", "ecdsa", 256);
     expect(checkHostKey(entries(), "198.18.0.12", other.blob)).toMatchObject({
       kind: "mismatch",
@@ -209,10 +208,20 @@ describe("checkHostKey", () => {
     expect(checkHostKey(entries(), "node-z", k("ed2").blob).kind).toBe("unknown");
   });
 
-  it("reports an unknown host, and a host known only with other key types", () => {
-    expect(checkHostKey(entries(), "198.18.0.50", k("ed1").blob)).toEqual({ kind: "unknown", others: [] });
-    const v = checkHostKey(entries(), "198.18.0.12", k("ed1").blob);
-    expect(v.kind === "unknown" && v.others.map((e) => e.line)).toEqual([4]);
+  it("reports an unknown host only when it has no key at all", () => {
+    expect(checkHostKey(entries(), "198.18.0.50", k("ed1").blob)).toEqual({ kind: "unknown" });
+  });
+
+  it("refuses a host known only with another key type (ECDSA known, ed25519 offered, and back)", () => {
+    expect(checkHostKey(entries(), "198.18.0.12", k("ed1").blob)).toMatchObject({
+      kind: "mismatch",
+      entry: { line: 4, keyType: k("ec").type },
+    });
+    const only = parseKnownHosts(line("198.18.0.13", k("ed1")), "/kh").entries;
+    expect(checkHostKey(only, "198.18.0.13", k("ec").blob)).toMatchObject({
+      kind: "mismatch",
+      entry: { line: 1 },
+    });
   });
 
   it("lists the known key types of a host (to prefer them in the key exchange)", () => {

@@ -271,8 +271,7 @@ export async function connectSsh(
         return;
       case "unknown":
         if (!deps.acceptNewHostKeys) {
-          const others = v.others.map((e) => `${e.file}:${e.line} ${e.keyType}`);
-          hostKeyError = new HostKeyUnknownError(name, lookup, type, fp, kh.path, others);
+          hostKeyError = new HostKeyUnknownError(name, lookup, type, fp, kh.path);
           verify(false);
           return;
         }

@@ -145,10 +145,14 @@ export function entryMatches(entry: KnownHostEntry, name: string): boolean {
 export type HostKeyVerdict =
   | { kind: "ok"; entry: KnownHostEntry }
   | { kind: "revoked"; entry: KnownHostEntry }
-  /** Same key type, different key. */
+  /**
+   * The host is known, but not with this key: another key of the same type, or only keys of other types
+   * (a man-in-the-middle need only offer another type, so a known host is never "new"). `entry`: the old
+   * entry of the same type, else the host's first.
+   */
   | { kind: "mismatch"; entry: KnownHostEntry }
-  /** No entry of this key type for this host (`others`: entries of other types). */
-  | { kind: "unknown"; others: KnownHostEntry[] };
+  /** No entry at all for this host: the only case --accept-new-host-keys may record. */
+  | { kind: "unknown" };
 
 /** Decide about the key a server presented, OpenSSH's way. Pure. */
 export function checkHostKey(
@@ -165,9 +169,9 @@ export function checkHostKey(
   const mine = entries.filter((e) => e.marker === undefined && entryMatches(e, name));
   const same = mine.find((e) => e.key.equals(keyBlob));
   if (same) return { kind: "ok", entry: same };
-  const changed = mine.find((e) => e.keyType === type);
+  const changed = mine.find((e) => e.keyType === type) ?? mine[0];
   if (changed) return { kind: "mismatch", entry: changed };
-  return { kind: "unknown", others: mine };
+  return { kind: "unknown" };
 }
 
 /** Key types known for this host, in file order (used to prefer them in the key exchange, as ssh(1) does). */
