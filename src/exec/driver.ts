@@ -15,10 +15,16 @@
  */
 import { type BatchCmd, batchLine, type Cmd, type ShellCmd, type Tool } from "../plan/commands.js";
 
-export const LOCK_FILE = "/run/lock/meshctl.lock";
+/**
+ * Everything meshctl keeps on a node lives here: a directory only root can enter (created 0700 by the
+ * driver; refused if it is a link, not a directory or not owned by root). /run/lock is world-writable on
+ * most distributions, so nothing of meshctl's lives there any more.
+ */
+export const STATE_DIR = "/run/meshctl";
+export const LOCK_FILE = `${STATE_DIR}/lock`;
 export const LOCK_WAIT_SECONDS = 30;
 /** The undo of the change set in flight, kept on the node until the controller commits it. */
-export const JOURNAL_FILE = "/run/lock/meshctl.journal";
+export const JOURNAL_FILE = `${STATE_DIR}/journal`;
 
 /**
  * `facts`: the full facts script (printed first, and on `facts`); `readback`: the lighter script printed
@@ -31,9 +37,11 @@ export function driverScript(
   return `set -u
 export LC_ALL=C
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
-command -v flock >/dev/null 2>&1 || { echo "@@error flock not found: install util-linux"; exit 3; }
-mkdir -p /run/lock 2>/dev/null
-exec 9>>${LOCK_FILE} || { echo "@@error cannot open ${LOCK_FILE} (not root?)"; exit 3; }
+umask 077
+fail() { echo "@@error $*"; exit 3; }
+command -v flock >/dev/null 2>&1 || fail "flock not found: install util-linux"
+${stateDirSetup()}
+exec 9>>${LOCK_FILE} || fail "cannot open ${LOCK_FILE} (not root?)"
 flock -w ${Math.max(0, Math.floor(lockWaitSeconds))} 9 || { echo "@@error another meshctl run holds ${LOCK_FILE}"; exit 75; }
 facts() (
 ${scripts.facts}
@@ -60,7 +68,9 @@ while IFS= read -r req; do
   case "$mode" in
     journal)
       # The undo of the change set about to run: replayed below if the controller goes away before commit.
-      if head -c "$n" >"$J.tmp" && mv "$J.tmp" "$J"; then mine=1; echo "@@ok"; else echo "@@error cannot write $J"; exit 3; fi ;;
+      # Written to a fresh file made by mktemp (O_EXCL, 0600) in the private directory, then renamed.
+      if t=$(mktemp "$J.XXXXXX") && head -c "$n" >"$t" && mv -f "$t" "$J"; then mine=1; echo "@@ok"
+      else rm -f "\${t:-}"; fail "cannot write $J"; fi ;;
     commit) rm -f "$J"; mine=0; echo "@@ok" ;;
     run|force|check)
       case "$tool" in
@@ -100,6 +110,23 @@ serve
 # (a diff must change nothing; the next apply repairs the node from its facts).
 if [ "$mine" = 1 ] && [ -f "$J" ]; then serve <"$J" >/dev/null 2>&1; rm -f "$J"; fi
 `;
+}
+
+/**
+ * Creates or checks the state directory. /run is root's, so no other user can plant anything there; the
+ * checks still refuse a link, a non-directory or a directory someone else owns instead of following it,
+ * and the lock and journal inside are never links (only root can create entries in a 0700 directory).
+ */
+function stateDirSetup(): string {
+  const d = STATE_DIR;
+  return `[ -L ${d} ] && fail "${d} is a symbolic link: refusing to follow it (remove it; meshctl creates ${d} itself)"
+[ -e ${d} ] || mkdir -m 700 ${d} 2>/dev/null || [ -d ${d} ] || fail "cannot create ${d} (not root?)"
+[ ! -L ${d} ] && [ -d ${d} ] || fail "${d} is not a directory: refusing (remove it; meshctl creates ${d} itself)"
+st=$(stat -c '%u %a' ${d}) || fail "cannot read ${d}"
+set -- $st
+[ "$1" = 0 ] || fail "${d} is owned by uid $1, not root: refusing (remove it; meshctl creates ${d} itself)"
+[ "$2" = 700 ] || chmod 700 ${d} || fail "cannot make ${d} private (mode $2)"
+for f in ${LOCK_FILE} ${JOURNAL_FILE}; do [ -L "$f" ] && fail "$f is a symbolic link: refusing to follow it"; done`;
 }
 
 /** One request: consecutive `ip`/`bridge` commands of one tool, or a single site script. */

@@ -19,6 +19,8 @@ export interface NodeFiles {
   out: string;
   /** Bind-mounted over /run/lock in the node's sshd mount namespace. */
   runLock: string;
+  /** Bind-mounted over /run/meshctl (meshctl's private state directory, 0700 root) likewise. */
+  runState: string;
 }
 
 export function nodeFiles(labDir: string, node: PlannedNode): NodeFiles {
@@ -31,6 +33,7 @@ export function nodeFiles(labDir: string, node: PlannedNode): NodeFiles {
     log: join(dir, "sshd.log"),
     out: join(dir, "sshd.out"),
     runLock: join(dir, "run-lock"),
+    runState: join(dir, "run-meshctl"),
   };
 }
 
@@ -63,11 +66,11 @@ export function sshdConfig(node: PlannedNode, files: NodeFiles, authorizedKeys: 
  * The command that runs sshd in the node's namespace, in the foreground (`-D`) so its PID is the PID we
  * spawn (ip netns exec, unshare and `exec` all replace themselves), with a private /root: a bind mount in
  * its own mount namespace, so the host's shell start-up files do not run in lab sessions, and a private
- * /run/lock, so meshctl's per-node lock is per node as on real machines.
+ * /run/lock and /run/meshctl, so meshctl's per-node lock and journal are per node as on real machines.
  */
 export function sshdCommand(node: PlannedNode, files: NodeFiles, privateHome: string): string[] {
   // A private /run/lock too: real nodes each have their own, and meshctl's per-node lock lives there.
-  const script = `mount --bind ${shq(privateHome)} /root && mkdir -p /run/lock && mount --bind ${shq(files.runLock)} /run/lock && exec ${SSHD} -D -f ${shq(files.config)} -E ${shq(files.log)}`;
+  const script = `mount --bind ${shq(privateHome)} /root && mkdir -p /run/lock && mount --bind ${shq(files.runLock)} /run/lock && mkdir -p /run/meshctl && mount --bind ${shq(files.runState)} /run/meshctl && exec ${SSHD} -D -f ${shq(files.config)} -E ${shq(files.log)}`;
   return [
     "netns",
     "exec",

@@ -283,6 +283,8 @@ async function build(plan: LabPlan, st: LabState, kubeServer: string | undefined
           const f = nodeFiles(dir, n);
           mkdirSync(f.dir, { recursive: true, mode: 0o755 });
           mkdirSync(f.runLock, { recursive: true, mode: 0o755 });
+          // meshctl's state directory on the node: root's only, as the driver makes it on a real node.
+          mkdirSync(f.runState, { recursive: true, mode: 0o700 });
           await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${n.name}`, "-f", f.hostKey]);
           writeFileSync(f.config, sshdConfig(n, f, authorizedKeys), { mode: 0o644 });
         }),
@@ -299,6 +301,8 @@ async function build(plan: LabPlan, st: LabState, kubeServer: string | undefined
   // sshd's compiled-in privilege-separation directory (systemd would create it). It is left in place on
   // down: it belongs to the openssh-server package, and the host's own sshd may need it.
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+  // The mount point of each node's private /run/meshctl (as the driver would make it).
+  mkdirSync("/run/meshctl", { recursive: true, mode: 0o700 });
 
   // --- the sudo user --------------------------------------------------------------------------------------
   await timed(`user ${SUDO_USER}`, async () => {

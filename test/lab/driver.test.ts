@@ -1,16 +1,20 @@
 /**
  * The node-side driver script on a real dash and real iproute2, in a throwaway network namespace with a
- * private /run/lock (no SSH): request framing, batches, stop-after-failure, forced batches, site scripts
- * with their environment, and the lock.
+ * private /run (no SSH): request framing, batches, stop-after-failure, forced batches, site scripts
+ * with their environment, the lock, and the private state directory (world-writable /run/lock as on
+ * Debian/Ubuntu/CentOS nodes).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { driverScript, encodeBatch, encodeJournal } from "../../src/exec/driver.js";
 import type { BatchCmd, ShellCmd } from "../../src/plan/commands.js";
 import { requireRootOrFail } from "./helpers/host.js";
 
 const NS = `mshdrv-${process.pid}`;
+/** Bind-mounted over /run for the driver: root's, 0755, with a lock/ at 1777 as on real nodes. */
+const RUN = `/tmp/${NS}-run`;
+const STATE = `${RUN}/meshctl`;
 const FACTS = "echo marker-facts";
 const ip = (...args: string[]): BatchCmd => ({ tool: "ip", args });
 const sh = (script: string, env: Record<string, string> = {}): ShellCmd => ({
@@ -21,11 +25,7 @@ const sh = (script: string, env: Record<string, string> = {}): ShellCmd => ({
 });
 
 /** Runs the driver in the namespace with `input` on stdin; returns its stdout lines. */
-function drive(
-  input: string,
-  lockDir = `/tmp/${NS}-lock`,
-  lockWait = 30,
-): { lines: string[]; code: number | null } {
+function drive(input: string, lockWait = 30): { lines: string[]; code: number | null } {
   const r = spawnSync(
     "ip",
     [
@@ -36,7 +36,7 @@ function drive(
       "-m",
       "sh",
       "-c",
-      `mkdir -p ${lockDir} && mount --bind ${lockDir} /run/lock && exec sh -c "$0"`,
+      `mount --bind ${RUN} /run && exec sh -c "$0"`,
       driverScript({ facts: FACTS, readback: "echo marker-readback" }, lockWait),
     ],
     { input, encoding: "utf8", timeout: 20_000 },
@@ -46,13 +46,16 @@ function drive(
 
 beforeAll(() => {
   requireRootOrFail();
+  mkdirSync(`${RUN}/lock`, { recursive: true });
+  chmodSync(RUN, 0o755);
+  chmodSync(`${RUN}/lock`, 0o1777);
   expect(spawnSync("ip", ["netns", "add", NS]).status).toBe(0);
   spawnSync("ip", ["netns", "exec", NS, "ip", "link", "set", "lo", "up"]);
 });
 
 afterAll(() => {
   spawnSync("ip", ["netns", "del", NS]);
-  spawnSync("rm", ["-rf", `/tmp/${NS}-lock`]);
+  spawnSync("rm", ["-rf", RUN]);
 });
 
 describe("the driver", () => {
@@ -131,7 +134,7 @@ describe("the driver", () => {
     // Committed: the change stays, and no journal is left behind.
     drive(`${encodeJournal([undo])}${encodeBatch({ tool: "ip", cmds: [add] })}commit\nquit\n`);
     expect(routes()).toMatch(/198\.18\.254\.0\/24/);
-    expect(spawnSync("test", ["-e", `/tmp/${NS}-lock/meshctl.journal`]).status).not.toBe(0);
+    expect(spawnSync("test", ["-e", `${STATE}/journal`]).status).not.toBe(0);
   });
 
   it("never replays a journal it did not write (a diff after a hard-killed run changes nothing)", () => {
@@ -142,7 +145,7 @@ describe("the driver", () => {
         .stdout;
     drive(`${encodeBatch({ tool: "ip", cmds: [add] })}quit\n`);
     // A leftover journal, as a driver killed with SIGKILL would leave it.
-    const leftover = `/tmp/${NS}-lock/meshctl.journal`;
+    const leftover = `${STATE}/journal`;
     writeFileSync(leftover, encodeJournal([undo]).replace(/^journal - \d+\n/, ""));
     try {
       drive("quit\n");
@@ -168,30 +171,107 @@ describe("the driver", () => {
   });
 
   it("a second run on the same node waits for the lock, then gives up saying so", async () => {
-    const lockDir = `/tmp/${NS}-lock`;
-    const holder = spawn(
-      "ip",
-      [
-        "netns",
-        "exec",
-        NS,
-        "unshare",
-        "-m",
-        "sh",
-        "-c",
-        `mount --bind ${lockDir} /run/lock && exec flock /run/lock/meshctl.lock sleep 20`,
-      ],
-      { stdio: "ignore" },
-    );
-    await new Promise((r) => setTimeout(r, 500));
+    drive("quit\n"); // makes the state directory
+    const holder = spawn("flock", [`${STATE}/lock`, "sleep", "20"], { stdio: "ignore" });
+    await until(() => spawnSync("flock", ["-n", `${STATE}/lock`, "true"]).status !== 0);
     try {
       const t0 = Date.now();
-      const { lines, code } = drive("quit\n", lockDir, 2);
+      const { lines, code } = drive("quit\n", 2);
       expect(code).toBe(75);
-      expect(lines).toEqual(["@@error another meshctl run holds /run/lock/meshctl.lock"]);
+      expect(lines).toEqual(["@@error another meshctl run holds /run/meshctl/lock"]);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(1_900);
     } finally {
       holder.kill();
     }
   }, 30_000);
+});
+
+/** Polls `cond` every 50 ms for at most `ms`. */
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  if (!cond()) throw new Error("condition not reached in time");
+}
+
+/** `sh -c cmd` as the unprivileged user nobody. */
+const NOBODY = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c"];
+const asNobody = (cmd: string) => spawnSync("setpriv", [...NOBODY, cmd]);
+const startAsNobody = (cmd: string) => spawn("setpriv", [...NOBODY, cmd], { stdio: "ignore" });
+
+describe("node-side files (a local user on the node)", () => {
+  const victim = `/tmp/${NS}-victim`;
+  const add = ip("route", "add", "198.18.249.0/24", "dev", "lo", "proto", "77");
+  const undo = ip("route", "del", "198.18.249.0/24", "dev", "lo", "proto", "77");
+
+  it("meshctl writes only into a 0700 root directory it makes: a link planted in /run/lock is never followed, a squatted old lock never waited on", async () => {
+    rmSync(STATE, { recursive: true, force: true });
+    writeFileSync(victim, "precious\n", { mode: 0o600 });
+    // What a local user can do in a world-writable /run/lock (as nobody, the real condition).
+    expect(asNobody(`ln -s ${victim} ${RUN}/lock/meshctl.journal.tmp`).status).toBe(0);
+    expect(asNobody(`ln -s ${victim} ${RUN}/lock/meshctl.journal`).status).toBe(0);
+    const squatter = startAsNobody(`exec flock ${RUN}/lock/meshctl.lock sleep 30`);
+    await until(() => spawnSync("flock", ["-n", `${RUN}/lock/meshctl.lock`, "true"]).status !== 0);
+    try {
+      const t0 = Date.now();
+      const { lines, code } = drive(
+        `${encodeJournal([undo])}${encodeBatch({ tool: "ip", cmds: [add] })}commit\nquit\n`,
+      );
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(code).toBe(0);
+      expect(lines.slice(3)).toEqual(["@@ok", "@@ok", "@@ok"]);
+      expect(readFileSync(victim, "utf8")).toBe("precious\n");
+      const st = lstatSync(STATE);
+      expect(st.isDirectory()).toBe(true);
+      expect([st.uid, st.mode & 0o7777]).toEqual([0, 0o700]);
+      // An uncommitted change set (journal written, then undone on end of input) goes through the
+      // private directory too.
+      drive(`${encodeJournal([add])}${encodeBatch({ tool: "ip", cmds: [undo] })}`);
+      expect(readFileSync(victim, "utf8")).toBe("precious\n");
+    } finally {
+      squatter.kill();
+      rmSync(`${RUN}/lock/meshctl.journal.tmp`, { force: true });
+      rmSync(`${RUN}/lock/meshctl.journal`, { force: true });
+      rmSync(victim, { force: true });
+      spawnSync("ip", ["netns", "exec", NS, "ip", "route", "del", "198.18.249.0/24", "dev", "lo"]);
+    }
+  }, 30_000);
+
+  it("refuses a state directory that is a link, not a directory, or owned by another user, and follows nothing", () => {
+    rmSync(STATE, { recursive: true, force: true });
+    mkdirSync(victim, { mode: 0o700 });
+    try {
+      spawnSync("ln", ["-s", victim, STATE]);
+      let r = drive("quit\n");
+      expect(r.code).toBe(3);
+      expect(r.lines).toEqual([
+        "@@error /run/meshctl is a symbolic link: refusing to follow it (remove it; meshctl creates /run/meshctl itself)",
+      ]);
+      expect(spawnSync("ls", ["-A", victim], { encoding: "utf8" }).stdout).toBe("");
+      rmSync(STATE);
+
+      writeFileSync(STATE, "");
+      r = drive("quit\n");
+      expect(r.code).toBe(3);
+      expect(r.lines[0]).toMatch(/^@@error \/run\/meshctl is not a directory: refusing/);
+      rmSync(STATE);
+
+      mkdirSync(STATE, { mode: 0o700 });
+      spawnSync("chown", ["nobody", STATE]);
+      r = drive("quit\n");
+      expect(r.code).toBe(3);
+      expect(r.lines[0]).toMatch(/^@@error \/run\/meshctl is owned by uid \d+, not root: refusing/);
+      expect(existsSync(`${STATE}/lock`)).toBe(false);
+      rmSync(STATE, { recursive: true });
+
+      // Root's, but opened up by hand: made private again, then used.
+      mkdirSync(STATE, { mode: 0o755 });
+      chmodSync(STATE, 0o755);
+      r = drive("quit\n");
+      expect(r.code).toBe(0);
+      expect(lstatSync(STATE).mode & 0o7777).toBe(0o700);
+    } finally {
+      rmSync(STATE, { recursive: true, force: true });
+      rmSync(victim, { recursive: true, force: true });
+    }
+  });
 });

@@ -249,7 +249,7 @@ ${site}
     // c1-node1's lock is held from outside (as another run would), so its session waits while the
     // others apply; the interrupt arrives before the lock is released.
     expect(meshctl("teardown", "-i", lab.info.inventory).code).toBe(0);
-    const lock = join(lab.dir, "nodes", "c1-node1", "run-lock", "meshctl.lock");
+    const lock = join(lab.dir, "nodes", "c1-node1", "run-meshctl", "lock");
     const holder = spawn("flock", [lock, "sleep", "6"], { stdio: "ignore" });
     await new Promise((r) => setTimeout(r, 300));
     const child = spawn(
