@@ -1,0 +1,58 @@
+/**
+ * The command tree, and the one place every error is mapped to a documented exit code.
+ *
+ * Start-up stays cheap: a verb's module (and with it zod, yaml, ssh2, ...) is loaded only when that verb
+ * runs. `meshctl <verb> ...` registers just that verb; `--version` registers none; help, no verb or an
+ * unknown one registers them all (so help lists them and commander can suggest a near name).
+ */
+import { Command, CommanderError } from "commander";
+
+type Register = (program: Command) => void;
+
+const engineVerbs = async (): Promise<Register> => (await import("./engine-verbs.js")).registerEngineVerbs;
+
+/** Every verb, in the order help lists them, with how to load its registration. */
+const VERBS: readonly [string, () => Promise<Register>][] = [
+  ["plan", async () => (await import("./plan.js")).registerPlan],
+  ["diff", engineVerbs],
+  ["apply", engineVerbs],
+  ["teardown", engineVerbs],
+  ["discover", async () => (await import("./discover.js")).registerDiscover],
+  ["ping", async () => (await import("./ping.js")).registerPing],
+  ["verify", async () => (await import("./verify.js")).registerVerify],
+  ["diagnose", async () => (await import("./diagnose.js")).registerDiagnose],
+  ["lab", async () => (await import("./lab.js")).registerLab],
+];
+
+/** The registrations `argv` needs (see the module comment). */
+export function loadersFor(argv: readonly string[]): (() => Promise<Register>)[] {
+  const args = argv.slice(2);
+  const verb = VERBS.find(([name]) => name === args[0]);
+  if (verb) return [verb[1]];
+  if (args.length > 0 && args.every((a) => a === "-V" || a === "--version")) return [];
+  return [...new Set(VERBS.map(([, load]) => load))];
+}
+
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+  const program = new Command("meshctl")
+    .description("Join the pod networks of several Kubernetes clusters with a static VXLAN mesh, over SSH.")
+    .version("0.1.0")
+    .showHelpAfterError()
+    .exitOverride();
+  for (const load of loadersFor(argv)) (await load())(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const program = await buildProgram(argv);
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; usage errors were already printed by commander.
+      return e.exitCode === 0 ? 0 : 64;
+    }
+    return (await import("./report-error.js")).reportError(e);
+  }
+}
