@@ -105,7 +105,8 @@ function noteworthy(f: FleetState, cluster: string, now: number, slowMs: number)
     if (p.cluster !== cluster) continue;
     if (isBad(p.result)) {
       const r = p.result as HostResult;
-      bad.push(`✗ ${p.name}: ${r.status}${r.error ? `: ${oneLine(r.error)}` : ""}`);
+      const error = r.error?.startsWith(`${p.name}: `) ? r.error.slice(p.name.length + 2) : r.error;
+      bad.push(`✗ ${p.name}: ${r.status}${error ? `: ${oneLine(error)}` : ""}`);
     } else if (!p.result && now - p.since >= slowMs) {
       slow.push(`… ${p.name}: ${p.text ?? "waiting"} (${Math.floor((now - p.since) / 1000)}s)`);
     }

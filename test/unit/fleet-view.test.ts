@@ -70,10 +70,11 @@ describe("fleet view", () => {
 
   it("folds clusters that do not fit into one line, keeping those with problems", () => {
     const f = newFleet(parties(30, 2), 0);
-    onDone(f, "c30-n1", result("c30-n1", "c30", "unreachable", "timeout"), 0);
+    onDone(f, "c30-n1", result("c30-n1", "c30", "unreachable", "c30-n1: no route to 198.18.0.99"), 0);
     const lines = renderFleet(f, "diff", { rows: 10, cols: 60 }, 0);
     expect(lines).toHaveLength(9);
     expect(lines.some((l) => l.startsWith("c30 "))).toBe(true);
+    expect(lines).toContain("  ✗ c30-n1: unreachable: no route to 198.18.0.99");
     expect(lines.at(-1)).toBe("… 22 more clusters (44 hosts)");
     expect(lines.some((l) => l.includes("applied"))).toBe(false);
   });
