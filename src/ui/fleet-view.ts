@@ -175,8 +175,11 @@ export function renderFleet(
     const ordered = [...f.clusters].sort(
       (a, b) => Number((notes.get(b)?.length ?? 0) > 0) - Number((notes.get(a)?.length ?? 0) > 0),
     );
-    shown = ordered.slice(0, budget - 1);
-    const rest = ordered.slice(budget - 1);
+    // Keep room for a line under each cluster with problems (up to half the screen).
+    const troubled = ordered.filter((c) => (notes.get(c)?.length ?? 0) > 0).length;
+    const keep = budget - 1 - Math.min(troubled, Math.floor((budget - 1) / 2));
+    shown = ordered.slice(0, keep);
+    const rest = ordered.slice(keep);
     const restNodes = rest.reduce((s, c) => s + countCluster(f, c).total, 0);
     more = `… ${rest.length} more clusters (${restNodes} hosts)`;
     shown = f.clusters.filter((c) => shown.includes(c));

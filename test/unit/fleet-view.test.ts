@@ -75,7 +75,7 @@ describe("fleet view", () => {
     expect(lines).toHaveLength(9);
     expect(lines.some((l) => l.startsWith("c30 "))).toBe(true);
     expect(lines).toContain("  ✗ c30-n1: unreachable: no route to 198.18.0.99");
-    expect(lines.at(-1)).toBe("… 22 more clusters (44 hosts)");
+    expect(lines.at(-1)).toBe("… 23 more clusters (46 hosts)");
     expect(lines.some((l) => l.includes("applied"))).toBe(false);
   });
 
