@@ -4,6 +4,7 @@
  * Field-level syntax is checked here; relations between fields (overlaps, duplicates) in validate.ts.
  */
 import { z } from "zod";
+import { routeProtocolProblem } from "./route-protocols.js";
 import { type ParseResult, parseCidr, parseDnsLabel, parseIfName, parseIpv4, parseMac } from "../net/addr.js";
 
 function errorOf<T>(parse: (s: string) => ParseResult<T>, input: unknown): string {
@@ -54,11 +55,6 @@ const hostField = z
     }
   })
   .meta({ description: "SSH address: IPv4 address or DNS host name" });
-
-/** Route protocol numbers iproute2 already names (rt_protos); meshctl must not share one. */
-export const RESERVED_ROUTE_PROTOCOLS = new Set([
-  0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 42, 99, 186, 187, 188, 189, 192, 255,
-]);
 
 export const sshSchema = z
   .strictObject({
@@ -140,12 +136,17 @@ export const meshSchema = z.strictObject({
   route_protocol: z
     .number()
     .int()
-    .min(5)
+    .min(0)
     .max(254)
-    .refine((n) => n < 5 || n > 254 || !RESERVED_ROUTE_PROTOCOLS.has(n), {
-      message: "this protocol number belongs to another routing daemon (see /etc/iproute2/rt_protos)",
+    .superRefine((n, ctx) => {
+      const problem = routeProtocolProblem(n);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
-    .default(77),
+    .default(77)
+    .meta({
+      description:
+        "ip route protocol id of meshctl's routes; numbers of the kernel and of routing daemons are refused",
+    }),
   underlay_interface: ifNameField.optional(),
   ssh: sshSchema.optional(),
 });
