@@ -4,8 +4,8 @@
  * Field-level syntax is checked here; relations between fields (overlaps, duplicates) in validate.ts.
  */
 import { z } from "zod";
-import { routeProtocolProblem } from "./route-protocols.js";
 import { type ParseResult, parseCidr, parseDnsLabel, parseIfName, parseIpv4, parseMac } from "../net/addr.js";
+import { routeProtocolProblem } from "./route-protocols.js";
 
 function errorOf<T>(parse: (s: string) => ParseResult<T>, input: unknown): string {
   const r = parse(String(input));
