@@ -4,7 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { createSshConnector, type SshConnectorOptions } from "../exec/ssh/index.js";
-import type { SshTarget } from "../model/types.js";
+import type { SshTarget } from "../inventory/types.js";
 
 export interface FloorResult {
   wallMs: number;

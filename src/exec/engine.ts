@@ -38,7 +38,8 @@ export interface HostResult {
   kind: "node" | "cluster";
   name: string;
   cluster: string;
-  host: string;
+  /** The address meshctl connects to (a node's SSH host; for a cluster, its control node's). */
+  address: string;
   status: HostStatus;
   /** What the diff found (diff: pending; apply: what was to be done). */
   changes: AnyChange[];
@@ -140,7 +141,7 @@ interface Party {
   kind: "node" | "cluster";
   name: string;
   cluster: string;
-  host: string;
+  address: string;
   open(stage: (step: Step, text: string) => void): Promise<{ target: Target; close: () => Promise<void> }>;
 }
 
@@ -218,7 +219,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
         kind: "node",
         name: node.name,
         cluster: node.cluster,
-        host: node.ssh.host,
+        address: node.ssh.host,
         open: async (stage) => {
           stage("connect", "connecting");
           const conn = await opts.connector.connect(node.name, node.ssh);
@@ -250,7 +251,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
         kind: "cluster",
         name: c.name,
         cluster: c.name,
-        host: controlOf(c).ssh.host,
+        address: controlOf(c).ssh.host,
         open: async (stage) => {
           stage("facts", `reading IPPools on ${c.control}`);
           const { conn, session } = await (reads.get(c.name) as Promise<{
@@ -281,7 +282,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
   let failedInApply = 0;
 
   const drive = async (p: Party): Promise<HostResult> => {
-    const base = { kind: p.kind, name: p.name, cluster: p.cluster, host: p.host };
+    const base = { kind: p.kind, name: p.name, cluster: p.cluster, address: p.address };
     const stage = (step: Step, text: string) => emit({ id: p.id, kind: "stage", step, text });
     let opened: { target: Target; close: () => Promise<void> } | undefined;
     let arrivedPlanned = false;

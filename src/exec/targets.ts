@@ -27,7 +27,7 @@ export interface Target {
   /** Node name, or cluster name for a cluster. */
   name: string;
   cluster: string;
-  host: string;
+  address: string;
   plan(): AnyChange[];
   okCount(changes: readonly AnyChange[]): number;
   apply(changes: AnyChange[]): Promise<ApplyResult>;
@@ -49,7 +49,7 @@ export const shellSteps = (shape: PlanShape): ShellStep[] =>
  * The node's changes in playbook order. `checks`: exit codes of the shell steps' checks (in
  * shellSteps order); omitted, every shell step counts as already as wanted.
  */
-export function planNode(
+export function nodeChanges(
   node: NodeModel,
   facts: NodeFacts,
   shape: PlanShape,
@@ -72,7 +72,7 @@ export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanSha
     kind: "node",
     name: node.name,
     cluster: node.cluster,
-    host: node.ssh.host,
+    address: node.ssh.host,
     plan: () => {
       const building = shape.steps.some((s) => s.kind === "phase");
       if (building && session.before.underlay === undefined) {
@@ -81,7 +81,7 @@ export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanSha
           `no interface on this node holds the underlay IP ${node.device.localIp}: correct underlay_ip (or host) for ${node.name} in the inventory`,
         );
       }
-      return planNode(node, session.before, shape, session.checks);
+      return nodeChanges(node, session.before, shape, session.checks);
     },
     okCount: (changes) => {
       if (shape.steps.some((s) => s.kind === "teardown")) return 0;
@@ -93,7 +93,7 @@ export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanSha
       if (out.failure) {
         return { applied: out.applied, failure: `${out.failure.command}: ${out.failure.message}`, left: [] };
       }
-      return { applied: out.applied, left: planNode(node, out.after, shape) };
+      return { applied: out.applied, left: nodeChanges(node, out.after, shape) };
     },
     rollback: async (applied) => {
       const rb = await session.rollback(applied as Change[]);
@@ -105,7 +105,7 @@ export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanSha
 
 export function clusterTarget(
   cluster: ClusterModel,
-  host: string,
+  address: string,
   session: ClusterSession,
   shape: PlanShape,
 ): Target {
@@ -116,7 +116,7 @@ export function clusterTarget(
     kind: "cluster",
     name: cluster.name,
     cluster: cluster.name,
-    host,
+    address,
     plan: () => plan(),
     okCount: (changes) =>
       shape.pools === "absent"

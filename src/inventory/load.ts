@@ -4,12 +4,11 @@
  */
 import { homedir } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
-import type { SshTarget } from "../model/types.js";
 import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 import { type Allocation, allocate } from "./allocate.js";
 import { InputError, type InputIssue } from "./errors.js";
 import { inventorySchema, type RawInventory, type RawSsh } from "./schema.js";
-import type { Inventory, InventoryNode } from "./types.js";
+import type { Inventory, InventoryNode, SshTarget } from "./types.js";
 import {
   type RelationInventory,
   type RelationNode,

@@ -1,4 +1,3 @@
-import type { SshTarget } from "../model/types.js";
 import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 
 /** A validated inventory with every inherited setting resolved and every address allocated. */
@@ -38,4 +37,19 @@ export interface InventoryNode {
   mac: Mac;
   /** undefined: discover from the cluster. */
   podBlocks?: Cidr[];
+}
+
+/** How to reach a host over SSH, after mesh → cluster → node inheritance. */
+export interface SshTarget {
+  /** Host name or IP to connect to (validated: IPv4 or RFC 1123 host name). */
+  host: string;
+  port: number;
+  user: string;
+  /** Absolute path of the private key, or undefined for ssh-agent only. */
+  identityFile?: string;
+  /** Absolute path of the OpenSSH known_hosts file used to verify the host key. */
+  knownHosts: string;
+  /** Run commands through `sudo -n` (for a non-root user). */
+  become: boolean;
+  connectTimeoutMs: number;
 }

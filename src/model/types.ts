@@ -2,23 +2,8 @@
  * The desired state meshctl converges to: a pure function of the inventory (src/model/build.ts).
  * Every value is typed (src/net/addr.ts), so anything here may be put into a remote command.
  */
-import type { InventoryCluster } from "../inventory/types.js";
+import type { InventoryCluster, SshTarget } from "../inventory/types.js";
 import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
-
-/** How to reach a host over SSH, after mesh → cluster → node inheritance. */
-export interface SshTarget {
-  /** Host name or IP to connect to (validated: IPv4 or RFC 1123 host name). */
-  host: string;
-  port: number;
-  user: string;
-  /** Absolute path of the private key, or undefined for ssh-agent only. */
-  identityFile?: string;
-  /** Absolute path of the OpenSSH known_hosts file used to verify the host key. */
-  knownHosts: string;
-  /** Run commands through `sudo -n` (for a non-root user). */
-  become: boolean;
-  connectTimeoutMs: number;
-}
 
 export interface DeviceSpec {
   name: IfName;

@@ -83,6 +83,15 @@ export async function loadPlaybook(file: string): Promise<Playbook> {
     if (s.builtin === "teardown" && s.state !== "absent") {
       issues.push(issueAt(src, ["steps", i, "state"], "the teardown step removes: set state: absent"));
     }
+    if (rank >= 0 && s.state === "absent") {
+      issues.push(
+        issueAt(
+          src,
+          ["steps", i, "state"],
+          `builtin ${s.builtin} only builds: remove what meshctl made with the teardown step (state: absent)`,
+        ),
+      );
+    }
   });
   if (issues.length > 0) throw new InputError("playbook", issues);
   return pb;

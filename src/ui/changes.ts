@@ -40,7 +40,7 @@ export function countByKind(changes: readonly ChangeBase[]): string {
 }
 
 function where(n: HostResult): string {
-  return n.kind === "cluster" ? `kubectl on ${n.host}` : `${n.cluster}, ${n.host}`;
+  return n.kind === "cluster" ? `kubectl on ${n.address}` : `${n.cluster}, ${n.address}`;
 }
 
 function verbOf(r: RunResult, n: HostResult): string {

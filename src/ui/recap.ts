@@ -26,7 +26,7 @@ export function runToJson(r: RunResult): unknown {
   const host = (n: HostResult) => ({
     name: n.name,
     cluster: n.cluster,
-    host: n.host,
+    host: n.address,
     status: n.status,
     ...countsOf(n),
     commandsSent: n.commandsSent,

@@ -21,8 +21,8 @@ import {
   SudoError,
   UnreachableError,
 } from "../../src/exec/ssh/index.js";
+import type { SshTarget } from "../../src/inventory/types.js";
 import { type LabInfo, labDown, labUp } from "../../src/lab/index.js";
-import type { SshTarget } from "../../src/model/types.js";
 
 const isRoot = process.getuid?.() === 0;
 const NOSUDO_USER = "mshssh-nosudo";

@@ -24,7 +24,7 @@ const node = (
   kind: "node",
   name,
   cluster,
-  host: `198.18.0.${name.length}`,
+  address: `198.18.0.${name.length}`,
   status,
   changes,
   applied: status === "changed" ? changes : [],

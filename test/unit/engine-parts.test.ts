@@ -10,7 +10,7 @@ const host = (status: HostResult["status"], extra: Partial<HostResult> = {}): Ho
   kind: "node",
   name: "n",
   cluster: "c",
-  host: "h",
+  address: "h",
   status,
   changes: [],
   applied: [],

@@ -15,7 +15,7 @@ const result = (name: string, cluster: string, status: HostResult["status"], err
   kind: "node",
   name,
   cluster,
-  host: "198.18.0.11",
+  address: "198.18.0.11",
   status,
   changes: [],
   applied: status === "changed" ? [] : [],

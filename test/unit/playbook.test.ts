@@ -73,6 +73,18 @@ steps:
     ]);
   });
 
+  it("refuses state: absent on a builtin that only builds (only ippools and teardown remove)", async () => {
+    const found = await issues(`name: x
+steps:
+  - { name: d, hosts: nodes, builtin: vxlan-device }
+  - { name: f, hosts: nodes, builtin: fdb, state: absent }
+  - { name: p, hosts: control, builtin: ippools, state: absent }
+`);
+    expect(found).toEqual([
+      "4:51 steps[1].state: builtin fdb only builds: remove what meshctl made with the teardown step (state: absent)",
+    ]);
+  });
+
   it("rejects unknown keys, unknown builtins and a shell step without undo", async () => {
     const found = await issues(`name: x
 steps:

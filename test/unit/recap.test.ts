@@ -14,7 +14,7 @@ const host = (name: string, status: HostResult["status"], extra: Partial<HostRes
   kind: "node",
   name,
   cluster: "c1",
-  host: "198.18.0.11",
+  address: "198.18.0.11",
   status,
   changes: [],
   applied: [],

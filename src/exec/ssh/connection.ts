@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import ssh2, { type AnyAuthMethod, type ClientChannel, type ConnectConfig } from "ssh2";
-import type { SshTarget } from "../../model/types.js";
+import type { SshTarget } from "../../inventory/types.js";
 import { type Chan, type ChanEnd, runExec, runSession } from "./channel.js";
 import {
   AuthError,
@@ -119,7 +119,7 @@ export class SshConnection implements Connection {
   private markClosed!: () => void;
 
   constructor(
-    readonly host: string,
+    readonly node: string,
     readonly target: SshTarget,
     private readonly client: InstanceType<typeof Client>,
     channelsPerHost: number,
@@ -148,7 +148,7 @@ export class SshConnection implements Connection {
           : e
             ? `${e.code ?? e.message}`
             : "closed by the server";
-      this.lost = new UnreachableError(this.host, this.address, "lost", detail);
+      this.lost = new UnreachableError(this.node, this.address, "lost", detail);
     }
     this.slots.fail(this.lost);
     this.markClosed();
@@ -177,7 +177,7 @@ export class SshConnection implements Connection {
   private context(label: string) {
     const t = this.target;
     return {
-      host: this.host,
+      host: this.node,
       label,
       ...(t.become && t.user !== "root" ? { sudoUser: t.user } : {}),
       lostError: () => this.lost,
@@ -212,7 +212,7 @@ export class SshConnection implements Connection {
         const why = refused
           ? `sshd refused another session channel (${err.message}); is its MaxSessions below channelsPerHost?`
           : err.message;
-        throw new RemoteCommandError(this.host, label, null, "", { notStarted: why });
+        throw new RemoteCommandError(this.node, label, null, "", { notStarted: why });
       }
     }
   }

@@ -4,7 +4,7 @@
  */
 import pLimit from "p-limit";
 import { MeshctlError } from "../../core/errors.js";
-import type { SshTarget } from "../../model/types.js";
+import type { SshTarget } from "../../inventory/types.js";
 import { connectSsh, type SshConnection } from "./connection.js";
 import { KeyStore } from "./keys.js";
 import { KnownHostsStore } from "./known-hosts.js";

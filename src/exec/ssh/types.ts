@@ -2,7 +2,7 @@
  * The small interface the rest of meshctl sees: a Connector hands out one Connection per host; a
  * Connection runs scripts (exec) or opens a long-lived request/response channel (session).
  */
-import type { SshTarget } from "../../model/types.js";
+import type { SshTarget } from "../../inventory/types.js";
 
 /** What a remote command did. A non-zero exit is a value here, not an error (use `check` to throw). */
 export interface ExecResult {
@@ -54,8 +54,8 @@ export interface RemoteSession {
 }
 
 export interface Connection {
-  /** Inventory node name, for messages. */
-  readonly host: string;
+  /** Inventory node name, for messages (its address is `target.host`). */
+  readonly node: string;
   readonly target: SshTarget;
   /**
    * Run `sh -c <script>` (`sudo -n -- sh -c <script>` with become). Resolves with the result whatever the
