@@ -33,13 +33,14 @@ function table(rows: string[][]): string {
 }
 
 function nodeRows(info: LabInfo, extra?: (name: string) => string): string[][] {
-  const rows = [["NODE", "CLUSTER", "SSH", "POD IP", ...(extra ? ["SSHD"] : [])]];
+  const rows = [["NODE", "CLUSTER", "SSH", "POD IP", "OS", ...(extra ? ["SSHD"] : [])]];
   for (const n of info.nodes) {
     rows.push([
       n.control ? `${n.name} (control)` : n.name,
       n.cluster,
       `${n.underlayIp}:22`,
       n.podIp,
+      n.os ?? "host",
       ...(extra ? [extra(n.name)] : []),
     ]);
   }
@@ -70,6 +71,10 @@ export function registerLab(program: Command): void {
       false,
     )
     .option("--no-kube-api", "do not run a fake Kubernetes API server per cluster")
+    .option(
+      "--os <list>",
+      "iproute2 behaviour per cluster, cycling: centos7 (4.11), ubuntu1804 (4.15), debian12 (6.1), host (default)",
+    )
     .action(
       async (o: {
         clusters: number;
@@ -78,8 +83,11 @@ export function registerLab(program: Command): void {
         dir: string;
         discover: boolean;
         kubeApi: boolean;
+        os?: string;
       }) => {
-        const info = await (await loadLab()).labUp({
+        const lab = await loadLab();
+        const info = await lab.labUp({
+          ...(o.os ? { os: lab.parseOsList(o.os) } : {}),
           dir: o.dir,
           clusters: o.clusters,
           nodesPerCluster: o.nodes,
@@ -134,7 +142,9 @@ export function registerLab(program: Command): void {
         const kind = r.split(" ")[0] ?? r;
         counts.set(kind, (counts.get(kind) ?? 0) + 1);
       }
-      const summary = [...counts].map(([k, n]) => `${n} ${k}${n === 1 ? "" : k.endsWith("s") ? "es" : "s"}`);
+      const plural = (k: string) =>
+        k.endsWith("s") ? `${k}es` : k.endsWith("y") ? `${k.slice(0, -1)}ies` : `${k}s`;
+      const summary = [...counts].map(([k, n]) => `${n} ${n === 1 ? k : plural(k)}`);
       process.stdout.write(`lab in ${o.dir} is down: removed ${summary.join(", ")}\n`);
     });
 

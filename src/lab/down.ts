@@ -175,7 +175,21 @@ export async function labDown(opts: LabDownOptions = {}): Promise<{ removed: str
       }
     }
 
-    // 8. Files, then the state itself, then the directory (if the lab made it).
+    // 8. Host directories up made as bind targets: only while still empty (a node's files live elsewhere).
+    for (const d of [...(st.hostDirs ?? [])].reverse()) {
+      try {
+        if (existsSync(d) && readdirSync(d).length === 0) {
+          rmdirSync(d);
+          note(`directory ${d}`);
+        } else if (existsSync(d)) {
+          log(`not removing ${d}: not empty`);
+        }
+      } catch (err) {
+        log(`cannot remove ${d}: ${(err as Error).message}`);
+      }
+    }
+
+    // 9. Files, then the state itself, then the directory (if the lab made it).
     for (const p of [...st.paths].reverse()) {
       if (!isSafePath(p, dir, st.info.inventory)) {
         log(`not removing ${p}: outside the lab directory`);

@@ -6,6 +6,8 @@ export { type LabDownOptions, labDown } from "./down.js";
 export { LabError } from "./errors.js";
 export { DEFAULT_LAB_DIR, SUDOERS_FILE } from "./host.js";
 export { LAB_MESH } from "./inventory.js";
+export { HOST_OS, OS_RELEASES, osRelease, parseOsList } from "./osrelease.js";
+export { wrapperScript } from "./oswrapper.js";
 export {
   CONTROLLER_IP,
   LAB_BRIDGE,

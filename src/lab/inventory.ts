@@ -69,7 +69,7 @@ export function renderInventory(plan: LabPlan, info: LabInfo, createdAt: string)
         const last = nd.items[nd.items.length - 1]?.value;
         if (last && typeof last === "object") {
           (last as { comment?: string | null }).comment =
-            ` pod ${planned.podIp} in netns ${planned.podNamespace}`;
+            ` pod ${planned.podIp} in netns ${planned.podNamespace}; os ${planned.os}`;
         }
       });
     });

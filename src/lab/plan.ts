@@ -10,6 +10,7 @@
  *   198.19.16C.0/20   service CIDR of cluster C (never configured, inventory data only)
  */
 import { LabError } from "./errors.js";
+import { HOST_OS, osForCluster } from "./osrelease.js";
 
 export const LAB_RANGE = "198.18.0.0/15";
 export const LAB_BRIDGE = "mshlab0";
@@ -54,11 +55,14 @@ export interface PlannedNode {
   /** Pod side of the pod veth: first block + 2. */
   podIp: string;
   control: boolean;
+  /** `--os` release the node pretends to run (`host`: this machine's own iproute2). */
+  os: string;
 }
 
 export interface PlannedCluster {
   name: string;
   index: number;
+  os: string;
   podCidr: string;
   serviceCidr: string;
   control: string;
@@ -102,7 +106,12 @@ export function validateSize(clusters: number, nodesPerCluster: number, discover
   }
 }
 
-export function planLab(clusters: number, nodesPerCluster: number, discover: boolean): LabPlan {
+export function planLab(
+  clusters: number,
+  nodesPerCluster: number,
+  discover: boolean,
+  osList: readonly string[] = [HOST_OS],
+): LabPlan {
   validateSize(clusters, nodesPerCluster, discover);
   const planned: PlannedCluster[] = [];
   const all: PlannedNode[] = [];
@@ -112,6 +121,7 @@ export function planLab(clusters: number, nodesPerCluster: number, discover: boo
     const cluster: PlannedCluster = {
       name: `cluster${c}`,
       index: c,
+      os: osForCluster(osList, c),
       podCidr: `198.18.${16 * c}.0/20`,
       serviceCidr: `198.19.${16 * c}.0/20`,
       control: `c${c}-node1`,
@@ -136,6 +146,7 @@ export function planLab(clusters: number, nodesPerCluster: number, discover: boo
         podGateway: intToIp(first + 1),
         podIp: intToIp(first + 2),
         control: n === 1,
+        os: cluster.os,
       };
       cluster.nodes.push(node);
       all.push(node);

@@ -17,11 +17,18 @@ export interface NodeFiles {
   log: string;
   /** stdout/stderr of the start command (mount or exec failures before sshd logs). */
   out: string;
-  /** Bind-mounted over /run/lock in the node's sshd mount namespace. */
+  /** Bind-mounted over /run/lock in the node's sshd mount namespace (mode 1777, as on real nodes). */
   runLock: string;
-  /** Bind-mounted over /run/meshctl (meshctl's private state directory, 0700 root) likewise. */
-  runState: string;
+  /** Bind-mounted over /tmp (mode 1777). */
+  tmp: string;
+  /** Bind-mounted over /etc/systemd/system (a copy of the host's, made at up). */
+  systemdUnits: string;
+  /** Private directories bound over meshctl's own node-side directories (see NODE_PRIVATE_DIRS). */
+  privateDir: (target: string) => string;
 }
+
+/** Directories meshctl may write on a node: each node gets its own, empty, root-only copy. */
+export const NODE_PRIVATE_DIRS = ["/run/meshctl", "/var/lib/meshctl"] as const;
 
 export function nodeFiles(labDir: string, node: PlannedNode): NodeFiles {
   const dir = join(labDir, "nodes", node.name);
@@ -33,7 +40,9 @@ export function nodeFiles(labDir: string, node: PlannedNode): NodeFiles {
     log: join(dir, "sshd.log"),
     out: join(dir, "sshd.out"),
     runLock: join(dir, "run-lock"),
-    runState: join(dir, "run-meshctl"),
+    tmp: join(dir, "tmp"),
+    systemdUnits: join(dir, "systemd-system"),
+    privateDir: (target: string) => join(dir, "private", target.replace(/^\/+/, "").replaceAll("/", "-")),
   };
 }
 
@@ -62,15 +71,48 @@ export function sshdConfig(node: PlannedNode, files: NodeFiles, authorizedKeys: 
   return `${lines.join("\n")}\n`;
 }
 
+/** A bind mount made in the node's own mount namespace before sshd starts: [source, target, recursive?]. */
+export type BindMount = [string, string] | [string, string, "rbind"];
+
+/**
+ * A node's private mounts: /root, /run/lock, systemd units, meshctl's directories, then `extra` (the --os
+ * wrappers), and /tmp last. When the lab directory is under /tmp (test labs are), it is first bound into the
+ * private /tmp at the same path, and that /tmp is bound recursively, so sshd's files and the wrappers stay
+ * visible in the node.
+ */
+export function nodeMounts(
+  files: NodeFiles,
+  privateHome: string,
+  labDir: string,
+  extra: readonly BindMount[] = [],
+): BindMount[] {
+  const inTmp = labDirInTmp(files, labDir);
+  return [
+    [privateHome, "/root"],
+    [files.runLock, "/run/lock"],
+    [files.systemdUnits, "/etc/systemd/system"],
+    ...NODE_PRIVATE_DIRS.map((d): BindMount => [files.privateDir(d), d]),
+    ...extra,
+    ...(inTmp ? [[labDir, inTmp, "rbind"] as BindMount] : []),
+    [files.tmp, "/tmp", "rbind"],
+  ];
+}
+
+/** Where the lab directory appears inside a node's private /tmp (when it is under /tmp), to create at up. */
+export function labDirInTmp(files: NodeFiles, labDir: string): string | undefined {
+  return labDir.startsWith("/tmp/") ? join(files.tmp, labDir.slice("/tmp/".length)) : undefined;
+}
+
 /**
  * The command that runs sshd in the node's namespace, in the foreground (`-D`) so its PID is the PID we
- * spawn (ip netns exec, unshare and `exec` all replace themselves), with a private /root: a bind mount in
- * its own mount namespace, so the host's shell start-up files do not run in lab sessions, and a private
- * /run/lock and /run/meshctl, so meshctl's per-node lock and journal are per node as on real machines.
+ * spawn (ip netns exec, unshare and `exec` all replace themselves), in its own mount namespace where `mounts`
+ * are bound in order: a private /root, so the host's shell start-up files do not run in lab sessions, a
+ * private /run/lock, /tmp, /etc/systemd/system and meshctl's directories, as every real node has its own, and
+ * (with --os) the wrappers over the real `ip` and `bridge`.
  */
-export function sshdCommand(node: PlannedNode, files: NodeFiles, privateHome: string): string[] {
-  // A private /run/lock too: real nodes each have their own, and meshctl's per-node lock lives there.
-  const script = `mount --bind ${shq(privateHome)} /root && mkdir -p /run/lock && mount --bind ${shq(files.runLock)} /run/lock && mkdir -p /run/meshctl && mount --bind ${shq(files.runState)} /run/meshctl && exec ${SSHD} -D -f ${shq(files.config)} -E ${shq(files.log)}`;
+export function sshdCommand(node: PlannedNode, files: NodeFiles, mounts: readonly BindMount[]): string[] {
+  const binds = mounts.map(([src, dst, r]) => `mount --${r ?? "bind"} ${shq(src)} ${shq(dst)}`);
+  const script = [...binds, `exec ${SSHD} -D -f ${shq(files.config)} -E ${shq(files.log)}`].join(" && ");
   return [
     "netns",
     "exec",

@@ -20,6 +20,10 @@ export interface LabNodeInfo {
   /** Pod blocks the node owns (the pod lives in the first). */
   podBlocks: string[];
   control: boolean;
+  /** `--os` release whose `ip`/`bridge` behaviour the node has (`host`: the machine's own, unwrapped). */
+  os: string;
+  /** iproute2 version of that release (`host` for the machine's own). */
+  iproute2: string;
 }
 
 export interface LabClusterInfo {
@@ -29,6 +33,8 @@ export interface LabClusterInfo {
   /** Name of the control node (where kubectl runs). */
   control: string;
   controlNamespace: string;
+  /** `--os` release of every node of the cluster. */
+  os: string;
   /** Kubeconfig of the cluster's fake API server; undefined when the lab runs without Kubernetes APIs. */
   kubeconfig?: string;
   /** URL of the API server, reachable only inside the control node's namespace. */
@@ -79,6 +85,8 @@ export interface LabState {
   paths: string[];
   user?: { name: string; created: boolean };
   sudoersFile?: string;
+  /** Host directories up created as bind targets (removed on down if still empty). */
+  hostDirs?: string[];
   /** Sysctl files and the values to restore. */
   sysctls: { path: string; value: string }[];
 }

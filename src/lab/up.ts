@@ -21,6 +21,15 @@ import { renderInventory } from "./inventory.js";
 import { findKubeApiServer, kubeApiServerCandidates, seedObjects } from "./kube.js";
 import { writeKubeconfig } from "./kubeapi/kubeconfig.js";
 import {
+  createHostDir,
+  makeNodeDirs,
+  missingHostDirs,
+  osDirOf,
+  wrapperMounts,
+  writeWrappers,
+} from "./nodefs.js";
+import { osRelease } from "./osrelease.js";
+import {
   CONTROLLER_IP,
   inLabRange,
   KUBE_API_PORT,
@@ -39,7 +48,7 @@ import {
   UNDERLAY_MTU,
   UNDERLAY_PREFIX,
 } from "./plan.js";
-import { nodeFiles, SSHD, sshdCommand, sshdConfig } from "./sshd.js";
+import { nodeFiles, nodeMounts, SSHD, sshdCommand, sshdConfig } from "./sshd.js";
 import { type LabInfo, type LabState, readState, stateFile, writeState } from "./state.js";
 import { ipBatch, run, shq, which } from "./sys.js";
 
@@ -58,6 +67,8 @@ export interface LabUpOptions {
   kubeApi?: boolean;
   /** Path of the fake API server's entry point (default: dist/lab/kubeapi/main.js). */
   kubeApiServer?: string;
+  /** `--os`: one release per cluster, cycling (default: the machine's own iproute2). */
+  os?: string[];
   log?: (line: string) => void;
 }
 
@@ -137,6 +148,7 @@ function buildInfo(plan: LabPlan, dir: string, inventory: string, kubeApi: boole
       serviceCidr: c.serviceCidr,
       control: c.control,
       controlNamespace: c.nodes[0]?.namespace ?? "",
+      os: c.os,
       ...(kubeApi
         ? {
             kubeconfig: join(dir, "kube", `${c.name}.kubeconfig`),
@@ -155,6 +167,8 @@ function buildInfo(plan: LabPlan, dir: string, inventory: string, kubeApi: boole
       podGateway: n.podGateway,
       podBlocks: n.podBlocks,
       control: n.control,
+      os: n.os,
+      iproute2: osRelease(n.os).iproute2,
     })),
   };
 }
@@ -169,7 +183,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
       "--discover needs the fake Kubernetes APIs (pod blocks are discovered from them): drop --no-kube-api",
     );
   }
-  const plan = planLab(opts.clusters ?? 3, opts.nodesPerCluster ?? 2, discover);
+  const plan = planLab(opts.clusters ?? 3, opts.nodesPerCluster ?? 2, discover, opts.os);
   preflight(dir);
   let kubeServer: string | undefined;
   if (kubeApi) {
@@ -263,6 +277,7 @@ async function build(plan: LabPlan, st: LabState, kubeServer: string | undefined
   const home = join(dir, "home");
   st.paths.push(
     join(dir, "nodes"),
+    osDirOf(dir),
     home,
     info.identityFile,
     `${info.identityFile}.pub`,
@@ -282,9 +297,7 @@ async function build(plan: LabPlan, st: LabState, kubeServer: string | undefined
         parallel(async () => {
           const f = nodeFiles(dir, n);
           mkdirSync(f.dir, { recursive: true, mode: 0o755 });
-          mkdirSync(f.runLock, { recursive: true, mode: 0o755 });
-          // meshctl's state directory on the node: root's only, as the driver makes it on a real node.
-          mkdirSync(f.runState, { recursive: true, mode: 0o700 });
+          makeNodeDirs(f, dir);
           await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${n.name}`, "-f", f.hostKey]);
           writeFileSync(f.config, sshdConfig(n, f, authorizedKeys), { mode: 0o644 });
         }),
@@ -297,12 +310,20 @@ async function build(plan: LabPlan, st: LabState, kubeServer: string | undefined
       return `${n.underlayIp} ${pub[0]} ${pub[1]}`;
     });
     writeFileSync(info.knownHosts, `${lines.join("\n")}\n`, { mode: 0o644 });
+    writeWrappers(
+      dir,
+      plan.clusters.map((c) => c.os),
+    );
   });
+  // Bind targets the host lacks (meshctl's own directories on a fresh host): made, recorded, removed on down.
+  for (const d of missingHostDirs()) {
+    st.hostDirs = [...(st.hostDirs ?? []), d];
+    save();
+    createHostDir(d);
+  }
   // sshd's compiled-in privilege-separation directory (systemd would create it). It is left in place on
   // down: it belongs to the openssh-server package, and the host's own sshd may need it.
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-  // The mount point of each node's private /run/meshctl (as the driver would make it).
-  mkdirSync("/run/meshctl", { recursive: true, mode: 0o700 });
 
   // --- the sudo user --------------------------------------------------------------------------------------
   await timed(`user ${SUDO_USER}`, async () => {
@@ -437,7 +458,8 @@ async function build(plan: LabPlan, st: LabState, kubeServer: string | undefined
       plan.nodes.map((n) =>
         starting(async () => {
           const f = nodeFiles(dir, n);
-          const proc = startDetached("ip", sshdCommand(n, f, rootHome), f.out);
+          const mounts = nodeMounts(f, rootHome, dir, wrapperMounts(dir, n.os));
+          const proc = startDetached("ip", sshdCommand(n, f, mounts), f.out);
           st.processes.push({ ...proc, role: "sshd", owner: n.name });
           save();
           await waitForSsh(n.underlayIp, SSH_PORT, proc, [f.out, f.log]);
