@@ -29,7 +29,7 @@ export function registerPlan(program: Command): void {
           `# cluster ${c.name}: on control node ${c.control}`,
           `kubectl apply --server-side --field-manager=meshctl -f - <<'EOF'`,
         );
-        out.push(c.ippools.map((p) => stringify(p).trimEnd()).join("\n---\n"), "EOF", "");
+        out.push(c.resources.map((p) => stringify(p).trimEnd()).join("\n---\n"), "EOF", "");
       }
       if (missing.length > 0) {
         out.push(`# pod blocks of ${missing.join(", ")} are discovered from the cluster at apply time`);

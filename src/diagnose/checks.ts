@@ -3,6 +3,7 @@
  * of the diagnose script. Each returns findings — passing ones too, so `-v` can show what was checked —
  * and every failing finding says why in plain language and gives the exact command or inventory change.
  */
+import { rulesOf } from "../cni/rules.js";
 import { effectiveRpFilter } from "../facts/query.js";
 import type { NodeFacts } from "../facts/types.js";
 import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
@@ -10,8 +11,6 @@ import { type Cidr, cidrContainsIp, cidrPrefix, cidrsOverlap } from "../net/addr
 import type { DiagnoseExtra, Finding, ForwardChain, Severity } from "./types.js";
 
 export const VXLAN_OVERHEAD = 50;
-export const CALICO_DEVICE = "vxlan.calico";
-export const CALICO_DEFAULT_PORT = 4789;
 
 export interface CheckContext {
   /** Inventory path, for the `meshctl apply -i …` fixes. */
@@ -316,33 +315,10 @@ export function checkMtu(node: NodeModel, facts: NodeFacts, ctx: CheckContext = 
   ];
 }
 
-/** The mesh's UDP port is its own: not Calico's vxlanPort, no other VXLAN device, no other socket. */
-export function checkPort(
-  node: NodeModel,
-  cluster: ClusterModel | undefined,
-  facts: NodeFacts,
-  extra: DiagnoseExtra,
-): Finding[] {
+/** The mesh's UDP port is its own: no other VXLAN device, no other socket (the CNI checks its own port). */
+export function checkPort(node: NodeModel, facts: NodeFacts, extra: DiagnoseExtra): Finding[] {
   const port = node.device.port;
   const out: Finding[] = [];
-  const calico = facts.vxlanPorts.find((v) => v.device === CALICO_DEVICE);
-  const calicoPort = calico?.port ?? (cluster?.cni === "calico" ? CALICO_DEFAULT_PORT : undefined);
-  if (calicoPort === port) {
-    out.push(
-      finding(
-        node,
-        "calico-port",
-        "error",
-        false,
-        `the mesh uses UDP ${port}, Calico's vxlanPort${calico ? "" : " (default)"}: Felix drops VXLAN packets to it from hosts it does not know, whatever the VNI`,
-        "inventory: set mesh.port to a free port (e.g. 4899), then meshctl apply",
-      ),
-    );
-  } else if (calicoPort !== undefined) {
-    out.push(
-      finding(node, "calico-port", "error", true, `UDP ${port} is not Calico's vxlanPort (${calicoPort})`),
-    );
-  }
   const others = facts.vxlanPorts.filter((v) => v.port === port && v.device !== node.device.name);
   for (const o of others) {
     const sameVni = o.vni === node.device.vni;
@@ -541,7 +517,8 @@ export function nodeFindings(
     ...checkEntries(node, facts, ctx),
     ...checkForwarding(node, facts),
     ...checkRpFilter(node, facts),
-    ...checkPort(node, cluster, facts, extra),
+    ...(cluster ? rulesOf(cluster).checkNode(node, cluster, facts) : []),
+    ...checkPort(node, facts, extra),
     ...checkFirewall(node, extra),
     ...checkMtu(node, facts, ctx),
     ...checkOverlaps(model, node, facts, extra),

@@ -1,17 +1,16 @@
 /**
- * Reads clusters through kubectl on their control nodes (read-only, src/kube): IPPools for the pool check
- * and, for nodes whose inventory lists no pod_blocks, the blocks Calico assigned them.
+ * Reads clusters through their CNI (kubectl on their control nodes, read-only): the CNI's resources for its
+ * checks and, for nodes whose inventory lists no pod_blocks, the blocks the CNI assigned them.
  */
+import { type ClusterState, cniOf } from "../cni/index.js";
 import { classifyError } from "../core/errors.js";
 import type { Connector } from "../exec/ssh/types.js";
 import type { Inventory } from "../inventory/types.js";
-import { ClusterSession } from "../kube/cluster-session.js";
-import type { ClusterFacts } from "../kube/observed.js";
 import { buildModel, type DiscoveredBlocks, nodesWithoutBlocks } from "../model/build.js";
 import type { ClusterModel, MeshModel } from "../model/types.js";
 import type { Cidr } from "../net/addr.js";
 
-export type ClusterRead = { cluster: string; facts: ClusterFacts } | { cluster: string; error: string };
+export type ClusterRead = { cluster: string; facts: ClusterState } | { cluster: string; error: string };
 
 export async function readClusters(
   model: MeshModel,
@@ -25,7 +24,7 @@ export async function readClusters(
       try {
         const conn = await connector.connect(control.name, control.ssh);
         try {
-          return { cluster: c.name, facts: (await ClusterSession.open(conn, c)).before };
+          return { cluster: c.name, facts: (await cniOf(c).open(conn, c, model.clusters)).before };
         } finally {
           conn.close();
         }

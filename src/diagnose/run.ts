@@ -3,6 +3,7 @@
  * close — and, at the same time, every cluster in scope read through kubectl on its control node
  * (IPPools; pod blocks the inventory leaves out); then the pure checks. Returns a DiagnoseResult for the renderer; no terminal I/O.
  */
+import { rulesOf } from "../cni/rules.js";
 import { classifyError, type Outcome } from "../core/errors.js";
 import { selectNodes } from "../exec/engine.js";
 import type { Connector } from "../exec/ssh/types.js";
@@ -12,7 +13,6 @@ import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
 import { type CheckContext, clusterFindings, nodeFindings } from "./checks.js";
 import { clustersNeedingBlocks, modelWithBlocks, readClusters } from "./clusters.js";
 import { parseDiagnoseOutput } from "./parse.js";
-import { checkPools } from "./pools.js";
 import { diagnoseScript } from "./script.js";
 import type { DiagnoseResult, Finding, NodeDiagnosis } from "./types.js";
 
@@ -70,7 +70,7 @@ export async function runDiagnose(inv: Inventory, o: DiagnoseOptions): Promise<D
           `pod blocks of ${blockless.map((n) => n.name).join(", ")} unknown: routes to them not checked`,
         );
     } else if (inScope) {
-      findings.push(...checkPools(c, read.facts.pools, o.ctx?.inventory));
+      findings.push(...rulesOf(c).checkCluster(c, model.clusters, read.facts, o.ctx?.inventory));
     }
   }
   const result: DiagnoseResult = { nodes: runs.map((r) => r.n), findings, skipped, outcome: "ok" };

@@ -5,9 +5,10 @@
  * Clusters are read first when pod blocks must be discovered; a node plans only once every block it
  * routes to is known. Emits events for the UI; returns a RunResult. No terminal I/O here.
  */
+
+import { type ClusterSession, cniOf } from "../cni/index.js";
 import { classifyError, MeshctlError, type Outcome, UsageError } from "../core/errors.js";
 import type { Inventory } from "../inventory/types.js";
-import { ClusterSession } from "../kube/cluster-session.js";
 import { buildModel, type DiscoveredBlocks, nodesWithoutBlocks } from "../model/build.js";
 import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
 import type { Cidr } from "../net/addr.js";
@@ -179,7 +180,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
         const control = controlOf(c);
         const conn = await opts.connector.connect(control.name, control.ssh);
         try {
-          return { conn, session: await ClusterSession.open(conn, c) };
+          return { conn, session: await cniOf(c).open(conn, c, base.clusters) };
         } catch (e) {
           conn.close();
           throw e;
@@ -259,7 +260,7 @@ export async function run(inv: Inventory, opts: RunOptions): Promise<RunResult> 
             session: ClusterSession;
           }>);
           return {
-            target: clusterTarget(c, controlOf(c).ssh.host, session, shape),
+            target: clusterTarget(c, base.clusters, controlOf(c).ssh.host, cniOf(c), session, shape),
             close: async () => conn.close(),
           };
         },

@@ -1,10 +1,9 @@
 /**
- * What the engine drives: a node (its kernel state, over a NodeSession) or a cluster (its IPPools, over a
- * ClusterSession). Both plan changes with inverses, apply them, read back and roll back the same way.
+ * What the engine drives: a node (its kernel state, over a NodeSession) or a cluster (its CNI's resources,
+ * over the CNI's ClusterSession). Both plan changes with inverses, apply them, read back and roll back the same way.
  */
+import type { ClusterChange, ClusterSession, Cni } from "../cni/index.js";
 import type { NodeFacts } from "../facts/types.js";
-import type { ClusterSession } from "../kube/cluster-session.js";
-import { diffPools, type PoolChange, teardownPools } from "../kube/pool-diff.js";
 import type { ClusterModel, NodeModel } from "../model/types.js";
 import type { Change, Phase } from "../plan/change.js";
 import { diffNode, diffTeardown, PlanConflict } from "../plan/node-diff.js";
@@ -12,7 +11,7 @@ import { siteChange } from "../plan/site.js";
 import type { ShellStep } from "../playbook/schema.js";
 import type { NodeSession } from "./node-session.js";
 
-export type AnyChange = Change | PoolChange;
+export type AnyChange = Change | ClusterChange;
 
 export interface ApplyResult {
   applied: AnyChange[];
@@ -105,12 +104,14 @@ export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanSha
 
 export function clusterTarget(
   cluster: ClusterModel,
+  mesh: readonly ClusterModel[],
   address: string,
+  cni: Cni,
   session: ClusterSession,
   shape: PlanShape,
 ): Target {
-  const plan = (pools = session.before.pools) =>
-    shape.pools === "absent" ? teardownPools(pools) : diffPools(cluster, pools);
+  const plan = (state = session.before) =>
+    shape.pools === "absent" ? cni.teardown(state) : cni.diff(cluster, mesh, state);
   let sent = 0;
   return {
     kind: "cluster",
@@ -121,22 +122,23 @@ export function clusterTarget(
     okCount: (changes) =>
       shape.pools === "absent"
         ? 0
-        : Math.max(0, cluster.ippools.length - changes.filter((c) => c.action !== "delete").length),
+        : Math.max(
+            0,
+            cni.desired(cluster, mesh).length - changes.filter((c) => c.action !== "delete").length,
+          ),
     apply: async (changes) => {
       sent += changes.reduce((n, c) => n + c.forward.length, 0);
-      const out = await session.apply(changes as PoolChange[]);
+      const out = await session.apply(changes as ClusterChange[]);
       return {
         applied: out.applied,
         ...(out.failure ? { failure: out.failure } : {}),
-        left: out.failure ? [] : plan(out.after.pools),
+        left: out.failure ? [] : plan(out.after),
       };
     },
     rollback: async (applied) => {
       sent += applied.reduce((n, c) => n + c.inverse.length, 0);
-      const rb = await session.rollback(applied as PoolChange[]);
-      const key = (ps: typeof rb.after.pools) =>
-        JSON.stringify(ps.map((p) => [p.name, p.rawCidr, p.natOutgoing, p.disabled, p.managed]).sort());
-      return { restored: key(rb.after.pools) === key(session.before.pools), errors: rb.errors };
+      const rb = await session.rollback(applied as ClusterChange[]);
+      return { restored: cni.sameManaged(rb.after, session.before), errors: rb.errors };
     },
     commandsSent: () => sent,
   };

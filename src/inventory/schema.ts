@@ -4,6 +4,7 @@
  * Field-level syntax is checked here; relations between fields (overlaps, duplicates) in validate.ts.
  */
 import { z } from "zod";
+import { CNI_NAMES } from "../cni/names.js";
 import { type ParseResult, parseCidr, parseDnsLabel, parseIfName, parseIpv4, parseMac } from "../net/addr.js";
 import { routeProtocolProblem } from "./route-protocols.js";
 
@@ -102,7 +103,7 @@ export const clusterSchema = z.strictObject({
   name: nameField,
   pod_cidr: cidrField,
   service_cidr: cidrField,
-  cni: z.literal("calico").default("calico"),
+  cni: z.enum(CNI_NAMES).default("calico"),
   control: nameField.optional().meta({ description: "node where kubectl runs; default: the first node" }),
   kubeconfig: z.string().min(1).optional().meta({ description: "kubeconfig path on the control node" }),
   context: z.string().min(1).optional(),

@@ -1,3 +1,4 @@
+import type { CniName } from "../cni/names.js";
 import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 
 /** A validated inventory with every inherited setting resolved and every address allocated. */
@@ -18,7 +19,7 @@ export interface InventoryCluster {
   name: DnsLabel;
   podCidr: Cidr;
   serviceCidr: Cidr;
-  cni: "calico";
+  cni: CniName;
   control: DnsLabel;
   kubeconfig?: string;
   context?: string;

@@ -1,12 +1,12 @@
 /** `meshctl discover`: each cluster's pod blocks per node, and writing them into the inventory file. */
 import { readFile, writeFile } from "node:fs/promises";
 import { isMap, isSeq, parseDocument } from "yaml";
+import { cniOf } from "../cni/index.js";
 import { classifyError } from "../core/errors.js";
 import type { Connector } from "../exec/ssh/types.js";
 import type { Inventory } from "../inventory/types.js";
 import type { ClusterModel, NodeModel } from "../model/types.js";
 import type { Cidr } from "../net/addr.js";
-import { ClusterSession } from "./cluster-session.js";
 
 export interface DiscoveredCluster {
   cluster: string;
@@ -28,7 +28,7 @@ export async function discoverBlocks(
       try {
         const conn = await connector.connect(control.name, control.ssh);
         try {
-          const s = await ClusterSession.open(conn, c);
+          const s = await cniOf(c).open(conn, c, clusters);
           return {
             cluster: c.name,
             control: c.control,

@@ -1,11 +1,11 @@
 /**
  * inventory → desired state. Pure. Every node gets one neighbour and one FDB entry per other node
- * (all clusters) and one route per pod block of every node of the *other* clusters; every cluster gets
- * one disabled, no-NAT IPPool per other cluster's pod and service CIDR.
+ * (all clusters) and one route per pod block of every node of the *other* clusters. What each cluster
+ * needs (e.g. Calico IPPools) is its CNI's (src/cni/).
  */
 
 import type { Inventory, InventoryNode } from "../inventory/types.js";
-import type { Cidr, DnsLabel } from "../net/addr.js";
+import type { Cidr } from "../net/addr.js";
 import { cidrPrefix } from "../net/addr.js";
 import type { ClusterModel, MeshModel, NodeModel } from "./types.js";
 
@@ -49,22 +49,7 @@ export function buildModel(inv: Inventory, discovered?: DiscoveredBlocks): MeshM
         ),
     };
   });
-  const clusters = inv.clusters.map(
-    ({ nodes: _nodes, ...c }): ClusterModel => ({
-      ...c,
-      ippools: inv.clusters
-        .filter((o) => o.name !== c.name)
-        .flatMap((o) => [
-          { name: `pod-${o.name}` as DnsLabel, cidr: o.podCidr, forCluster: o.name, kind: "pod" as const },
-          {
-            name: `svc-${o.name}` as DnsLabel,
-            cidr: o.serviceCidr,
-            forCluster: o.name,
-            kind: "svc" as const,
-          },
-        ]),
-    }),
-  );
+  const clusters = inv.clusters.map(({ nodes: _nodes, ...c }): ClusterModel => c);
   return { clusters, nodes };
 }
 

@@ -54,18 +54,11 @@ export interface NodeModel {
   routes: RouteSpec[];
 }
 
-export interface IpPoolSpec {
-  name: DnsLabel;
-  cidr: Cidr;
-  /** The cluster whose CIDR this is. */
-  forCluster: DnsLabel;
-  kind: "pod" | "svc";
-}
-
-/** A cluster as the inventory gives it (control node, kubeconfig, CIDRs…), plus the IPPools it needs. */
-export interface ClusterModel extends Omit<InventoryCluster, "nodes"> {
-  ippools: IpPoolSpec[];
-}
+/**
+ * A cluster as the inventory gives it (control node, kubeconfig, CIDRs, CNI…). What meshctl wants in it
+ * is its CNI's business (src/cni/).
+ */
+export type ClusterModel = Omit<InventoryCluster, "nodes">;
 
 export interface MeshModel {
   clusters: ClusterModel[];

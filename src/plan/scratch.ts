@@ -1,13 +1,14 @@
 /** `meshctl plan`: the commands that build the mesh on nodes that have none of it. Pure. */
+import type { ClusterResource } from "../cni/model.js";
+import { rulesOf } from "../cni/rules.js";
 import type { NodeFacts } from "../facts/types.js";
 import type { MeshModel, NodeModel } from "../model/types.js";
-import { type IpPoolManifest, ipPoolManifest } from "./ippool.js";
 import { diffNode } from "./node-diff.js";
 import { commandsOf } from "./render.js";
 
 export interface ScratchPlan {
   nodes: { name: string; cluster: string; host: string; commands: string[] }[];
-  clusters: { name: string; control: string; ippools: IpPoolManifest[] }[];
+  clusters: { name: string; control: string; resources: ClusterResource[] }[];
 }
 
 /** A node with none of the mesh on it; its underlay is unknown until facts are gathered. */
@@ -36,7 +37,7 @@ export function planFromScratch(model: MeshModel): ScratchPlan {
     clusters: model.clusters.map((c) => ({
       name: c.name,
       control: c.control,
-      ippools: c.ippools.map(ipPoolManifest),
+      resources: rulesOf(c).desired(c, model.clusters),
     })),
   };
 }

@@ -1,8 +1,8 @@
 /** Builders for verify/diagnose unit tests: the lab's 3 x 2 topology as a model, and diagnose extras. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { desiredPools, type ObservedPool } from "../../src/cni/calico/pools.js";
 import type { DiagnoseExtra, ForwardChain } from "../../src/diagnose/types.js";
-import type { ObservedPool } from "../../src/kube/observed.js";
 import type { MeshModel } from "../../src/model/types.js";
 import type { Cidr } from "../../src/net/addr.js";
 import { model } from "./builders.js";
@@ -79,7 +79,7 @@ export function iptablesChain(over: Partial<ForwardChain> = {}): DiagnoseExtra["
 export function convergedPools(m: MeshModel, cluster: string): ObservedPool[] {
   const c = m.clusters.find((x) => x.name === cluster);
   if (!c) throw new Error(`no cluster ${cluster}`);
-  return c.ippools.map((p) => ({
+  return desiredPools(c, m.clusters).map((p) => ({
     name: p.name,
     cidr: p.cidr as Cidr,
     rawCidr: p.cidr,

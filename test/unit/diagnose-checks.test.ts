@@ -1,5 +1,6 @@
 /** The pure checks of `meshctl diagnose` on NodeFacts built in every shape that breaks a mesh. */
 import { describe, expect, it } from "vitest";
+import { checkCalicoPort } from "../../src/cni/calico/checks.js";
 import {
   checkDevice,
   checkEntries,
@@ -152,22 +153,14 @@ describe("sysctls", () => {
 });
 
 describe("UDP port", () => {
-  const cluster = m.clusters[0];
-
   it("Calico's vxlanPort (its device's, or the default 4789 on a Calico cluster) is an error", () => {
     const onCalico = { ...a1, device: { ...a1.device, port: 4789 } };
-    expect(failing(checkPort(onCalico, cluster, facts(), bareExtra()))[0]).toMatchObject({
+    expect(failing(checkCalicoPort(onCalico, facts()))[0]).toMatchObject({
       check: "calico-port",
       severity: "error",
     });
-    const f = failing(
-      checkPort(
-        a1,
-        cluster,
-        facts({ vxlanPorts: [{ device: "vxlan.calico", port: 4899, vni: 4096, up: true }] }),
-        bareExtra(),
-      ),
-    );
+    const onPort = facts({ vxlanPorts: [{ device: "vxlan.calico", port: 4899, vni: 4096, up: true }] });
+    const f = failing([...checkCalicoPort(a1, onPort), ...checkPort(a1, onPort, bareExtra())]);
     expect(f.map((x) => x.check)).toEqual(["calico-port", "udp-port"]);
     expect(f[0]?.finding).toMatch(/Felix drops/);
     expect(f[0]?.fix).toMatch(/inventory: set mesh\.port/);
@@ -176,11 +169,11 @@ describe("UDP port", () => {
   it("another VXLAN device on the port: an error with the same VNI, a warning otherwise", () => {
     const other = (vni: number) =>
       facts({ vxlanPorts: [{ device: "flannel.1", port: 4899, vni, up: true }] });
-    expect(failing(checkPort(a1, cluster, other(10001), bareExtra()))[0]).toMatchObject({
+    expect(failing(checkPort(a1, other(10001), bareExtra()))[0]).toMatchObject({
       check: "udp-port",
       severity: "error",
     });
-    expect(failing(checkPort(a1, cluster, other(1), bareExtra()))[0]).toMatchObject({
+    expect(failing(checkPort(a1, other(1), bareExtra()))[0]).toMatchObject({
       check: "udp-port",
       severity: "warning",
     });
@@ -188,16 +181,16 @@ describe("UDP port", () => {
 
   it("a socket on the port that is not the device's → error with how to find the process", () => {
     const mine = facts({ vxlanPorts: [{ device: "mshvx0", port: 4899, vni: 10001, up: true }] });
-    expect(failing(checkPort(a1, cluster, mine, bareExtra({ udpSockets: [vxlanSocket()] })))).toEqual([]);
+    expect(failing(checkPort(a1, mine, bareExtra({ udpSockets: [vxlanSocket()] })))).toEqual([]);
     const extra = bareExtra({
       udpSockets: [vxlanSocket(), { family: "udp6", local: "0".repeat(32), uid: 1000, inode: 42 }],
     });
-    const f = failing(checkPort(a1, cluster, mine, extra))[0];
+    const f = failing(checkPort(a1, mine, extra))[0];
     expect(f?.finding).toMatch(/1 socket\(s\) besides the VXLAN device's are bound to UDP 4899/);
     expect(f?.fix).toMatch(/ss -uapn 'sport = :4899'/);
     // Device absent, a process holds the port: the device cannot come up.
     const held = failing(
-      checkPort(a1, cluster, bareFacts(a1), bareExtra({ udpSockets: [{ ...vxlanSocket(), uid: 1000 }] })),
+      checkPort(a1, bareFacts(a1), bareExtra({ udpSockets: [{ ...vxlanSocket(), uid: 1000 }] })),
     )[0];
     expect(held?.finding).toMatch(/cannot come up/);
   });

@@ -1,7 +1,7 @@
 /** The IPPool check and the diagnose renderer / exit codes. */
 import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
-import { checkPools } from "../../src/diagnose/pools.js";
+import { checkPools } from "../../src/cni/calico/checks.js";
 import { diagnoseToJson, renderDiagnose } from "../../src/diagnose/render.js";
 import { diagnoseOutcome } from "../../src/diagnose/run.js";
 import type { DiagnoseResult, Finding } from "../../src/diagnose/types.js";
@@ -16,14 +16,14 @@ const strip = (s: string) => stripVTControlCharacters(s);
 
 describe("checkPools", () => {
   it("all four pools present, meshctl's, disabled, no NAT → four passing findings", () => {
-    const fs = checkPools(c1, convergedPools(m, "cluster1"));
+    const fs = checkPools(c1, m.clusters, convergedPools(m, "cluster1"));
     expect(fs).toHaveLength(4);
     expect(fs.every((f) => f.ok && f.cluster === "cluster1" && f.check === "ippool")).toBe(true);
   });
 
   it("a missing pool → error: traffic to that CIDR is masqueraded; fix: apply", () => {
     const pools = convergedPools(m, "cluster1").filter((p) => p.name !== "pod-cluster2");
-    const [f] = failing(checkPools(c1, pools, "inv.yaml"));
+    const [f] = failing(checkPools(c1, m.clusters, pools, "inv.yaml"));
     expect(f?.finding).toMatch(
       /IPPool pod-cluster2 for cluster cluster2's pod CIDR 198\.18\.32\.0\/20 is missing.*masquerades/,
     );
@@ -42,7 +42,7 @@ describe("checkPools", () => {
           }
         : p,
     );
-    const [f] = failing(checkPools(c1, pools));
+    const [f] = failing(checkPools(c1, m.clusters, pools));
     expect(f?.finding).toMatch(
       /cidr is 198\.19\.48\.0\/21, not 198\.19\.48\.0\/20; it is enabled.*; natOutgoing is true/,
     );
@@ -70,7 +70,7 @@ describe("checkPools", () => {
       labels: {},
       managed: true,
     });
-    const fs = failing(checkPools(c1, pools));
+    const fs = failing(checkPools(c1, m.clusters, pools));
     expect(fs.map((f) => f.severity)).toEqual(["error", "error", "warning"]);
     expect(fs[0]?.fix).toMatch(/^kubectl delete ippools\.crd\.projectcalico\.org rogue/);
     expect(fs[1]?.fix).toMatch(

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { diffPools, PoolConflict, teardownPools } from "../../src/cni/calico/diff.js";
+import { KubeParseError, parseCalicoState } from "../../src/cni/calico/observed.js";
+import type { ObservedPool } from "../../src/cni/calico/pools.js";
 import { kubeFailure } from "../../src/kube/kubectl.js";
-import { KubeParseError, type ObservedPool, parseClusterFacts } from "../../src/kube/observed.js";
-import { diffPools, PoolConflict, teardownPools } from "../../src/kube/pool-diff.js";
 import type { ClusterModel } from "../../src/model/types.js";
 import type { Cidr } from "../../src/net/addr.js";
 import { model } from "../support/builders.js";
 
-const c1 = model().clusters.find((c) => c.name === "c1") as ClusterModel;
+const mesh = model().clusters;
+const c1 = mesh.find((c) => c.name === "c1") as ClusterModel;
 
 const pool = (name: string, cidr: string, extra: Partial<ObservedPool> = {}): ObservedPool => ({
   name,
@@ -23,7 +25,7 @@ const converged = (): ObservedPool[] => [pool("pod-c2", "198.18.32.0/20"), pool(
 
 describe("diffPools", () => {
   it("creates one disabled, no-NAT pool per other cluster's pod and service CIDR; inverse deletes it", () => {
-    const ch = diffPools(c1, []);
+    const ch = diffPools(c1, mesh, []);
     expect(ch.map((c) => [c.action, c.key])).toEqual([
       ["create", "pod-c2"],
       ["create", "svc-c2"],
@@ -44,12 +46,12 @@ describe("diffPools", () => {
   });
 
   it("is empty when the pools are as wanted", () => {
-    expect(diffPools(c1, converged())).toEqual([]);
+    expect(diffPools(c1, mesh, converged())).toEqual([]);
   });
 
   it("repairs a hand-edited pool and can restore the edit", () => {
     const edited = converged().map((p) => (p.name === "pod-c2" ? { ...p, natOutgoing: true } : p));
-    const ch = diffPools(c1, edited);
+    const ch = diffPools(c1, mesh, edited);
     expect(ch.map((c) => [c.action, c.key, c.before, c.after])).toEqual([
       [
         "update",
@@ -67,7 +69,7 @@ describe("diffPools", () => {
   });
 
   it("deletes a stale pool of meshctl's (a cluster left the inventory) and can re-create it", () => {
-    const ch = diffPools(c1, [...converged(), pool("pod-gone", "198.18.240.0/20")]);
+    const ch = diffPools(c1, mesh, [...converged(), pool("pod-gone", "198.18.240.0/20")]);
     expect(ch.map((c) => [c.action, c.key])).toEqual([["delete", "pod-gone"]]);
     expect(ch[0]?.inverse[0]?.verb).toBe("apply");
   });
@@ -79,29 +81,31 @@ describe("diffPools", () => {
       natOutgoing: true,
       disabled: false,
     });
-    expect(diffPools(c1, [...converged(), foreign])).toEqual([]);
+    expect(diffPools(c1, mesh, [...converged(), foreign])).toEqual([]);
     expect(teardownPools([...converged(), foreign]).map((c) => c.key)).toEqual(["pod-c2", "svc-c2"]);
   });
 
   it("a foreign pool overlapping a CIDR meshctl needs is a conflict naming it", () => {
     const rogue = pool("rogue", "198.18.32.0/24", { managed: false, labels: {} });
-    expect(() => diffPools(c1, [rogue])).toThrow(PoolConflict);
-    expect(() => diffPools(c1, [rogue])).toThrow(
+    expect(() => diffPools(c1, mesh, [rogue])).toThrow(PoolConflict);
+    expect(() => diffPools(c1, mesh, [rogue])).toThrow(
       /IPPool rogue .* overlaps 198\.18\.32\.0\/20, which meshctl needs for pool pod-c2/,
     );
   });
 
   it("an unlabelled pool with meshctl's name is a conflict, not adopted silently", () => {
     const same = pool("pod-c2", "198.18.32.0/20", { managed: false, labels: {} });
-    expect(() => diffPools(c1, [same])).toThrow(/IPPool pod-c2 .* is not meshctl's: delete it, or label it/);
+    expect(() => diffPools(c1, mesh, [same])).toThrow(
+      /IPPool pod-c2 .* is not meshctl's: delete it, or label it/,
+    );
   });
 });
 
-describe("parseClusterFacts", () => {
+describe("parseCalicoState", () => {
   const list = (items: unknown[]) => JSON.stringify({ apiVersion: "v1", kind: "List", items });
 
   it("reads pools, confirmed block affinities per node, and node podCIDRs as a fallback", () => {
-    const facts = parseClusterFacts(
+    const facts = parseCalicoState(
       list([
         {
           kind: "IPPool",
@@ -150,7 +154,7 @@ describe("parseClusterFacts", () => {
   });
 
   it("keeps an IPv6 pool as foreign data without a parsed cidr", () => {
-    const f = parseClusterFacts(
+    const f = parseCalicoState(
       list([{ kind: "IPPool", metadata: { name: "v6" }, spec: { cidr: "fd00::/64" } }]),
     );
     expect(f.pools[0]).toMatchObject({ name: "v6", rawCidr: "fd00::/64", managed: false });
@@ -158,7 +162,7 @@ describe("parseClusterFacts", () => {
   });
 
   it("rejects output that is not JSON", () => {
-    expect(() => parseClusterFacts("error: something")).toThrow(KubeParseError);
+    expect(() => parseCalicoState("error: something")).toThrow(KubeParseError);
   });
 });
 

@@ -1,11 +1,12 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { desiredPools } from "../../src/cni/calico/pools.js";
 import { loadInventoryText } from "../../src/inventory/load.js";
 import type { Inventory } from "../../src/inventory/types.js";
 import { buildModel, type DiscoveredBlocks, nodesWithoutBlocks } from "../../src/model/build.js";
-import type { NodeModel } from "../../src/model/types.js";
-import { type Cidr, cidr } from "../../src/net/addr.js";
+import type { ClusterModel, NodeModel } from "../../src/model/types.js";
+import { type Cidr, cidr, type DnsLabel } from "../../src/net/addr.js";
 
 /** Three clusters; a-1 owns two blocks, b-2 none (to be discovered), c-1 one. */
 const TEXT = `mesh:
@@ -234,9 +235,9 @@ describe("IPPools: pod-<other> and svc-<other> for every other cluster", () => {
 
   it("per cluster, in cluster order, never its own", () => {
     const pools = (name: string) =>
-      model.clusters
-        .find((c) => c.name === name)
-        ?.ippools.map((p) => `${p.name} ${p.cidr} ${p.kind} ${p.forCluster}`);
+      desiredPools({ name: name as DnsLabel }, model.clusters).map(
+        (p) => `${p.name} ${p.cidr} ${p.kind} ${p.forCluster}`,
+      );
     expect(pools("a")).toEqual([
       "pod-b 10.2.0.0/16 pod b",
       "svc-b 10.102.0.0/16 svc b",
@@ -272,7 +273,7 @@ clusters:
       - {name: s-2, host: 192.168.0.2, pod_blocks: [10.1.2.0/24]}
 `),
     );
-    expect(one.clusters[0]?.ippools).toEqual([]);
+    expect(desiredPools(one.clusters[0] as ClusterModel, one.clusters)).toEqual([]);
     for (const n of one.nodes) {
       expect(n.routes).toEqual([]);
       expect(n.neighbours).toHaveLength(1);

@@ -115,8 +115,8 @@ describe("plan for the seed inventory", async () => {
           { name: `pod-${name}`, cidr: pod },
           { name: `svc-${name}`, cidr: svc },
         ]);
-      expect(c.ippools.map((p) => ({ name: p.metadata.name, cidr: p.spec.cidr }))).toEqual(expected);
-      for (const p of c.ippools) {
+      expect(c.resources.map((p) => ({ name: p.metadata.name, cidr: p.spec.cidr }))).toEqual(expected);
+      for (const p of c.resources) {
         expect(p.spec.natOutgoing).toBe(false);
         expect(p.spec.disabled).toBe(true);
         expect(p.metadata.labels["app.kubernetes.io/managed-by"]).toBe("meshctl");

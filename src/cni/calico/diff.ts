@@ -2,26 +2,18 @@
  * desired IPPools × observed IPPools → changes, each with its inverse. Pure.
  * Only pools labelled as meshctl's are ever changed or deleted; a foreign pool in the way is a conflict.
  */
-
-import { ConflictError } from "../core/errors.js";
-import type { ClusterModel } from "../model/types.js";
-import { type Cidr, cidrsOverlap } from "../net/addr.js";
-import type { ChangeBase } from "../plan/change.js";
-import { ipPoolManifest } from "../plan/ippool.js";
-import type { ObservedPool } from "./observed.js";
-
-export interface PoolManifest {
-  apiVersion: "crd.projectcalico.org/v1";
-  kind: "IPPool";
-  metadata: { name: string; labels: Record<string, string> };
-  spec: { cidr: string; natOutgoing: boolean; disabled: boolean };
-}
+import { ConflictError } from "../../core/errors.js";
+import type { ClusterModel } from "../../model/types.js";
+import { type Cidr, cidrsOverlap } from "../../net/addr.js";
+import type { ClusterChange } from "../model.js";
+import type { CalicoState } from "./observed.js";
+import { desiredPools, type IpPoolManifest, ipPoolManifest, manifestOf, type ObservedPool } from "./pools.js";
 
 export type KubeOp =
-  | { verb: "apply"; manifest: PoolManifest; text: string }
+  | { verb: "apply"; manifest: IpPoolManifest; text: string }
   | { verb: "delete"; name: string; text: string };
 
-export interface PoolChange extends ChangeBase {
+export interface PoolChange extends ClusterChange {
   resource: "ippool";
   forward: KubeOp[];
   inverse: KubeOp[];
@@ -34,21 +26,12 @@ export class PoolConflict extends ConflictError {
   }
 }
 
-const applyOp = (m: PoolManifest): KubeOp => ({
+const applyOp = (m: IpPoolManifest): KubeOp => ({
   verb: "apply",
   manifest: m,
   text: `kubectl apply --server-side ippool ${m.metadata.name} (cidr ${m.spec.cidr}, natOutgoing ${m.spec.natOutgoing}, disabled ${m.spec.disabled})`,
 });
 const deleteOp = (name: string): KubeOp => ({ verb: "delete", name, text: `kubectl delete ippool ${name}` });
-
-export function manifestOf(p: ObservedPool): PoolManifest {
-  return {
-    apiVersion: "crd.projectcalico.org/v1",
-    kind: "IPPool",
-    metadata: { name: p.name, labels: { ...p.labels } },
-    spec: { cidr: p.rawCidr, natOutgoing: p.natOutgoing, disabled: p.disabled },
-  };
-}
 
 const describe = (p: { rawCidr?: string; cidr?: string; natOutgoing: boolean; disabled: boolean }) =>
   `cidr ${p.rawCidr ?? p.cidr} natOutgoing ${p.natOutgoing} disabled ${p.disabled}`;
@@ -57,10 +40,14 @@ function sameLabels(want: Record<string, string>, have: Record<string, string>):
   return Object.entries(want).every(([k, v]) => have[k] === v);
 }
 
-export function diffPools(cluster: ClusterModel, observed: readonly ObservedPool[]): PoolChange[] {
+export function diffPools(
+  cluster: ClusterModel,
+  mesh: readonly ClusterModel[],
+  observed: readonly ObservedPool[],
+): PoolChange[] {
   const changes: PoolChange[] = [];
   const conflicts: string[] = [];
-  const wanted = cluster.ippools.map(ipPoolManifest);
+  const wanted = desiredPools(cluster, mesh).map(ipPoolManifest);
   for (const w of wanted) {
     const same = observed.find((o) => o.name === w.metadata.name);
     if (same && !same.managed) {
@@ -127,4 +114,26 @@ function staleDelete(o: ObservedPool): PoolChange {
 /** Teardown: every pool meshctl owns goes; no other pool is touched. */
 export function teardownPools(observed: readonly ObservedPool[]): PoolChange[] {
   return observed.filter((o) => o.managed).map(staleDelete);
+}
+
+/** Whether two reads agree on every pool (the rollback check). */
+export function samePools(a: CalicoState, b: CalicoState): boolean {
+  const key = (ps: readonly ObservedPool[]) =>
+    JSON.stringify(ps.map((p) => [p.name, p.rawCidr, p.natOutgoing, p.disabled, p.managed]).sort());
+  return key(a.pools) === key(b.pools);
+}
+
+/** Whether the cluster now shows the change's target state (how a partly failed apply is accounted for). */
+export function reached(c: PoolChange, after: CalicoState): boolean {
+  const pool = after.pools.find((p) => p.name === c.key);
+  const op = c.forward[0];
+  if (!op) return false;
+  if (op.verb === "delete") return pool === undefined;
+  const m = op.manifest;
+  return (
+    pool !== undefined &&
+    pool.rawCidr === m.spec.cidr &&
+    pool.natOutgoing === m.spec.natOutgoing &&
+    pool.disabled === m.spec.disabled
+  );
 }

@@ -1,20 +1,27 @@
 /**
- * The cluster-side check of `meshctl diagnose`: every other cluster's pod and service CIDR has an IPPool
- * in this cluster, meshctl's, disabled, with natOutgoing false — and no foreign pool overlaps them. Pure.
+ * Calico's checks for `meshctl diagnose`. In the cluster: every other cluster's pod and service CIDR has
+ * an IPPool, meshctl's, disabled, with natOutgoing false — and no foreign pool overlaps them. On a node:
+ * the mesh's UDP port is not Felix's vxlanPort. Pure.
  */
-import type { ObservedPool } from "../kube/observed.js";
-import type { ClusterModel, IpPoolSpec } from "../model/types.js";
-import { type Cidr, cidrsOverlap } from "../net/addr.js";
-import type { Finding } from "./types.js";
+import type { Finding } from "../../diagnose/types.js";
+import type { NodeFacts } from "../../facts/types.js";
+import type { ClusterModel, NodeModel } from "../../model/types.js";
+import { type Cidr, cidrsOverlap } from "../../net/addr.js";
+import { desiredPools, type IpPoolSpec, type ObservedPool } from "./pools.js";
+
+export const CALICO_DEVICE = "vxlan.calico";
+export const CALICO_DEFAULT_PORT = 4789;
 
 const what = (w: IpPoolSpec) =>
   `cluster ${w.forCluster}'s ${w.kind === "pod" ? "pod" : "service"} CIDR ${w.cidr}`;
 
 export function checkPools(
   cluster: ClusterModel,
+  mesh: readonly ClusterModel[],
   observed: readonly ObservedPool[],
   inventory?: string,
 ): Finding[] {
+  const wantedPools = desiredPools(cluster, mesh);
   const apply = `meshctl apply${inventory ? ` -i ${inventory}` : ""} --limit ${cluster.name}`;
   const f = (ok: boolean, severity: Finding["severity"], finding: string, fix?: string): Finding => ({
     cluster: cluster.name,
@@ -25,7 +32,7 @@ export function checkPools(
     ...(ok || fix === undefined ? {} : { fix }),
   });
   const out: Finding[] = [];
-  for (const w of cluster.ippools) {
+  for (const w of wantedPools) {
     const same = observed.find((o) => o.name === w.name);
     const foreign = observed.filter(
       (o) => !o.managed && o.name !== w.name && o.cidr !== undefined && cidrsOverlap(o.cidr, w.cidr as Cidr),
@@ -78,7 +85,7 @@ export function checkPools(
         : f(true, "error", `IPPool ${w.name} covers ${what(w)}, disabled, natOutgoing false`),
     );
   }
-  const wanted = new Set<string>(cluster.ippools.map((w) => w.name));
+  const wanted = new Set<string>(wantedPools.map((w) => w.name));
   for (const o of observed) {
     if (o.managed && !wanted.has(o.name)) {
       out.push(
@@ -92,4 +99,23 @@ export function checkPools(
     }
   }
   return out;
+}
+
+/** Felix drops VXLAN packets to its own vxlanPort from hosts it does not know, whatever the VNI. */
+export function checkCalicoPort(node: NodeModel, facts: NodeFacts): Finding[] {
+  const port = node.device.port;
+  const calico = facts.vxlanPorts.find((v) => v.device === CALICO_DEVICE);
+  const calicoPort = calico?.port ?? CALICO_DEFAULT_PORT;
+  const base = { node: node.name, check: "calico-port", severity: "error" as const };
+  if (calicoPort !== port) {
+    return [{ ...base, ok: true, finding: `UDP ${port} is not Calico's vxlanPort (${calicoPort})` }];
+  }
+  return [
+    {
+      ...base,
+      ok: false,
+      finding: `the mesh uses UDP ${port}, Calico's vxlanPort${calico ? "" : " (default)"}: Felix drops VXLAN packets to it from hosts it does not know, whatever the VNI`,
+      fix: "inventory: set mesh.port to a free port (e.g. 4899), then meshctl apply",
+    },
+  ];
 }

@@ -3,11 +3,13 @@
  * and read back (1 exec), roll back what the read-back shows was applied (1 exec, only on failure).
  */
 import { stringify } from "yaml";
-import type { Connection } from "../exec/ssh/types.js";
-import type { ClusterModel } from "../model/types.js";
-import { kubectlExec, kubeFailure } from "./kubectl.js";
-import { type ClusterFacts, KubeParseError, parseClusterFacts } from "./observed.js";
-import type { KubeOp, PoolChange } from "./pool-diff.js";
+import { InternalError } from "../../core/errors.js";
+import type { Connection } from "../../exec/ssh/types.js";
+import { kubectlExec, kubeFailure } from "../../kube/kubectl.js";
+import type { ClusterModel } from "../../model/types.js";
+import type { ClusterApplyOutcome, ClusterChange, ClusterSession } from "../types.js";
+import { type KubeOp, type PoolChange, reached } from "./diff.js";
+import { type CalicoState, KubeParseError, parseCalicoState } from "./observed.js";
 
 const READ = "k get ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,nodes -o json";
 const MARK = "@@after";
@@ -23,42 +25,42 @@ ${READ} || exit 3
 exit $rc
 `;
 
-export interface ClusterApplyOutcome {
-  applied: PoolChange[];
-  failure?: string;
-  after: ClusterFacts;
-}
+/** A change is only ever handed back to the CNI that planned it. */
+const asPoolChanges = (cs: readonly ClusterChange[]) => cs as readonly PoolChange[];
 
-export class ClusterSession {
+export class CalicoSession implements ClusterSession<CalicoState> {
   private constructor(
     readonly cluster: ClusterModel,
     private readonly conn: Connection,
-    readonly before: ClusterFacts,
+    readonly before: CalicoState,
   ) {}
 
-  static async open(conn: Connection, cluster: ClusterModel): Promise<ClusterSession> {
+  static async open(conn: Connection, cluster: ClusterModel): Promise<CalicoSession> {
     const r = await kubectlExec(conn, cluster, READ);
     if (r.code !== 0) throw kubeFailure(cluster, "reading IPPools and pod blocks", r);
-    return new ClusterSession(cluster, conn, parse(cluster, r.stdout));
+    return new CalicoSession(cluster, conn, parse(cluster, r.stdout));
   }
 
-  async apply(changes: readonly PoolChange[]): Promise<ClusterApplyOutcome> {
-    const { after, failure } = await this.run(changes.flatMap((c) => c.forward));
-    return { applied: changes.filter((c) => reached(c, after)), ...(failure ? { failure } : {}), after };
+  async apply(changes: readonly ClusterChange[]): Promise<ClusterApplyOutcome<CalicoState>> {
+    const pools = asPoolChanges(changes);
+    const { after, failure } = await this.run(pools.flatMap((c) => c.forward));
+    return { applied: pools.filter((c) => reached(c, after)), ...(failure ? { failure } : {}), after };
   }
 
   /** Runs the inverses of `applied` (reverse order) and reads back. */
-  async rollback(applied: readonly PoolChange[]): Promise<{ after: ClusterFacts; errors: string[] }> {
-    const { after, failure } = await this.run([...applied].reverse().flatMap((c) => c.inverse));
+  async rollback(applied: readonly ClusterChange[]): Promise<{ after: CalicoState; errors: string[] }> {
+    const { after, failure } = await this.run(
+      [...asPoolChanges(applied)].reverse().flatMap((c) => c.inverse),
+    );
     return { after, errors: failure ? [failure] : [] };
   }
 
-  private async run(ops: KubeOp[]): Promise<{ after: ClusterFacts; failure?: string }> {
+  private async run(ops: KubeOp[]): Promise<{ after: CalicoState; failure?: string }> {
     const deletes = ops.flatMap((o) => (o.verb === "delete" ? [o.name] : []));
     const manifests = ops.flatMap((o) => (o.verb === "apply" ? [o.manifest] : []));
     for (const name of deletes) {
       if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(name))
-        throw new Error(`refusing to delete a pool named ${JSON.stringify(name)}`);
+        throw new InternalError(`refusing to delete a pool named ${JSON.stringify(name)}`);
     }
     const input = `${deletes.join(" ")}\n${manifests.map((m) => stringify(m)).join("---\n")}`;
     const body = `set -- ${manifests.length > 0 ? "with-apply" : "no-apply"}\n${APPLY}`;
@@ -72,26 +74,11 @@ export class ClusterSession {
   }
 }
 
-function parse(cluster: ClusterModel, json: string): ClusterFacts {
+function parse(cluster: ClusterModel, json: string): CalicoState {
   try {
-    return parseClusterFacts(json);
+    return parseCalicoState(json);
   } catch (e) {
     if (e instanceof KubeParseError) throw new KubeParseError(`cluster ${cluster.name}: ${e.message}`);
     throw e;
   }
-}
-
-/** Whether the cluster now shows the change's target state (how a partly failed apply is accounted for). */
-function reached(c: PoolChange, after: ClusterFacts): boolean {
-  const pool = after.pools.find((p) => p.name === c.key);
-  const op = c.forward[0];
-  if (!op) return false;
-  if (op.verb === "delete") return pool === undefined;
-  const m = op.manifest;
-  return (
-    pool !== undefined &&
-    pool.rawCidr === m.spec.cidr &&
-    pool.natOutgoing === m.spec.natOutgoing &&
-    pool.disabled === m.spec.disabled
-  );
 }

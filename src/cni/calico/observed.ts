@@ -1,21 +1,11 @@
-/** Parses what kubectl printed for a cluster into typed observed state. Pure. */
-import { ParseError } from "../core/errors.js";
-import { type Cidr, parseCidr } from "../net/addr.js";
-import { MANAGED_BY, MANAGED_BY_LABEL } from "../plan/ippool.js";
+/** Parses what kubectl printed for a Calico cluster (IPPools, BlockAffinities, Nodes) into typed state. Pure. */
+import { ParseError } from "../../core/errors.js";
+import { type Cidr, parseCidr } from "../../net/addr.js";
+import type { ClusterState } from "../model.js";
+import { MANAGED_BY, MANAGED_BY_LABEL, type ObservedPool } from "./pools.js";
 
-export interface ObservedPool {
-  name: string;
-  cidr?: Cidr;
-  /** The raw cidr when it is not a canonical IPv4 network (IPv6 pools, typos). */
-  rawCidr: string;
-  natOutgoing: boolean;
-  disabled: boolean;
-  labels: Record<string, string>;
-  /** Labelled as meshctl's: only these are ever changed or deleted. */
-  managed: boolean;
-}
-
-export interface ClusterFacts {
+/** What a Calico cluster says: its IPPools, and pod blocks per node. */
+export interface CalicoState extends ClusterState {
   pools: ObservedPool[];
   /** Confirmed Calico block affinities by Kubernetes node name; nodes' spec.podCIDRs where a node has none. */
   blocks: Map<string, Cidr[]>;
@@ -29,7 +19,7 @@ interface K8sObject {
 
 export class KubeParseError extends ParseError {}
 
-export function parseClusterFacts(json: string): ClusterFacts {
+export function parseCalicoState(json: string): CalicoState {
   let list: { items?: K8sObject[] };
   try {
     list = JSON.parse(json);
