@@ -1,14 +1,20 @@
 /**
  * The node-side half of meshctl: a fixed POSIX sh program run on one long-lived SSH channel per node.
- * It takes meshctl's lock on the node, prints the node's facts, then serves requests read from stdin:
- *   `run|force <ip|bridge> <B>` + B bytes of batch lines → runs them with `<tool> [-force] -batch -`
- *   `run|force|check sh <B> <E>` + E lines NAME=VALUE + a B-byte script → a playbook's site script, with
- *                                  those values in its environment (`check` answers `@@rc <exit code>`)
+ * It makes/checks its private state directory (/run/meshctl, 0700 root), takes meshctl's lock there,
+ * prints the node's facts, then serves requests read from stdin, one header line each:
+ *   `run|force <ip|bridge> <B> 0 <T>` + B bytes of batch lines → `<tool> [-force] -batch -`
+ *   `run|force|check sh <B> <E> <T>` + E lines NAME=VALUE + a B-byte script → a playbook's site script,
+ *                                  with those values in its environment (`check` answers `@@rc <exit code>`)
  *   `facts` / `readback`         → prints the facts again, all of them / only what meshctl manages
  *   `journal - <B>` + B bytes    → keeps the undo of the coming change set (forced requests) in a file;
  *   `commit`                     → drops it. If stdin ends (the controller or its connection is gone) with
  *                                  a journal still there, the driver replays it: no half-done change set
  *                                  outlives a lost controller.
+ *   `quit`                       → ends the session.
+ * Replies: `@@ok`; `@@skipped`; `@@failed` or `@@timeout <T>`, then the output as `| ` lines, then `@@end`;
+ * `@@rc N` (check); `@@facts-begin` … `@@facts-end`; `@@error <why>` (fatal, the driver exits).
+ * Every run/force/check runs under `timeout` with its limit T (seconds): on expiry its whole process group
+ * is killed (TERM, KILL 2 s later) and the request answers `@@timeout T`, like a failure.
  * Requests after a failed `run` are read but skipped, so the controller can pipeline a whole change set
  * plus its read-back in one round trip. Inventory values reach the node only as batch lines built from
  * typed values (src/plan/commands.ts) on stdin — the script text itself is constant but for typed values.
@@ -25,6 +31,10 @@ export const LOCK_FILE = `${STATE_DIR}/lock`;
 export const LOCK_WAIT_SECONDS = 30;
 /** The undo of the change set in flight, kept on the node until the controller commits it. */
 export const JOURNAL_FILE = `${STATE_DIR}/journal`;
+/** Node-side limit of one `ip`/`bridge` batch (seconds): a batch of kernel calls never takes this long. */
+export const BATCH_LIMIT_SECONDS = 30;
+/** Default node-side limit of a playbook's shell step (seconds); a step's `timeout:` overrides it. */
+export const STEP_LIMIT_SECONDS = 60;
 
 /**
  * `facts`: the full facts script (printed first, and on `facts`); `readback`: the lighter script printed
@@ -40,6 +50,7 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 umask 077
 fail() { echo "@@error $*"; exit 3; }
 command -v flock >/dev/null 2>&1 || fail "flock not found: install util-linux"
+command -v timeout >/dev/null 2>&1 || fail "timeout not found: install coreutils"
 ${stateDirSetup()}
 exec 9>>${LOCK_FILE} || fail "cannot open ${LOCK_FILE} (not root?)"
 flock -w ${Math.max(0, Math.floor(lockWaitSeconds))} 9 || { echo "@@error another meshctl run holds ${LOCK_FILE}"; exit 75; }
@@ -51,20 +62,29 @@ ${scripts.readback}
 )
 emit_facts() { echo "@@facts-begin"; "$1"; echo "@@facts-end"; }
 # Payloads are framed by byte count and read with head -c, which reads exactly that many bytes from the
-# pipe (the shell's read builtin would take one read(2) per byte).
-# run_sh NENV NBYTES: NENV lines NAME=VALUE, then an NBYTES script; runs it with those in its environment
+# pipe (the shell's read builtin would take one read(2) per byte). Every command runs under coreutils
+# timeout (its own process group, TERM then KILL after 2 s): a step that never ends is killed with all
+# its children, answers @@timeout, and the lock is free again. Children never get the lock's fd 9.
+# run_sh NENV NBYTES LIMIT: NENV lines NAME=VALUE, then an NBYTES script; runs it with those in its environment
 run_sh() {
-  ne=$1; nb=$2; set --; i=0
+  ne=$1; nb=$2; lim=$3; set --; i=0
   while [ "$i" -lt "$ne" ]; do IFS= read -r l; set -- "$@" "$l"; i=$((i+1)); done
   buf=$(head -c "$nb")
-  env "$@" sh -c "$buf" </dev/null 9>&- 2>&1
+  timeout -k 2 "$lim" env "$@" sh -c "$buf" </dev/null 9>&- 2>&1
 }
+# run_batch TOOL FLAG NBYTES LIMIT: NBYTES of batch lines, read whole first (framing survives a kill)
+run_batch() {
+  buf=$(head -c "$3")
+  printf '%s\n' "$buf" | timeout -k 2 "$4" "$1" $2 -batch - 9>&- 2>&1
+}
+# block: the output of a failed or timed-out request, each line prefixed, then @@end
+block() { [ -z "$1" ] || printf '%s\n' "$1" | sed 's/^/| /'; echo "@@end"; }
 # serve: answers requests read from stdin until quit or end of input.
 serve() {
 failed=0
 while IFS= read -r req; do
   set -- $req
-  mode=\${1:-}; tool=\${2:-}; n=\${3:-0}; nenv=\${4:-0}
+  mode=\${1:-}; tool=\${2:-}; n=\${3:-0}; nenv=\${4:-0}; lim=\${5:-${BATCH_LIMIT_SECONDS}}
   case "$mode" in
     journal)
       # The undo of the change set about to run: replayed below if the controller goes away before commit.
@@ -77,21 +97,24 @@ while IFS= read -r req; do
         ip|bridge)
           if [ "$failed" = 1 ] && [ "$mode" = run ]; then head -c "$n" >/dev/null; echo "@@skipped"; continue; fi
           if [ "$mode" = force ]; then flag=-force; else flag=; fi
-          out=$(head -c "$n" | "$tool" $flag -batch - 2>&1) ;;
+          out=$(run_batch "$tool" "$flag" "$n" "$lim") ;;
         sh)
           if [ "$failed" = 1 ] && [ "$mode" = run ]; then
             i=0; while [ "$i" -lt "$nenv" ]; do IFS= read -r l; i=$((i+1)); done
             head -c "$n" >/dev/null; echo "@@skipped"; continue
           fi
-          out=$(run_sh "$nenv" "$n") ;;
+          out=$(run_sh "$nenv" "$n" "$lim") ;;
         *) echo "@@error bad tool"; exit 3 ;;
       esac
       rc=$?
-      if [ "$mode" = check ]; then echo "@@rc $rc"
+      if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        [ "$mode" = run ] && failed=1
+        echo "@@timeout $lim"; block "$out"
+      elif [ "$mode" = check ]; then echo "@@rc $rc"
       elif [ "$rc" = 0 ]; then echo "@@ok"
       else
         [ "$mode" = run ] && failed=1
-        echo "@@failed"; printf '%s\\n' "$out" | sed 's/^/| /'; echo "@@end"
+        echo "@@failed"; block "$out"
       fi ;;
     facts|readback) emit_facts "$1" ;;
     quit) return 0 ;;
@@ -144,16 +167,21 @@ export function toBatches(cmds: readonly Cmd[]): Batch[] {
   return out;
 }
 
+/** The node-side time limit of a batch, in whole seconds. */
+export function batchLimit(b: Batch): number {
+  return b.tool === "sh" ? (b.cmds[0].timeoutSec ?? STEP_LIMIT_SECONDS) : BATCH_LIMIT_SECONDS;
+}
+
 export function encodeBatch(b: Batch, mode: "run" | "force" | "check" = "run"): string {
   if (b.tool === "sh") {
     const c = b.cmds[0];
     const env = Object.entries(c.env).map(([k, v]) => `${k}=${v}`);
     for (const e of env) if (e.includes("\n")) throw new Error(`environment value with a newline: ${e}`);
     const script = `${c.script.replace(/\n$/, "")}\n`;
-    return `${mode} sh ${Buffer.byteLength(script)} ${env.length}\n${env.map((l) => `${l}\n`).join("")}${script}`;
+    return `${mode} sh ${Buffer.byteLength(script)} ${env.length} ${batchLimit(b)}\n${env.map((l) => `${l}\n`).join("")}${script}`;
   }
   const body = b.cmds.map((c) => `${batchLine(c)}\n`).join("");
-  return `${mode} ${b.tool} ${Buffer.byteLength(body)}\n${body}`;
+  return `${mode} ${b.tool} ${Buffer.byteLength(body)} 0 ${batchLimit(b)}\n${body}`;
 }
 
 /** The undo of a change set, kept on the node until `commit` (see driverScript). */
@@ -167,8 +195,11 @@ export function encodeJournal(undo: readonly Cmd[]): string {
 export type BatchOutcome =
   | { status: "ok" }
   | { status: "skipped" }
-  /** `line` = 1-based number of the failing command in the batch (from "Command failed -:N"). */
-  | { status: "failed"; output: string; line?: number };
+  /**
+   * `line` = 1-based number of the failing command in the batch (from "Command failed -:N");
+   * `timedOutSec`: the node killed the batch (its whole process group) after that many seconds.
+   */
+  | { status: "failed"; output: string; line?: number; timedOutSec?: number };
 
 export function failedLine(output: string): number | undefined {
   const m = /Command failed -:(\d+)/.exec(output);

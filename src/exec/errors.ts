@@ -1,4 +1,4 @@
-import { MeshctlError } from "../core/errors.js";
+import { type ErrorKind, MeshctlError } from "../core/errors.js";
 
 /** A node answered but something went wrong at a stage of the run. */
 export class NodeRunError extends MeshctlError {
@@ -6,7 +6,8 @@ export class NodeRunError extends MeshctlError {
     readonly node: string,
     readonly stage: string,
     detail: string,
+    kind: ErrorKind = "remote",
   ) {
-    super(`${node}: ${stage}: ${detail}`, "remote");
+    super(`${node}: ${stage}: ${detail}`, kind);
   }
 }

@@ -12,21 +12,33 @@ import type { NodeModel } from "../model/types.js";
 import type { Change } from "../plan/change.js";
 import { type Cmd, renderCmd, type ShellCmd } from "../plan/commands.js";
 import {
+  type Batch,
   type BatchOutcome,
+  batchLimit,
   driverScript,
   encodeBatch,
   encodeJournal,
-  failedLine,
+  LOCK_WAIT_SECONDS,
+  STEP_LIMIT_SECONDS,
   toBatches,
 } from "./driver.js";
 import { NodeRunError } from "./errors.js";
-import type { Connection, RemoteSession } from "./ssh/types.js";
+import { inMs, REPLY_SLACK_MS, Replies } from "./replies.js";
+import type { Connection } from "./ssh/types.js";
+
+/** How long the facts may take on the node, once the lock is taken. */
+export const FACTS_LIMIT_MS = 60_000;
+const factsDeadline = () => inMs(FACTS_LIMIT_MS + REPLY_SLACK_MS);
+/** The controller's wait for one request's reply: the node's own limit, plus the slack. */
+const replyDeadline = (b: Batch) => inMs(batchLimit(b) * 1000 + REPLY_SLACK_MS);
+/** How long close() waits for the node to commit and quit before cutting the channel. */
+const CLOSE_WAIT_MS = 10_000;
 
 export interface ApplyOutcome {
   /** Changes that ran completely, in order. */
   applied: Change[];
   /** The change whose command failed, with the command and the kernel's message. */
-  failure?: { change: Change; command: string; message: string };
+  failure?: { change: Change; command: string; message: string; timedOut?: true };
   /** Facts read back after the batches. */
   after: NodeFacts;
 }
@@ -37,7 +49,7 @@ export class NodeSession {
 
   private constructor(
     readonly node: NodeModel,
-    private readonly session: RemoteSession,
+    private readonly replies: Replies,
     readonly before: NodeFacts,
     /** Exit codes of the playbook's shell-step checks, in the order given to open(). */
     readonly checks: number[],
@@ -57,22 +69,40 @@ export class NodeSession {
     };
     const script = driverScript({ facts: factsScript(params), readback: readbackScript(params) });
     const session = await conn.session(script);
-    if (checks.length > 0)
-      session.write(checks.map((c) => encodeBatch({ tool: "sh", cmds: [c] }, "check")).join(""));
-    const before = await readFacts(session, node.name, "gathering facts");
-    const codes: number[] = [];
-    for (const c of checks) {
-      const line = await session.readLine();
-      const m = /^@@rc (\d+)$/.exec(line ?? "");
-      if (!m)
-        throw new NodeRunError(
-          node.name,
-          `checking ${c.label}`,
-          `unexpected reply: ${line ?? "end of stream"}`,
-        );
-      codes.push(Number(m[1]));
+    const replies = new Replies(session, node.name);
+    try {
+      if (checks.length > 0)
+        session.write(checks.map((c) => encodeBatch({ tool: "sh", cmds: [c] }, "check")).join(""));
+      const before = await readFacts(
+        replies,
+        "gathering facts",
+        inMs(LOCK_WAIT_SECONDS * 1000 + FACTS_LIMIT_MS + REPLY_SLACK_MS),
+      );
+      const codes: number[] = [];
+      for (const c of checks) {
+        const stage = `checking ${c.label}`;
+        const deadline = inMs((c.timeoutSec ?? STEP_LIMIT_SECONDS) * 1000 + REPLY_SLACK_MS);
+        const line = await replies.line(stage, deadline);
+        const m = /^@@rc (\d+)$/.exec(line ?? "");
+        if (m) {
+          codes.push(Number(m[1]));
+          continue;
+        }
+        const t = /^@@timeout (\d+)$/.exec(line ?? "");
+        if (t)
+          throw new NodeRunError(
+            node.name,
+            stage,
+            `timed out after ${t[1]} s (killed on the node)`,
+            "timeout",
+          );
+        throw new NodeRunError(node.name, stage, `unexpected reply: ${line ?? "end of stream"}`);
+      }
+      return new NodeSession(node, replies, before, codes);
+    } catch (e) {
+      session.kill();
+      throw e;
     }
-    return new NodeSession(node, session, before, codes);
   }
 
   /** Runs the changes' commands in batches and reads the node back, in one round trip. */
@@ -86,13 +116,13 @@ export class NodeSession {
     // here on, the node replays it by itself (inverses are idempotent, so undoing what never ran is harmless).
     const journal = encodeJournal([...changes].reverse().flatMap((c) => c.inverse));
     this.journaled = true;
-    this.session.write(`${journal}${batches.map((b) => encodeBatch(b)).join("")}readback\n`);
-    const kept = await readOutcome(this.session, this.node.name);
+    this.replies.session.write(`${journal}${batches.map((b) => encodeBatch(b)).join("")}readback\n`);
+    const kept = await this.replies.outcome("keeping the undo journal", inMs(REPLY_SLACK_MS));
     if (kept.status !== "ok")
       throw new NodeRunError(this.node.name, "keeping the undo journal", "the node refused it");
     const outcomes: BatchOutcome[] = [];
-    for (let i = 0; i < batches.length; i++) outcomes.push(await readOutcome(this.session, this.node.name));
-    const after = this.withRestOf(await readFacts(this.session, this.node.name, "reading back"));
+    for (const b of batches) outcomes.push(await this.replies.outcome("applying changes", replyDeadline(b)));
+    const after = this.withRestOf(await readFacts(this.replies, "reading back", factsDeadline()));
 
     // Which commands ran: all of every ok batch; in the failed batch, those before the failing line.
     let ran = 0;
@@ -109,6 +139,7 @@ export class NodeSession {
             change: changes[failedAt.change] as Change,
             command: renderCmd(failedAt.cmd),
             message: o.output.replace(/\n?Command failed -:\d+\s*$/, "").trim(),
+            ...(o.timedOutSec === undefined ? {} : { timedOut: true }),
           };
         }
         break;
@@ -140,14 +171,14 @@ export class NodeSession {
     this.partial = [];
     const batches = toBatches(undo);
     this.commandsSent += undo.length;
-    this.session.write(`${batches.map((b) => encodeBatch(b, "force")).join("")}readback\n`);
+    this.replies.session.write(`${batches.map((b) => encodeBatch(b, "force")).join("")}readback\n`);
     const errors: string[] = [];
-    for (let i = 0; i < batches.length; i++) {
-      const o = await readOutcome(this.session, this.node.name);
+    for (const b of batches) {
+      const o = await this.replies.outcome("rolling back", replyDeadline(b));
       if (o.status === "failed") errors.push(o.output);
     }
     const after = this.withRestOf(
-      await readFacts(this.session, this.node.name, "reading back after rollback"),
+      await readFacts(this.replies, "reading back after rollback", factsDeadline()),
     );
     return { after, errors };
   }
@@ -172,27 +203,35 @@ export class NodeSession {
   /** A journal is on the node: close() commits it (the run's outcome stands as reported). */
   private journaled = false;
 
+  /** Commits and quits; a node that does not end its session in CLOSE_WAIT_MS is cut off. */
   async close(): Promise<void> {
-    this.session.write(`${this.journaled ? "commit\n" : ""}quit\n`);
-    this.session.end();
-    await this.session.done.catch(() => undefined);
+    const s = this.replies.session;
+    s.write(`${this.journaled ? "commit\n" : ""}quit\n`);
+    s.end();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => {
+      timer = setTimeout(r, CLOSE_WAIT_MS);
+    });
+    await Promise.race([s.done.catch(() => undefined), late]);
+    clearTimeout(timer);
+    s.kill();
   }
 }
 
-async function readFacts(s: RemoteSession, node: string, stage: string): Promise<NodeFacts> {
+async function readFacts(r: Replies, stage: string, deadline: number): Promise<NodeFacts> {
   const lines: string[] = [];
   let started = false;
   for (;;) {
-    const line = await s.readLine();
+    const line = await r.line(stage, deadline);
     if (line === undefined) {
-      const r = await s.done.catch(() => undefined);
+      const end = await r.session.done.catch(() => undefined);
       throw new NodeRunError(
-        node,
+        r.node,
         stage,
-        `the node closed the session${r ? ` (exit ${r.code}): ${r.stderr.trim()}` : ""}`,
+        `the node closed the session${end ? ` (exit ${end.code}): ${end.stderr.trim()}` : ""}`,
       );
     }
-    if (line.startsWith("@@error ")) throw new NodeRunError(node, stage, line.slice(8));
+    if (line.startsWith("@@error ")) throw new NodeRunError(r.node, stage, line.slice(8));
     if (line === "@@facts-begin") {
       started = true;
       continue;
@@ -201,26 +240,4 @@ async function readFacts(s: RemoteSession, node: string, stage: string): Promise
     if (started) lines.push(line);
   }
   return parseFacts(lines.join("\n"));
-}
-
-async function readOutcome(s: RemoteSession, node: string): Promise<BatchOutcome> {
-  const line = await s.readLine();
-  if (line === "@@ok") return { status: "ok" };
-  if (line === "@@skipped") return { status: "skipped" };
-  if (line === "@@failed") {
-    const out: string[] = [];
-    for (;;) {
-      const l = await s.readLine();
-      if (l === undefined || l === "@@end") break;
-      out.push(l.replace(/^\| ?/, ""));
-    }
-    const output = out.join("\n");
-    const line = failedLine(output);
-    return { status: "failed", output, ...(line === undefined ? {} : { line }) };
-  }
-  throw new NodeRunError(
-    node,
-    "applying changes",
-    `unexpected reply from the node: ${line ?? "end of stream"}`,
-  );
 }

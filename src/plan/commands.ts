@@ -23,6 +23,8 @@ export interface ShellCmd {
   label: string;
   script: string;
   env: Record<string, string>;
+  /** Node-side time limit in seconds (the playbook step's `timeout:`); the driver's default otherwise. */
+  timeoutSec?: number;
 }
 
 export type Cmd = BatchCmd | ShellCmd;

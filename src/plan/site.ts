@@ -25,6 +25,7 @@ const sh = (n: NodeModel, step: ShellStep, which: "check" | "apply" | "undo"): S
   label: `${step.name}: ${which}`,
   script: step.shell[which],
   env: siteEnv(n),
+  timeoutSec: step.timeout,
 });
 
 export const siteCheck = (n: NodeModel, step: ShellStep): ShellCmd => sh(n, step, "check");

@@ -29,6 +29,10 @@ export const shellStepSchema = z.strictObject({
   state: z.enum(["present", "absent"]).default("present").meta({
     description: "present: run apply where check fails; absent (teardown): run undo where check passes",
   }),
+  timeout: z.number().int().min(1).max(3600).default(60).meta({
+    description:
+      "seconds each of check, apply and undo may run on the node; then its process group is killed and the step fails (the node rolls back)",
+  }),
   shell: z.strictObject({
     check: z.string().min(1).meta({ description: "exit 0 when the node is already as wanted" }),
     apply: z.string().min(1),

@@ -170,6 +170,23 @@ describe("the driver", () => {
     }
   });
 
+  it("a step that never ends is killed with its whole process group at its limit; the lock is free again", async () => {
+    const forever = { ...sh("sleep 100000 & sleep 100001; echo never"), timeoutSec: 1 };
+    const t0 = Date.now();
+    const { lines, code } = drive(
+      encodeBatch({ tool: "sh", cmds: [{ ...forever, script: "sleep 100002" }] }, "check") +
+        encodeBatch({ tool: "sh", cmds: [forever] }) +
+        encodeBatch({ tool: "ip", cmds: [ip("route", "add", "198.18.248.0/24", "dev", "lo")] }) +
+        "quit\n",
+    );
+    expect(Date.now() - t0).toBeLessThan(6_000);
+    expect(code).toBe(0);
+    expect(lines.slice(3)).toEqual(["@@timeout 1", "@@end", "@@timeout 1", "@@end", "@@skipped"]);
+    const left = spawnSync("pgrep", ["-f", "^sleep 10000[012]$"], { encoding: "utf8" }).stdout.trim();
+    expect(left).toBe("");
+    expect(drive("quit\n", 0).code).toBe(0);
+  }, 20_000);
+
   it("a second run on the same node waits for the lock, then gives up saying so", async () => {
     drive("quit\n"); // makes the state directory
     const holder = spawn("flock", [`${STATE}/lock`, "sleep", "20"], { stdio: "ignore" });

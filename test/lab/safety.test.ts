@@ -3,8 +3,10 @@
  * (world-writable /run/lock), remote steps that never end, signals, nodes cut off by their own change set.
  * Runs the built CLI (dist/) and asserts on its output and on the nodes' state read directly.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { meshctl, useLab } from "./helpers/cli.js";
+import { type CliRun, meshctl, useLab } from "./helpers/cli.js";
 import { onNode, startOnNode, until } from "./helpers/node-mounts.js";
 
 const lab = useLab("safety", { clusters: 2, nodesPerCluster: 1, kubeApi: true });
@@ -38,5 +40,71 @@ describe("node-side files", () => {
       squatter.kill();
       on("rm -rf /root/t /run/lock/meshctl.journal /run/lock/meshctl.journal.tmp /run/lock/meshctl.lock");
     }
+  }, 60_000);
+});
+
+/** A playbook: the built-in mesh steps, then `site` (YAML lines of one more step). Returns its path. */
+function playbook(name: string, site: string): string {
+  const path = join(lab.dir, `${name}.yaml`);
+  writeFileSync(
+    path,
+    `name: ${name}
+steps:
+  - { name: vxlan device, hosts: nodes, builtin: vxlan-device }
+  - { name: stale entries, hosts: nodes, builtin: stale-entries }
+  - { name: fdb, hosts: nodes, builtin: fdb }
+  - { name: neighbours and routes, hosts: nodes, builtin: neighbours-routes }
+${site}
+`,
+  );
+  return path;
+}
+const host = (r: CliRun, name: string) => r.json.nodes.find((n) => n.name === name);
+const onC1 = (cmd: string) => onNode(lab.dir, "c1-node1", cmd);
+const sleepers = () => onC1("pgrep -f '^sleep 100000$' || true").out.trim();
+
+describe("every remote request has a deadline", () => {
+  it("a site check that never ends fails its node at the step's timeout; the node's lock is free again", () => {
+    expect(meshctl("teardown", "-i", lab.info.inventory).code).toBe(0);
+    const pb = playbook(
+      "hang-check",
+      `  - name: hangs
+    hosts: nodes
+    timeout: 2
+    shell: { check: '[ "$MESHCTL_NODE" != c1-node1 ] || sleep 100000', apply: "true", undo: "true" }`,
+    );
+    const t0 = Date.now();
+    const a = meshctl("apply", "-i", lab.info.inventory, "--playbook", pb);
+    expect(Date.now() - t0).toBeLessThan(25_000);
+    expect(a.code).toBe(1);
+    expect(host(a, "c1-node1")?.error).toMatch(/c1-node1: checking hangs: check: timed out after 2 s/);
+    expect(host(a, "c1-node1")?.commandsSent).toBe(0);
+    expect(host(a, "c2-node1")?.status).toBe("changed");
+    expect(sleepers()).toBe("");
+    // The lock is free: the next run on that node starts at once.
+    expect(onC1("flock -n /run/meshctl/lock true").code).toBe(0);
+    expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
+  }, 60_000);
+
+  it("a site apply that never ends is killed with its process group; the node rolls back", () => {
+    expect(meshctl("teardown", "-i", lab.info.inventory).code).toBe(0);
+    const pb = playbook(
+      "hang-apply",
+      `  - name: hangs
+    hosts: nodes
+    timeout: 2
+    shell: { check: "false", apply: '[ "$MESHCTL_NODE" != c1-node1 ] || { sleep 100000 & sleep 100000; }', undo: "true" }`,
+    );
+    const t0 = Date.now();
+    const a = meshctl("apply", "-i", lab.info.inventory, "--playbook", pb);
+    expect(Date.now() - t0).toBeLessThan(25_000);
+    expect(a.code).toBe(1);
+    const c1 = host(a, "c1-node1");
+    expect(c1?.status).toBe("failed");
+    expect(c1?.error).toMatch(/sh \(hangs: apply\): timed out after 2 s \(killed on the node\)/);
+    expect(c1?.rollback?.restored).toBe(true);
+    expect(onC1("ip link show mshvx0").code).not.toBe(0);
+    expect(sleepers()).toBe("");
+    expect(onC1("flock -n /run/meshctl/lock true").code).toBe(0);
   }, 60_000);
 });
