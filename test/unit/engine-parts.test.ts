@@ -69,9 +69,10 @@ describe("batches on the wire", () => {
   it("are framed by their byte count (UTF-8), so the driver reads exactly one request's payload", () => {
     const [ips, , sh] = toBatches([a, a, b, site]);
     const line = "route add 198.18.32.0/26 via 198.18.1.13 dev mshvx0 proto 77\n";
-    expect(encodeBatch(ips as never)).toBe(`run ip ${2 * line.length}\n${line}${line}`);
+    // header: mode tool bytes env-lines node-side-limit-seconds
+    expect(encodeBatch(ips as never)).toBe(`run ip ${2 * line.length} 0 30\n${line}${line}`);
     expect(encodeBatch(sh as never, "check")).toBe(
-      `check sh ${Buffer.byteLength("echo é\n")} 1\nMESHCTL_NODE=a1\necho é\n`,
+      `check sh ${Buffer.byteLength("echo é\n")} 1 60\nMESHCTL_NODE=a1\necho é\n`,
     );
   });
 
