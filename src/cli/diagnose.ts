@@ -2,10 +2,10 @@
 import type { Command } from "commander";
 import { diagnoseToJson, renderDiagnose } from "../diagnose/render.js";
 import { runDiagnose } from "../diagnose/run.js";
-import { createSshConnector } from "../exec/ssh/index.js";
 import { loadInventory } from "../inventory/load.js";
 import { exitCodeOfOutcome, withExitCode } from "./exit-codes.js";
 import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { connectorFor } from "./ssh-options.js";
 
 interface DiagnoseOpts {
   inventory: string;
@@ -13,7 +13,8 @@ interface DiagnoseOpts {
   limit?: string;
   forks: number;
   acceptNewHostKeys?: boolean;
-  verbose?: boolean;
+  /** -v: show passing checks too. */
+  verbose?: number;
 }
 
 export function registerDiagnose(program: Command): void {
@@ -21,13 +22,9 @@ export function registerDiagnose(program: Command): void {
     .description(
       "check every node and cluster for what breaks the mesh (device, rp_filter, forwarding, UDP port, firewall, MTU, overlapping routes) and print the fix (exit 1: an error found)",
     )
-    .option("-v, --verbose", "show passing checks too")
     .action(async (o: DiagnoseOpts) => {
       const inv = await loadInventory(o.inventory);
-      const connector = createSshConnector({
-        forks: o.forks,
-        acceptNewHostKeys: o.acceptNewHostKeys ?? false,
-      });
+      const connector = await connectorFor(o);
       const limit = parseLimit(o.limit);
       const result = await runDiagnose(inv, {
         connector,
@@ -37,7 +34,7 @@ export function registerDiagnose(program: Command): void {
       process.stdout.write(
         o.output === "json"
           ? `${JSON.stringify(withExitCode(result.outcome, diagnoseToJson(result)), null, 2)}\n`
-          : `${renderDiagnose(result, o.verbose ?? false)}\n`,
+          : `${renderDiagnose(result, (o.verbose ?? 0) > 0)}\n`,
       );
       process.exitCode = exitCodeOfOutcome(result.outcome);
     });

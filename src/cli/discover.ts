@@ -1,12 +1,12 @@
 /** `meshctl discover`: the pod blocks each cluster assigns its nodes (Calico block affinities). */
 import type { Command } from "commander";
 import { selectNodes } from "../exec/engine.js";
-import { createSshConnector } from "../exec/ssh/index.js";
 import { loadInventory } from "../inventory/load.js";
 import { discoverBlocks, writeBlocks } from "../kube/discover.js";
 import { buildModel } from "../model/build.js";
 import { ExitCode } from "./exit-codes.js";
 import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { connectorFor } from "./ssh-options.js";
 
 export function registerDiscover(program: Command): void {
   withRemoteOptions(program.command("discover"))
@@ -25,10 +25,7 @@ export function registerDiscover(program: Command): void {
         const model = buildModel(inv);
         const limit = parseLimit(o.limit);
         const clusters = new Set(selectNodes(model, limit).map((n) => n.cluster as string));
-        const connector = createSshConnector({
-          forks: o.forks,
-          acceptNewHostKeys: o.acceptNewHostKeys ?? false,
-        });
+        const connector = await connectorFor(o);
         let found: Awaited<ReturnType<typeof discoverBlocks>>;
         try {
           found = await discoverBlocks(

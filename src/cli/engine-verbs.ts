@@ -1,7 +1,6 @@
 /** `apply`, `diff`, `teardown` and `ping`: the verbs that talk to nodes. */
 import { type Command, Option } from "commander";
 import { type Mode, type RunResult, run, runParties } from "../exec/engine.js";
-import { createSshConnector } from "../exec/ssh/index.js";
 import { loadInventory } from "../inventory/load.js";
 import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
 import { renderChanges } from "../ui/changes.js";
@@ -9,6 +8,7 @@ import { startProgress } from "../ui/progress.js";
 import { renderRecap, runToJson } from "../ui/recap.js";
 import { ExitCode, exitCodeOfOutcome, withExitCode } from "./exit-codes.js";
 import { intArg, type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { connectorFor } from "./ssh-options.js";
 
 interface EngineOpts {
   inventory: string;
@@ -58,7 +58,7 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   const playbook = await loadPlaybook(
     o.playbook ?? shippedPlaybook(mode === "teardown" ? "teardown" : "mesh"),
   );
-  const connector = createSshConnector({ forks: o.forks, acceptNewHostKeys: o.acceptNewHostKeys ?? false });
+  const connector = await connectorFor(o);
   const limit = parseLimit(o.limit);
   const parties = runParties(inv, playbook, limit);
   const display = o.output === "json" ? "silent" : process.stderr.isTTY ? "tty" : "plain";

@@ -75,6 +75,7 @@ export function registerLab(program: Command): void {
       "--os <list>",
       "iproute2 behaviour per cluster, cycling: centos7 (4.11), ubuntu1804 (4.15), debian12 (6.1), host (default)",
     )
+    .option("--bastion", "fence the last cluster: reachable only through a bastion node (ProxyJump)", false)
     .action(
       async (o: {
         clusters: number;
@@ -84,6 +85,7 @@ export function registerLab(program: Command): void {
         discover: boolean;
         kubeApi: boolean;
         os?: string;
+        bastion: boolean;
       }) => {
         const lab = await loadLab();
         const info = await lab.labUp({
@@ -93,6 +95,7 @@ export function registerLab(program: Command): void {
           nodesPerCluster: o.nodes,
           discover: o.discover,
           kubeApi: o.kubeApi,
+          bastion: o.bastion,
           log: progress,
           ...(o.out ? { out: o.out } : {}),
         });
@@ -103,6 +106,11 @@ export function registerLab(program: Command): void {
           `ssh key:      ${info.identityFile} (root, or ${info.sudoUser} with passwordless sudo)`,
           `known_hosts:  ${info.knownHosts}`,
         ];
+        if (info.bastion) {
+          out.push(
+            `bastion:      ${info.bastion.node} (${info.bastion.ip}); ${info.bastion.cluster} is reachable only through it: add -F ${info.bastion.sshConfig}`,
+          );
+        }
         for (const c of info.clusters) {
           if (c.kubeconfig)
             out.push(`kubeconfig:   ${c.kubeconfig} (${c.name}; API inside ${c.controlNamespace})`);

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../core/errors.js";
+import { withSshOptions } from "./ssh-options.js";
 
 export type OutputFormat = "text" | "json";
 
@@ -45,9 +46,9 @@ export function parseLimit(limit: string | undefined): Set<string> | undefined {
   );
 }
 
-/** The options of every verb that talks to nodes: inventory, output, limit, forks, host-key policy. */
+/** The options of every verb that talks to nodes: inventory, output, limit, forks, host-key policy, SSH. */
 export function withRemoteOptions(cmd: Command): Command {
-  return cmd
+  return withSshOptions(cmd)
     .addOption(inventoryOption())
     .addOption(outputOption())
     .addOption(limitOption())

@@ -9,6 +9,7 @@ import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
 import { ExitCode } from "./exit-codes.js";
 import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { connectorOptions } from "./ssh-options.js";
 
 export function registerPing(program: Command): void {
   withRemoteOptions(program.command("ping"))
@@ -20,13 +21,16 @@ export function registerPing(program: Command): void {
         limit?: string;
         forks: number;
         acceptNewHostKeys?: boolean;
+        sshConfig?: string;
+        retries?: number;
+        verbose?: number;
       }) => {
         const inv = await loadInventory(o.inventory);
         const nodes = selectNodes(buildModel(inv), parseLimit(o.limit));
         const r = await measureFloor(
           nodes.map((n) => ({ name: n.name, target: n.ssh })),
           o.forks,
-          { acceptNewHostKeys: o.acceptNewHostKeys ?? false },
+          await connectorOptions(o),
         );
         if (o.output === "json") {
           process.stdout.write(`${JSON.stringify({ nodes: nodes.length, ...r }, null, 2)}\n`);

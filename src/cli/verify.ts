@@ -1,11 +1,11 @@
 /** `meshctl verify`: ping across the mesh — node × node over the overlay, at full MTU, and pod × pod. */
 import { type Command, Option } from "commander";
-import { createSshConnector } from "../exec/ssh/index.js";
 import { loadInventory } from "../inventory/load.js";
 import { renderVerify, verifyToJson } from "../verify/render.js";
 import { runVerify } from "../verify/run.js";
 import { exitCodeOfOutcome, withExitCode } from "./exit-codes.js";
 import { intArg, type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { connectorFor } from "./ssh-options.js";
 
 interface VerifyOpts {
   inventory: string;
@@ -32,10 +32,7 @@ export function registerVerify(program: Command): void {
     )
     .action(async (o: VerifyOpts) => {
       const inv = await loadInventory(o.inventory);
-      const connector = createSshConnector({
-        forks: o.forks,
-        acceptNewHostKeys: o.acceptNewHostKeys ?? false,
-      });
+      const connector = await connectorFor(o);
       const limit = parseLimit(o.limit);
       const tty = o.output !== "json" && process.stderr.isTTY;
       let done = 0;

@@ -8,7 +8,7 @@ import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 import { type Allocation, allocate } from "./allocate.js";
 import { InputError, type InputIssue } from "./errors.js";
 import { inventorySchema, type RawInventory, type RawSsh } from "./schema.js";
-import type { Inventory, InventoryNode, SshTarget } from "./types.js";
+import type { Inventory, InventoryNode, SshSetting, SshTarget } from "./types.js";
 import {
   type RelationInventory,
   type RelationNode,
@@ -125,7 +125,21 @@ function sshTarget(host: string, layers: (RawSsh | undefined)[], base: string): 
     knownHosts: resolvePath(merged.known_hosts ?? "~/.ssh/known_hosts", base),
     become: merged.become ?? (merged.user !== undefined && merged.user !== "root"),
     connectTimeoutMs: Math.round((merged.connect_timeout ?? 10) * 1000),
+    explicit: explicitSsh(merged),
   };
+}
+
+/** Which SSH settings the inventory gives (they win over ~/.ssh/config; the rest may come from it). */
+function explicitSsh(m: RawSsh): SshSetting[] {
+  const keys: [keyof RawSsh, SshSetting][] = [
+    ["user", "user"],
+    ["port", "port"],
+    ["identity_file", "identityFile"],
+    ["known_hosts", "knownHosts"],
+    ["become", "become"],
+    ["connect_timeout", "connectTimeout"],
+  ];
+  return keys.flatMap(([k, s]) => (m[k] === undefined ? [] : [s]));
 }
 
 const KNOWN_KEYS = [

@@ -40,6 +40,9 @@ export interface InventoryNode {
   podBlocks?: Cidr[];
 }
 
+/** The SSH settings an inventory can set (the others come from ~/.ssh/config or OpenSSH's defaults). */
+export type SshSetting = "user" | "port" | "identityFile" | "knownHosts" | "become" | "connectTimeout";
+
 /** How to reach a host over SSH, after mesh → cluster → node inheritance. */
 export interface SshTarget {
   /** Host name or IP to connect to (validated: IPv4 or RFC 1123 host name). */
@@ -53,4 +56,9 @@ export interface SshTarget {
   /** Run commands through `sudo -n` (for a non-root user). */
   become: boolean;
   connectTimeoutMs: number;
+  /**
+   * The settings the inventory sets explicitly (they win over ~/.ssh/config); the others hold defaults
+   * that the SSH client config may replace. Undefined: every setting is explicit.
+   */
+  explicit?: readonly SshSetting[];
 }

@@ -4,6 +4,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { BastionInfo } from "./bastion.js";
 import { LabError } from "./errors.js";
 
 export interface LabNodeInfo {
@@ -56,6 +57,8 @@ export interface LabInfo {
   kubeApi: boolean;
   clusters: LabClusterInfo[];
   nodes: LabNodeInfo[];
+  /** Set by `lab up --bastion`: the fenced cluster and its jump host. */
+  bastion?: BastionInfo;
 }
 
 export interface ProcessRecord {

@@ -4,6 +4,7 @@ import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import pLimit from "p-limit";
 import { MeshctlError } from "../core/errors.js";
+import { fenceBehindBastion } from "./bastion.js";
 import { startDetached, waitForLog, waitForSsh } from "./daemon.js";
 import { labDown } from "./down.js";
 import { LabError } from "./errors.js";
@@ -70,6 +71,8 @@ export interface LabUpOptions {
   /** `--os`: one release per cluster, cycling (default: the machine's own iproute2). */
   os?: string[];
   log?: (line: string) => void;
+  /** Fence the last cluster behind a bastion node (see bastion.ts). */
+  bastion?: boolean;
 }
 
 const TOOLS: { name: string; pkg: string; why: string }[] = [
@@ -235,6 +238,12 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
   log(`creating a lab of ${plan.clusters.length} x ${plan.clusters[0]?.nodes.length ?? 0} nodes in ${dir}`);
   try {
     await build(plan, st, kubeServer, log);
+    if (opts.bastion) {
+      st.paths.push(join(dir, "ssh_config"));
+      writeState(dir, st);
+      info.bastion = await fenceBehindBastion(plan, info);
+      writeState(dir, st);
+    }
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     log(`lab up failed: ${msg.split("\n")[0]}; taking down what it made`);

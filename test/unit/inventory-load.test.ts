@@ -57,6 +57,7 @@ describe("minimal inventory: defaults", async () => {
       knownHosts: join(homedir(), ".ssh/known_hosts"),
       become: false,
       connectTimeoutMs: 10_000,
+      explicit: [], // every value above is a default that ~/.ssh/config may replace
     });
     expect(n.underlayIp).toBe("192.168.0.21");
     expect(n).not.toHaveProperty("underlayInterface");
@@ -79,6 +80,7 @@ describe("ssh settings and underlay_interface inherit mesh → cluster → node"
       knownHosts: join(homedir(), ".ssh/mesh_known_hosts"), // mesh, ~ resolved
       become: true, // non-root user
       connectTimeoutMs: 5000, // mesh
+      explicit: ["user", "port", "identityFile", "knownHosts", "connectTimeout"],
     });
     expect(n.underlayInterface).toBe("ens3"); // cluster overrides mesh
   });
@@ -93,6 +95,7 @@ describe("ssh settings and underlay_interface inherit mesh → cluster → node"
       knownHosts: join(homedir(), ".ssh/mesh_known_hosts"),
       become: true, // explicit, although root
       connectTimeoutMs: 500,
+      explicit: ["user", "port", "identityFile", "knownHosts", "become", "connectTimeout"],
     });
     expect(n.underlayInterface).toBe("bond0.100");
   });
@@ -107,6 +110,7 @@ describe("ssh settings and underlay_interface inherit mesh → cluster → node"
       knownHosts: join(GOOD_ABS, "known_hosts"),
       become: false, // explicit, although not root
       connectTimeoutMs: 5000,
+      explicit: ["user", "port", "identityFile", "knownHosts", "become", "connectTimeout"],
     });
     expect(n.underlayInterface).toBe("eth0");
   });

@@ -209,6 +209,7 @@ describe("ssh inheritance in the model", () => {
       knownHosts: join(homedir(), ".ssh/mesh_hosts"), // mesh
       become: false, // root
       connectTimeoutMs: 10_000,
+      explicit: ["user", "port", "identityFile", "knownHosts"],
     });
     expect(ssh("a-2")).toMatchObject({
       port: 2200,

@@ -2,26 +2,22 @@
  * One ssh2 Client per host: connect (host key verified against known_hosts, key/agent auth), then any
  * number of exec channels, capped per host, on that one connection.
  */
+import { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import ssh2, { type AnyAuthMethod, type ClientChannel, type ConnectConfig } from "ssh2";
 import type { SshTarget } from "../../inventory/types.js";
+import { authPlan } from "./auth.js";
 import { type Chan, type ChanEnd, runExec, runSession } from "./channel.js";
-import {
-  AuthError,
-  firstLine,
-  HostKeyMismatchError,
-  HostKeyRevokedError,
-  HostKeyUnknownError,
-  KnownHostsWriteError,
-  RemoteCommandError,
-  type SshError,
-  UnreachableError,
-} from "./errors.js";
+import { AuthError, firstLine, RemoteCommandError, type SshError, UnreachableError } from "./errors.js";
+import { hostKeyCheck } from "./hostkey.js";
 import type { KeyStore } from "./keys.js";
-import { fingerprint, hostKeyName, type KnownHostsFile, keyTypeOf, knownKeyTypes } from "./known-hosts.js";
+import type { KnownHostsFile } from "./known-hosts.js";
 import { remoteCommand } from "./quote.js";
+import { effectiveTarget, type ResolvedTarget } from "./resolve.js";
 import { Slots } from "./slots.js";
-import type { Connection, ExecOptions, ExecResult, RemoteSession, SessionOptions } from "./types.js";
+import type { Connection, ExecOptions, ExecResult, RemoteSession, SessionOptions, SshLog } from "./types.js";
 
 const { Client } = ssh2;
 
@@ -52,7 +48,8 @@ export function hostKeyAlgorithms(knownTypes: readonly string[]): string[] {
 const SESSION_REFUSED = new Set([1, 2]);
 
 export interface SshConnectDeps {
-  knownHosts: KnownHostsFile;
+  /** The host's known_hosts files (checked in order; new keys go to the first). */
+  knownHosts: KnownHostsFile[];
   keys: KeyStore;
   acceptNewHostKeys: boolean;
   channelsPerHost: number;
@@ -60,6 +57,12 @@ export interface SshConnectDeps {
   keepaliveCountMax: number;
   /** ssh-agent socket, or undefined for none. */
   agentSocket: string | undefined;
+  /** How long the SSH handshake and login may take once TCP is connected. */
+  handshakeTimeoutMs: number;
+  /** A stream to the host through a jump host (then `via` names it); undefined: dial TCP. */
+  sock?: Duplex;
+  via?: string;
+  log?: SshLog;
 }
 
 type SshErrorLike = Error & { level?: string; code?: string; reason?: number };
@@ -123,6 +126,7 @@ export class SshConnection implements Connection {
     readonly target: SshTarget,
     private readonly client: InstanceType<typeof Client>,
     channelsPerHost: number,
+    private readonly log?: SshLog,
   ) {
     this.slots = new Slots(channelsPerHost);
     this.closed = new Promise((resolve) => {
@@ -152,6 +156,21 @@ export class SshConnection implements Connection {
     }
     this.slots.fail(this.lost);
     this.markClosed();
+  }
+
+  /** A TCP stream to host:port opened by this host (a direct-tcpip channel: how a jump host is used). */
+  forwardOut(host: string, port: number): Promise<Duplex> {
+    if (this.lost) return Promise.reject(this.lost);
+    return new Promise((resolve, reject) => {
+      this.client.forwardOut("127.0.0.1", 0, host, port, (err, stream) =>
+        err ? reject(err) : resolve(stream),
+      );
+    });
+  }
+
+  /** Whether the connection is still up. */
+  get alive(): boolean {
+    return !this.lost && !this.closing;
   }
 
   exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -187,6 +206,9 @@ export class SshConnection implements Connection {
   /** Open an exec channel within the per-host cap; the slot is released when the channel has closed. */
   private async open(script: string, label: string): Promise<Chan> {
     const command = remoteCommand(script, this.target.become, this.target.user);
+    if (this.log?.enabled(1)) {
+      this.log.line(1, `${this.node}: $ ${this.log.enabled(2) ? script.trimEnd() : label}`);
+    }
     for (let attempt = 0; ; attempt++) {
       if (this.lost) throw this.lost;
       const release = await this.slots.acquire();
@@ -218,84 +240,24 @@ export class SshConnection implements Connection {
   }
 }
 
-/** Connect and log in to one host. */
-export async function connectSsh(
-  name: string,
-  target: SshTarget,
-  deps: SshConnectDeps,
-): Promise<SshConnection> {
-  const address = `${target.host}:${target.port}`;
-  const login = `${target.user}@${address}`;
-  const lookup = hostKeyName(target.host, target.port);
-  const kh = deps.knownHosts;
-
-  // Authentication methods, in the order tried: the identity file, then the agent.
-  const methods: AnyAuthMethod[] = [];
-  const tried: string[] = [];
-  let keyProblem: string | undefined;
-  if (target.identityFile) {
-    const k = await deps.keys.load(target.identityFile);
-    if (k.ok) methods.push({ type: "publickey", username: target.user, key: k.key });
-    else keyProblem = k.reason;
-    tried.push(k.ok ? `key ${k.path} (${k.fingerprint})` : `no key (${k.reason})`);
-  }
-  if (deps.agentSocket) {
-    methods.push({ type: "agent", username: target.user, agent: deps.agentSocket });
-    tried.push("the keys in ssh-agent");
-  }
-  if (!methods.length) {
-    throw new AuthError(
-      name,
-      login,
-      [],
-      keyProblem ?? "no identity file configured and no ssh-agent (SSH_AUTH_SOCK is not set)",
-    );
-  }
-
-  let hostKeyError: SshError | undefined;
-  const verifyHostKey = (key: Buffer, verify: (ok: boolean) => void): void => {
-    const v = kh.check(lookup, key);
-    const type = keyTypeOf(key) ?? "unknown";
-    const fp = fingerprint(key);
-    switch (v.kind) {
-      case "ok":
-        verify(true);
-        return;
-      case "revoked":
-        hostKeyError = new HostKeyRevokedError(name, lookup, type, fp, kh.path, v.entry.line);
-        verify(false);
-        return;
-      case "mismatch":
-        hostKeyError = new HostKeyMismatchError(name, lookup, type, fp, kh.path, v.entry.line);
-        verify(false);
-        return;
-      case "unknown":
-        if (!deps.acceptNewHostKeys) {
-          hostKeyError = new HostKeyUnknownError(name, lookup, type, fp, kh.path);
-          verify(false);
-          return;
-        }
-        kh.append(lookup, key).then(
-          () => verify(true),
-          (err: NodeJS.ErrnoException) => {
-            hostKeyError = new KnownHostsWriteError(name, kh.path, err.code ?? err.message);
-            verify(false);
-          },
-        );
-        return;
-    }
-  };
-
+/** Connect and log in to one host (dialling TCP, or over `deps.sock` through a jump host). */
+export async function connectSsh(r: ResolvedTarget, deps: SshConnectDeps): Promise<SshConnection> {
+  const name = r.name;
+  const address = `${r.host}:${r.port}`;
+  const login = `${r.user}@${address}`;
+  const auth = await authPlan(r, deps.keys, deps.agentSocket);
+  if (!auth.methods.length) throw new AuthError(name, login, [], auth.problem);
+  const { methods, tried } = auth;
+  const hk = hostKeyCheck(name, r.hostKeyName, deps.knownHosts, deps.acceptNewHostKeys);
+  const log = deps.log;
   const config: ConnectConfig = {
-    host: target.host,
-    port: target.port,
-    username: target.user,
-    readyTimeout: target.connectTimeoutMs,
+    username: r.user,
+    readyTimeout: 0, // our own timers: TCP connect (ConnectTimeout), then the SSH login
     keepaliveInterval: deps.keepaliveIntervalMs,
     keepaliveCountMax: deps.keepaliveCountMax,
-    hostVerifier: verifyHostKey,
+    hostVerifier: hk.verify,
     algorithms: {
-      serverHostKey: hostKeyAlgorithms(knownKeyTypes(kh.entries, lookup)) as NonNullable<
+      serverHostKey: hostKeyAlgorithms(hk.knownTypes) as NonNullable<
         ConnectConfig["algorithms"]
       >["serverHostKey"],
     },
@@ -304,78 +266,130 @@ export async function connectSsh(
       const m = methods.shift();
       next((m ?? false) as AnyAuthMethod);
     },
+    ...(log?.enabled(3) ? { debug: (s: string) => log.line(3, `${name}: ${s}`) } : {}),
   };
+  const started = performance.now();
+  let tcpMs = 0;
+  let sock: Duplex;
+  if (deps.sock) sock = deps.sock;
+  else {
+    const tcp = new Socket();
+    tcp.connect({ host: r.host, port: r.port });
+    tcp.setNoDelay(true);
+    sock = tcp;
+  }
+  config.sock = sock as ConnectConfig["sock"];
 
   const client = new Client();
   return new Promise<SshConnection>((resolve, reject) => {
-    let tcpConnected = false;
+    let tcpConnected = deps.sock !== undefined;
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const fail = (err: SshError): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       reject(err);
       client.end();
+      sock.destroy();
     };
-    /** The error a connect-time ssh2 error amounts to, or undefined when ssh2 carries on regardless. */
-    const classify = (e: SshErrorLike): SshError | undefined => {
-      if (hostKeyError) return hostKeyError;
-      const code = e.code ?? "";
-      const t = target.connectTimeoutMs;
-      switch (e.level) {
-        case "agent":
-          // Not fatal: ssh2 goes on with the next method.
-          tried.push(`(ssh-agent failed: ${e.message})`);
-          return undefined;
-        case "client-authentication":
-          if (!/methods failed/.test(e.message)) {
-            tried.push(`(${e.message})`); // e.g. signing failed: ssh2 goes on with the next method
-            return undefined;
-          }
-          return new AuthError(name, login, tried);
-        case "client-timeout":
-          return new UnreachableError(
-            name,
-            address,
-            tcpConnected ? "handshake-timeout" : "timeout",
-            e.message,
-            t,
-          );
-        case "client-socket":
-          if (code === "ECONNREFUSED") return new UnreachableError(name, address, "refused", code);
-          if (/^E(HOST|NET)(UNREACH|DOWN)$/.test(code))
-            return new UnreachableError(name, address, "no-route", code);
-          if (code === "ETIMEDOUT") return new UnreachableError(name, address, "timeout", code, t);
-          if (code === "ENOTFOUND" || code === "EAI_AGAIN")
-            return new UnreachableError(name, address, "dns", code);
-          return new UnreachableError(name, address, "closed", code || e.message);
-        case "protocol":
-          return new UnreachableError(name, address, "closed", e.message);
-        default:
-          return new UnreachableError(name, address, "handshake", e.message);
-      }
+    const loginTimer = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () =>
+          fail(
+            new UnreachableError(
+              name,
+              address,
+              "handshake-timeout",
+              "login too slow",
+              deps.handshakeTimeoutMs,
+            ),
+          ),
+        deps.handshakeTimeoutMs,
+      );
     };
+    if (tcpConnected) loginTimer();
+    else {
+      timer = setTimeout(
+        () => fail(new UnreachableError(name, address, "timeout", "connect timeout", r.connectTimeoutMs)),
+        r.connectTimeoutMs,
+      );
+    }
     const onError = (e: SshErrorLike): void => {
-      const err = classify(e);
+      const err = classifyConnectError(e, { name, address, tcpConnected, tried, login, hostKey: hk.error() });
       if (err) fail(err);
     };
     client.on("connect", () => {
-      tcpConnected = true;
+      if (!tcpConnected) {
+        tcpConnected = true;
+        tcpMs = performance.now() - started;
+        loginTimer();
+      }
     });
     client.on("error", onError);
     client.on("close", () =>
-      fail(hostKeyError ?? new UnreachableError(name, address, "closed", "connection closed")),
+      fail(hk.error() ?? new UnreachableError(name, address, "closed", "connection closed")),
     );
     client.once("ready", () => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       client.removeListener("error", onError);
-      resolve(new SshConnection(name, target, client, deps.channelsPerHost));
+      const total = performance.now() - started;
+      log?.line(
+        2,
+        `${name}: connected to ${login}${deps.via ? ` via ${deps.via}` : ""} in ${ms(total)}` +
+          (deps.sock ? "" : ` (TCP ${ms(tcpMs)}, SSH login ${ms(total - tcpMs)})`),
+      );
+      resolve(new SshConnection(name, effectiveTarget(r), client, deps.channelsPerHost, log));
     });
     try {
       client.connect(config);
-      client.setNoDelay(true);
     } catch (e) {
       fail(new UnreachableError(name, address, "handshake", (e as Error).message));
     }
   });
+}
+
+const ms = (x: number): string => `${Math.round(x)} ms`;
+
+interface ConnectContext {
+  name: string;
+  address: string;
+  tcpConnected: boolean;
+  tried: string[];
+  login: string;
+  hostKey: SshError | undefined;
+}
+
+/** The error a connect-time ssh2 error amounts to, or undefined when ssh2 carries on regardless. */
+export function classifyConnectError(e: SshErrorLike, c: ConnectContext): SshError | undefined {
+  if (c.hostKey) return c.hostKey;
+  const { name, address } = c;
+  const code = e.code ?? "";
+  switch (e.level) {
+    case "agent":
+      // Not fatal: ssh2 goes on with the next method.
+      c.tried.push(`(ssh-agent failed: ${e.message})`);
+      return undefined;
+    case "client-authentication":
+      if (!/methods failed/.test(e.message)) {
+        c.tried.push(`(${e.message})`); // e.g. signing failed: ssh2 goes on with the next method
+        return undefined;
+      }
+      return new AuthError(name, c.login, c.tried);
+    case "client-socket":
+      if (code === "ECONNREFUSED") return new UnreachableError(name, address, "refused", code);
+      if (/^E(HOST|NET)(UNREACH|DOWN)$/.test(code))
+        return new UnreachableError(name, address, "no-route", code);
+      if (code === "ETIMEDOUT") return new UnreachableError(name, address, "timeout", code);
+      if (code === "ENOTFOUND" || code === "EAI_AGAIN")
+        return new UnreachableError(name, address, "dns", code);
+      return new UnreachableError(name, address, "closed", code || e.message);
+    case "protocol":
+      return new UnreachableError(name, address, "closed", e.message);
+    default:
+      return new UnreachableError(name, address, c.tcpConnected ? "handshake" : "closed", e.message);
+  }
 }

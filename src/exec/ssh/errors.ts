@@ -62,7 +62,10 @@ export class UnreachableError extends SshError {
       case "timeout":
         return `cannot connect to ${address}: no answer within ${seconds(ms)} (host down, address wrong, or filtered)`;
       case "handshake-timeout":
-        return `connected to ${address}, but the SSH login did not finish within ${seconds(ms)}`;
+        return (
+          `connected to ${address} (so the host is up), but the SSH login did not finish within ${seconds(ms)}: ` +
+          "the host or this controller is overloaded (try fewer --forks, or a larger connect_timeout)"
+        );
       case "dns":
         return `cannot connect to ${address}: the host name does not resolve (${detail})`;
       case "closed":
@@ -238,4 +241,45 @@ export function firstLine(script: string, max = 80): string {
       .map((l) => l.trim())
       .find((l) => l && !l.startsWith("#")) ?? script.trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** The host sits behind a jump host (ProxyJump) that could not be reached, or would not open the path. */
+export class JumpError extends SshError {
+  constructor(
+    host: string,
+    /** The jump host as named in the config. */
+    readonly jump: string,
+    /** What went wrong on the jump host (its own SshError), or the refusal text of the forward. */
+    readonly why: SshError | string,
+  ) {
+    super(
+      host,
+      typeof why === "string"
+        ? `jump host ${jump} could not open a connection to it: ${why}`
+        : `cannot reach it through jump host ${jump}: ${why.message.replace(/^jump [^:]+: /, "")}`,
+      true,
+    );
+  }
+}
+
+/**
+ * Whether a failed connect is worth another try: refused, reset or closed during the handshake, no TCP
+ * answer in time, a login slower than its timeout, a DNS server that did not answer (EAI_AGAIN). A host
+ * key, an authentication or an unknown name is never retried.
+ */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof JumpError)
+    return typeof err.why === "string" ? /refused|reset|timed out/i.test(err.why) : isTransient(err.why);
+  if (!(err instanceof UnreachableError)) return false;
+  switch (err.reason) {
+    case "refused":
+    case "closed":
+    case "timeout":
+    case "handshake-timeout":
+      return true;
+    case "dns":
+      return err.detail === "EAI_AGAIN";
+    default:
+      return false;
+  }
 }

@@ -80,3 +80,9 @@ export interface Connector {
   /** Close every open connection and refuse queued/new connects. */
   closeAll(): void;
 }
+
+/** Verbose output (`-v` commands sent, `-vv` timings and whole scripts, `-vvv` SSH protocol debug). */
+export interface SshLog {
+  enabled(level: 1 | 2 | 3): boolean;
+  line(level: 1 | 2 | 3, text: string): void;
+}
