@@ -156,5 +156,5 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (e) {
-  process.exitCode = reportError(e);
+  process.exitCode = await reportError(e);
 }

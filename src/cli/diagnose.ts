@@ -3,8 +3,9 @@ import type { Command } from "commander";
 import { diagnoseToJson, renderDiagnose } from "../diagnose/render.js";
 import { runDiagnose } from "../diagnose/run.js";
 import { loadInventory } from "../inventory/load.js";
-import { exitCodeOfOutcome, withExitCode } from "./exit-codes.js";
+import { exitCodeOfOutcome } from "./exit-codes.js";
 import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { printDocument } from "./output.js";
 import { connectorFor } from "./ssh-options.js";
 
 interface DiagnoseOpts {
@@ -31,11 +32,9 @@ export function registerDiagnose(program: Command): void {
         ...(limit ? { limit } : {}),
         ctx: { inventory: o.inventory },
       }).finally(() => connector.closeAll());
-      process.stdout.write(
-        o.output === "json"
-          ? `${JSON.stringify(withExitCode(result.outcome, diagnoseToJson(result)), null, 2)}\n`
-          : `${renderDiagnose(result, (o.verbose ?? 0) > 0)}\n`,
-      );
+      if (o.output === "text") process.stdout.write(`${renderDiagnose(result, (o.verbose ?? 0) > 0)}\n`);
+      else
+        await printDocument(o.output, "diagnose", exitCodeOfOutcome(result.outcome), diagnoseToJson(result));
       process.exitCode = exitCodeOfOutcome(result.outcome);
     });
 }

@@ -6,6 +6,7 @@ import { discoverBlocks, writeBlocks } from "../kube/discover.js";
 import { buildModel } from "../model/build.js";
 import { ExitCode } from "./exit-codes.js";
 import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { printDocument } from "./output.js";
 import { connectorFor } from "./ssh-options.js";
 
 export function registerDiscover(program: Command): void {
@@ -38,8 +39,9 @@ export function registerDiscover(program: Command): void {
           connector.closeAll();
         }
         const written = o.write ? await writeBlocks(o.inventory, found) : [];
-        if (o.output === "json") {
-          process.stdout.write(`${JSON.stringify({ clusters: found, written }, null, 2)}\n`);
+        const exitCode = found.some((c) => c.error) ? ExitCode.failed : ExitCode.ok;
+        if (o.output !== "text") {
+          await printDocument(o.output, "discover", exitCode, { clusters: found, written });
         } else {
           for (const c of found) {
             process.stdout.write(
@@ -62,7 +64,7 @@ export function registerDiscover(program: Command): void {
                 : "inventory already up to date\n",
             );
         }
-        process.exitCode = found.some((c) => c.error) ? ExitCode.failed : ExitCode.ok;
+        process.exitCode = exitCode;
       },
     );
 }

@@ -6,8 +6,9 @@ import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
 import { renderChanges } from "../ui/changes.js";
 import { startProgress } from "../ui/progress.js";
 import { renderRecap, runToJson } from "../ui/recap.js";
-import { ExitCode, exitCodeOfOutcome, withExitCode } from "./exit-codes.js";
+import { ExitCode, exitCodeOfOutcome } from "./exit-codes.js";
 import { intArg, type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { printDocument } from "./output.js";
 import { connectorFor } from "./ssh-options.js";
 
 interface EngineOpts {
@@ -61,7 +62,7 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   const connector = await connectorFor(o);
   const limit = parseLimit(o.limit);
   const parties = runParties(inv, playbook, limit);
-  const display = o.output === "json" ? "silent" : process.stderr.isTTY ? "tty" : "plain";
+  const display = o.output !== "text" ? "silent" : process.stderr.isTTY ? "tty" : "plain";
   const progress = startProgress(parties, mode, display);
   // First Ctrl-C: start nothing new, let change sets already sent finish (and roll back if they fail).
   // Second Ctrl-C: leave at once.
@@ -93,8 +94,8 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
     connector.closeAll();
     await progress.stop();
   }
-  if (o.output === "json") {
-    process.stdout.write(`${JSON.stringify(withExitCode(result.outcome, runToJson(result)), null, 2)}\n`);
+  if (o.output !== "text") {
+    await printDocument(o.output, mode, exitCodeOfOutcome(result.outcome), runToJson(result));
   } else {
     const changes = renderChanges(result, { full: o.diff === true, expand: o.expand === true });
     process.stdout.write(`${changes ? `\n${changes}\n` : ""}\n${renderRecap(result)}\n`);

@@ -1,8 +1,9 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../core/errors.js";
+import { OUTPUT_FORMATS } from "./output.js";
 import { withSshOptions } from "./ssh-options.js";
 
-export type OutputFormat = "text" | "json";
+export type { OutputFormat } from "./output.js";
 
 /** An option's parser for a whole number in [min, max] (a usage error otherwise). */
 export const intArg =
@@ -16,10 +17,15 @@ export const intArg =
     return n;
   };
 
+/** `-i FILE`, else $MESHCTL_INVENTORY, else ./inventory.yaml (as Ansible's -i / ANSIBLE_INVENTORY). */
 export const inventoryOption = () =>
-  new Option("-i, --inventory <file>", "inventory file (YAML)").makeOptionMandatory();
+  new Option("-i, --inventory <file>", "inventory file (YAML)")
+    .env("MESHCTL_INVENTORY")
+    .default("inventory.yaml");
 export const outputOption = () =>
-  new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
+  new Option("-o, --output <format>", 'output format (json and yaml: one document, see README "Output")')
+    .choices(OUTPUT_FORMATS)
+    .default("text");
 export const forksOption = () =>
   new Option("-f, --forks <n>", "SSH connections at once")
     .argParser((v: string) => {

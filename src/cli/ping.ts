@@ -2,45 +2,78 @@
  * `meshctl ping`: connect to every node (with host-key checks) and run `true` — like `ansible -m ping`.
  * Its wall time is the floor every other verb is measured against: nothing can converge N nodes faster.
  */
+import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
-import { measureFloor } from "../bench/ssh-floor.js";
+import { isUnreachable } from "../core/errors.js";
 import { selectNodes } from "../exec/engine.js";
 import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
 import { ExitCode } from "./exit-codes.js";
 import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
-import { connectorOptions } from "./ssh-options.js";
+import { printDocument } from "./output.js";
+import { connectorFor, logOf, type SshCliOpts } from "./ssh-options.js";
+
+interface PingOpts extends SshCliOpts {
+  inventory: string;
+  output: OutputFormat;
+  limit?: string;
+}
+
+export interface PingResult {
+  name: string;
+  cluster: string;
+  host: string;
+  status: "ok" | "unreachable" | "failed";
+  ms: number;
+  error?: string;
+}
 
 export function registerPing(program: Command): void {
   withRemoteOptions(program.command("ping"))
     .description("connect to every node and run `true` (checks SSH, host keys and sudo)")
-    .action(
-      async (o: {
-        inventory: string;
-        output: OutputFormat;
-        limit?: string;
-        forks: number;
-        acceptNewHostKeys?: boolean;
-        sshConfig?: string;
-        retries?: number;
-        verbose?: number;
-      }) => {
-        const inv = await loadInventory(o.inventory);
-        const nodes = selectNodes(buildModel(inv), parseLimit(o.limit));
-        const r = await measureFloor(
-          nodes.map((n) => ({ name: n.name, target: n.ssh })),
-          o.forks,
-          await connectorOptions(o),
+    .action(async (o: PingOpts) => {
+      const inv = await loadInventory(o.inventory);
+      const nodes = selectNodes(buildModel(inv), parseLimit(o.limit));
+      const log = logOf(o);
+      const connector = await connectorFor(o, log);
+      const started = performance.now();
+      const results = await Promise.all(
+        nodes.map(async (n): Promise<PingResult> => {
+          const t = performance.now();
+          const base = { name: n.name, cluster: n.cluster as string, host: n.ssh.host };
+          try {
+            const conn = await connector.connect(n.name, n.ssh);
+            try {
+              await conn.exec("true", { check: true });
+            } finally {
+              conn.close();
+            }
+            return { ...base, status: "ok", ms: Math.round(performance.now() - t) };
+          } catch (err) {
+            const status = isUnreachable(err) ? "unreachable" : "failed";
+            return { ...base, status, ms: Math.round(performance.now() - t), error: (err as Error).message };
+          }
+        }),
+      ).finally(() => connector.closeAll());
+      const wallMs = Math.round(performance.now() - started);
+      const count = (s: PingResult["status"]) => results.filter((r) => r.status === s).length;
+      const exitCode =
+        count("failed") > 0 ? ExitCode.failed : count("unreachable") > 0 ? ExitCode.unreachable : ExitCode.ok;
+      if (o.output !== "text") {
+        const summary = {
+          total: results.length,
+          ok: count("ok"),
+          unreachable: count("unreachable"),
+          failed: count("failed"),
+          wallMs,
+        };
+        await printDocument(o.output, "ping", exitCode, { summary, nodes: results });
+      } else {
+        for (const r of results) if (r.error) process.stdout.write(`${r.error}\n`);
+        process.stdout.write(
+          `${count("ok")}/${results.length} nodes answered in ${(wallMs / 1000).toFixed(2)} s\n`,
         );
-        if (o.output === "json") {
-          process.stdout.write(`${JSON.stringify({ nodes: nodes.length, ...r }, null, 2)}\n`);
-        } else {
-          for (const e of r.errors) process.stdout.write(`${e}\n`);
-          process.stdout.write(
-            `${r.connected}/${nodes.length} nodes answered in ${(r.wallMs / 1000).toFixed(2)} s\n`,
-          );
-        }
-        process.exitCode = r.failed === 0 ? ExitCode.ok : ExitCode.unreachable;
-      },
-    );
+      }
+      process.exitCode = exitCode;
+    });
 }

@@ -6,6 +6,7 @@
  * unknown one registers them all (so help lists them and commander can suggest a near name).
  */
 import { Command, CommanderError } from "commander";
+import { applyColourChoice, colourChoice } from "../ui/colour.js";
 
 type Register = (program: Command) => void;
 
@@ -37,6 +38,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   const program = new Command("meshctl")
     .description("Join the pod networks of several Kubernetes clusters with a static VXLAN mesh, over SSH.")
     .version("0.1.0")
+    .option("--no-color", "no colours (also: NO_COLOR=1; FORCE_COLOR=1 forces them)")
+    .option("--color", "colours even when the output is not a terminal")
     .showHelpAfterError()
     .exitOverride();
   for (const load of loadersFor(argv)) (await load())(program);
@@ -44,15 +47,26 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 }
 
 export async function main(argv: string[]): Promise<number> {
+  applyColourChoice(colourChoice(argv, process.env));
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // Help and version exit 0; usage errors were already printed by commander.
-      return e.exitCode === 0 ? 0 : 64;
+      // Help and version exit 0; usage errors were already printed by commander (and, with -o json|yaml,
+      // are also given as the error document).
+      if (e.exitCode === 0) return 0;
+      const { UsageError } = await import("../core/errors.js");
+      const { requestedOutput } = await import("./output.js");
+      if (requestedOutput(argv).format !== "text") {
+        await (await import("./report-error.js")).reportError(
+          new UsageError(e.message.replace(/^error: /, "")),
+          argv,
+        );
+      }
+      return 64;
     }
-    return (await import("./report-error.js")).reportError(e);
+    return (await import("./report-error.js")).reportError(e, argv);
   }
 }

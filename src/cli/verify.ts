@@ -3,8 +3,9 @@ import { type Command, Option } from "commander";
 import { loadInventory } from "../inventory/load.js";
 import { renderVerify, verifyToJson } from "../verify/render.js";
 import { runVerify } from "../verify/run.js";
-import { exitCodeOfOutcome, withExitCode } from "./exit-codes.js";
+import { exitCodeOfOutcome } from "./exit-codes.js";
 import { intArg, type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { printDocument } from "./output.js";
 import { connectorFor } from "./ssh-options.js";
 
 interface VerifyOpts {
@@ -34,7 +35,7 @@ export function registerVerify(program: Command): void {
       const inv = await loadInventory(o.inventory);
       const connector = await connectorFor(o);
       const limit = parseLimit(o.limit);
-      const tty = o.output !== "json" && process.stderr.isTTY;
+      const tty = o.output === "text" && process.stderr.isTTY;
       let done = 0;
       const result = await runVerify(inv, {
         connector,
@@ -44,11 +45,8 @@ export function registerVerify(program: Command): void {
         onNodeDone: tty ? () => process.stderr.write(`\r  verifying: ${++done} node(s) done`) : undefined,
       }).finally(() => connector.closeAll());
       if (tty) process.stderr.write("\r\x1b[K");
-      process.stdout.write(
-        o.output === "json"
-          ? `${JSON.stringify(withExitCode(result.outcome, verifyToJson(result)), null, 2)}\n`
-          : `${renderVerify(result)}\n`,
-      );
+      if (o.output === "text") process.stdout.write(`${renderVerify(result)}\n`);
+      else await printDocument(o.output, "verify", exitCodeOfOutcome(result.outcome), verifyToJson(result));
       process.exitCode = exitCodeOfOutcome(result.outcome);
     });
 }
