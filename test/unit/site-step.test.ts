@@ -3,7 +3,7 @@
  * "Playbooks"), and when apply or undo runs for `state: present` and `state: absent`.
  */
 import { describe, expect, it } from "vitest";
-import { planNode } from "../../src/exec/targets.js";
+import { nodeChanges } from "../../src/exec/targets.js";
 import type { ShellCmd } from "../../src/plan/commands.js";
 import { siteChange, siteCheck, siteEnv } from "../../src/plan/site.js";
 import type { ShellStep } from "../../src/playbook/schema.js";
@@ -94,7 +94,7 @@ describe("siteChange", () => {
   });
 });
 
-describe("planNode with site steps (the run's plan of a node)", () => {
+describe("nodeChanges with site steps (the run's plan of a node)", () => {
   const facts = convergedFacts(w2);
   const shape = (state: "present" | "absent") => ({
     steps: [{ kind: "shell" as const, step: step(state) }],
@@ -102,17 +102,17 @@ describe("planNode with site steps (the run's plan of a node)", () => {
   });
 
   it("a teardown playbook's absent step runs its undo where its check passes", () => {
-    expect(planNode(w2, facts, shape("absent"), [0]).map((c) => scripts(c.forward))).toEqual([["UNDO"]]);
-    expect(planNode(w2, facts, shape("absent"), [1])).toEqual([]);
+    expect(nodeChanges(w2, facts, shape("absent"), [0]).map((c) => scripts(c.forward))).toEqual([["UNDO"]]);
+    expect(nodeChanges(w2, facts, shape("absent"), [1])).toEqual([]);
   });
 
   it("a present step runs apply where its check fails", () => {
-    expect(planNode(w2, facts, shape("present"), [1]).map((c) => scripts(c.forward))).toEqual([["APPLY"]]);
-    expect(planNode(w2, facts, shape("present"), [0])).toEqual([]);
+    expect(nodeChanges(w2, facts, shape("present"), [1]).map((c) => scripts(c.forward))).toEqual([["APPLY"]]);
+    expect(nodeChanges(w2, facts, shape("present"), [0])).toEqual([]);
   });
 
   it("without check results (the read-back), every site step counts as done", () => {
-    expect(planNode(w2, facts, shape("present"))).toEqual([]);
-    expect(planNode(w2, facts, shape("absent"))).toEqual([]);
+    expect(nodeChanges(w2, facts, shape("present"))).toEqual([]);
+    expect(nodeChanges(w2, facts, shape("absent"))).toEqual([]);
   });
 });
