@@ -37,6 +37,7 @@ const step = (state: "present" | "absent"): ShellStep => ({
   name: "open port",
   hosts: "nodes",
   state,
+  timeout: 60,
   shell: { check: "CHECK", apply: "APPLY", undo: "UNDO" },
 });
 const scripts = (cmds: readonly { tool: string }[]) => cmds.map((c) => (c as ShellCmd).script);
