@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { meshctl, STACK_FRAME } from "../support/cli.js";
 
+// Each test starts the CLI (through tsx) once or twice; on a busy machine that takes seconds.
+const SLOW = { timeout: 120_000 };
 const HOSTS = ["198.18.0.11", "198.18.0.12", "198.18.0.13", "198.18.0.14"];
 const dir = mkdtempSync(join(tmpdir(), "meshctl-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,7 +57,7 @@ const badPlaybook = file(
 
 const sorted = (xs: string[]) => [...new Set(xs)].sort();
 
-describe("control: a valid inventory does contact its hosts", () => {
+describe("control: a valid inventory does contact its hosts", SLOW, () => {
   it("diff connects to every node (exit 4: the listeners are no SSH servers)", () => {
     const r = meshctl(["diff", "-i", good, "--output", "json"], { listen: HOSTS });
     expect(r.code).toBe(4);
@@ -66,7 +68,7 @@ describe("control: a valid inventory does contact its hosts", () => {
   });
 });
 
-describe("exit 3: an invalid inventory or playbook, and nothing was contacted", () => {
+describe("exit 3: an invalid inventory or playbook, and nothing was contacted", SLOW, () => {
   it.each([["plan"], ["diff"], ["apply"], ["teardown"], ["ping"], ["verify"], ["diagnose"], ["discover"]])(
     "%s",
     (verb) => {
@@ -90,7 +92,7 @@ describe("exit 3: an invalid inventory or playbook, and nothing was contacted", 
   });
 });
 
-describe("exit 64: command-line usage", () => {
+describe("exit 64: command-line usage", SLOW, () => {
   it.each([
     ["an unknown verb", ["nosuchverb"]],
     ["an unknown option", ["diff", "-i", "x.yaml", "--nope"]],
@@ -110,7 +112,7 @@ describe("exit 64: command-line usage", () => {
   });
 });
 
-describe("exit 70: a bug in meshctl, the only case with a stack trace", () => {
+describe("exit 70: a bug in meshctl, the only case with a stack trace", SLOW, () => {
   it("a plain Error from inside a verb (here: stdout itself throws) exits 70 with its stack", () => {
     // The fault comes from outside the product: a preload makes process.stdout.write throw.
     const preload = `data:text/javascript,${encodeURIComponent(
@@ -124,7 +126,7 @@ describe("exit 70: a bug in meshctl, the only case with a stack trace", () => {
   });
 });
 
-describe("--limit through the CLI", () => {
+describe("--limit through the CLI", SLOW, () => {
   const parties = (args: string[]) => {
     const r = meshctl(["diff", "-i", good, "--output", "json", ...args], { listen: HOSTS });
     const json = JSON.parse(r.stdout);
@@ -148,7 +150,7 @@ describe("--limit through the CLI", () => {
   });
 });
 
-describe("plain output in a pipe", () => {
+describe("plain output in a pipe", SLOW, () => {
   it("plan: no escape sequence (colour, cursor) at all", () => {
     const r = meshctl(["plan", "-i", good]);
     expect(r.code).toBe(0);

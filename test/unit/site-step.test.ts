@@ -59,7 +59,7 @@ describe("siteEnv: what a site script sees of its node", () => {
   });
 
   it("reaches the check, apply and undo scripts alike", () => {
-    expect(siteCheck(w2, step("present"))).toEqual({
+    expect(siteCheck(w2, step("present"))).toMatchObject({
       tool: "sh",
       label: "open port: check",
       script: "CHECK",
