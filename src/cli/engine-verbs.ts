@@ -64,18 +64,23 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   const parties = runParties(inv, playbook, limit);
   const display = o.output !== "text" ? "silent" : process.stderr.isTTY ? "tty" : "plain";
   const progress = startProgress(parties, mode, display);
-  // First Ctrl-C: start nothing new, let change sets already sent finish (and roll back if they fail).
-  // Second Ctrl-C: leave at once.
+  // First Ctrl-C or SIGTERM (systemd, CI runners, `timeout`): start nothing new, let change sets already
+  // sent finish (and roll back if they fail), print the recap, exit 130. A second signal leaves at once.
   const abort = new AbortController();
-  const onSigint = () => {
+  const onSignal = (sig: NodeJS.Signals) => {
     if (abort.signal.aborted) {
       if (display === "tty") process.stderr.write("\x1b[?25h\n");
-      process.exit(ExitCode.interrupted);
+      process.stderr.write(
+        `${sig}: leaving now; a node with a change set in flight undoes it by itself (its session is cut)\n`,
+      );
+      process.exit(sig === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted);
     }
     abort.abort();
-    progress.note("interrupted: finishing the changes already sent (Ctrl-C again to leave now)");
+    const again = sig === "SIGINT" ? "Ctrl-C" : sig;
+    progress.note(`interrupted (${sig}): finishing the changes already sent (${again} again to leave now)`);
   };
-  process.on("SIGINT", onSigint);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   let result: RunResult;
   try {
     result = await run(inv, {
@@ -90,7 +95,8 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
       onEvent: (e) => progress.onEvent(e),
     });
   } finally {
-    process.off("SIGINT", onSigint);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     connector.closeAll();
     await progress.stop();
   }

@@ -18,8 +18,10 @@ export const ExitCode = {
   usage: 64,
   /** meshctl itself broke (a bug): please report it. */
   internal: 70,
-  /** Interrupted (Ctrl-C): changes already sent finished; nothing more was started. */
+  /** Interrupted (Ctrl-C or SIGTERM): changes already sent finished; nothing more was started. */
   interrupted: 130,
+  /** A second SIGTERM: left at once (128 + 15, the convention). */
+  terminated: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

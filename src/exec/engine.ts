@@ -422,12 +422,12 @@ function rollbackReport(
   };
 }
 
-/** How the run ended; a run that failed after Ctrl-C ends "interrupted". */
+/** How the run ended; a run interrupted (Ctrl-C, SIGTERM) ends "interrupted", whatever its hosts did. */
 export function outcomeOf(mode: Mode, hosts: readonly HostResult[], interrupted = false): Outcome {
-  const failed = interrupted ? "interrupted" : "failed";
-  if (hosts.some((n) => n.status === "failed" || n.status === "rolled-back")) return failed;
+  if (interrupted) return "interrupted";
+  if (hosts.some((n) => n.status === "failed" || n.status === "rolled-back")) return "failed";
   if (hosts.some((n) => n.status === "unreachable")) return "unreachable";
-  if (hosts.some((n) => n.error)) return failed;
+  if (hosts.some((n) => n.error)) return "failed";
   if (mode === "diff" && hosts.some((n) => n.changes.length > 0)) return "changes-pending";
   return "ok";
 }

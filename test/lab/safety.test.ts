@@ -3,10 +3,11 @@
  * (world-writable /run/lock), remote steps that never end, signals, nodes cut off by their own change set.
  * Runs the built CLI (dist/) and asserts on its output and on the nodes' state read directly.
  */
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type CliRun, meshctl, useLab } from "./helpers/cli.js";
+import { type CliRun, meshctl, ROOT, useLab } from "./helpers/cli.js";
 import { onNode, startOnNode, until } from "./helpers/node-mounts.js";
 
 const lab = useLab("safety", { clusters: 2, nodesPerCluster: 1, kubeApi: true });
@@ -20,7 +21,7 @@ describe("node-side files", () => {
     expect(on("mkdir -p /root/t && echo precious >/root/t/victim && chmod 600 /root/t/victim").code).toBe(0);
     expect(on("ln -s /root/t/victim /run/lock/meshctl.journal.tmp", "nobody").code).toBe(0);
     expect(on("ln -s /root/t/victim /run/lock/meshctl.journal", "nobody").code).toBe(0);
-    const squatter = startOnNode(lab.dir, node, "exec flock /run/lock/meshctl.lock sleep 60", "nobody");
+    const squatter = startOnNode(lab.dir, node, "exec flock -o /run/lock/meshctl.lock sleep 60", "nobody");
     try {
       expect(await until(() => on("flock -n /run/lock/meshctl.lock true").code !== 0, 10_000)).toBe(true);
       const t0 = Date.now();
@@ -107,4 +108,108 @@ describe("every remote request has a deadline", () => {
     expect(sleepers()).toBe("");
     expect(onC1("flock -n /run/meshctl/lock true").code).toBe(0);
   }, 60_000);
+});
+
+/** `meshctl … --output json` in the background: its output so far, and its exit. */
+function startMeshctl(...args: string[]) {
+  const child = spawn(process.execPath, [join(ROOT, "bin", "meshctl.js"), ...args, "--output", "json"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => {
+    out += d;
+  });
+  child.stderr.on("data", (d) => {
+    err += d;
+  });
+  const exit = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+  return { child, exit, out: () => out, err: () => err, json: () => JSON.parse(out) as CliRun["json"] };
+}
+const hasDevice = (node: string) => onNode(lab.dir, node, "ip link show mshvx0").code === 0;
+const siteStep = (apply: string, timeout: number) => `  - name: site
+    hosts: nodes
+    timeout: ${timeout}
+    shell: { check: "false", apply: '${apply}', undo: "true" }`;
+
+describe("signals", () => {
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    it(`${sig}: the change set already sent finishes, nothing new starts, the result is printed, exit 130`, async () => {
+      expect(meshctl("teardown", "-i", lab.info.inventory).code).toBe(0);
+      // c1-node1's lock is held (as another run would), so its session waits while c2-node1 applies.
+      const holder = startOnNode(lab.dir, "c1-node1", "exec flock -o /run/meshctl/lock sleep 60");
+      try {
+        expect(await until(() => onC1("flock -n /run/meshctl/lock true").code !== 0, 10_000)).toBe(true);
+        const run = startMeshctl(
+          "apply",
+          "-i",
+          lab.info.inventory,
+          "--playbook",
+          playbook("slow", siteStep("sleep 3", 30)),
+        );
+        // c2-node1's change set is on its way (device made, the slow step still running).
+        expect(await until(() => hasDevice("c2-node1"), 30_000)).toBe(true);
+        run.child.kill(sig);
+        expect(await until(() => run.err().includes(`interrupted (${sig})`), 10_000)).toBe(true);
+        holder.kill();
+        const code = await run.exit;
+        expect(code, run.err()).toBe(130);
+        const json = run.json();
+        expect(json.exitCode).toBe(130);
+        const c1 = json.nodes.find((n) => n.name === "c1-node1");
+        expect(c1?.error).toBe("not applied: interrupted");
+        expect(c1?.commandsSent).toBe(0);
+        expect(json.nodes.find((n) => n.name === "c2-node1")?.status).toBe("changed");
+        expect(hasDevice("c1-node1")).toBe(false);
+        expect(hasDevice("c2-node1")).toBe(true);
+      } finally {
+        holder.kill();
+      }
+    }, 90_000);
+  }
+
+  it("a first Ctrl-C never waits forever: a change set stuck in a step is killed at its limit and rolled back (130)", async () => {
+    expect(meshctl("teardown", "-i", lab.info.inventory).code).toBe(0);
+    const run = startMeshctl(
+      "apply",
+      "-i",
+      lab.info.inventory,
+      "--playbook",
+      playbook("stuck", siteStep("sleep 100000", 3)),
+    );
+    expect(await until(() => hasDevice("c1-node1") && hasDevice("c2-node1"), 30_000)).toBe(true);
+    run.child.kill("SIGINT");
+    const t0 = Date.now();
+    const code = await run.exit;
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(code, run.err()).toBe(130);
+    for (const n of run.json().nodes) {
+      expect(n.status, n.name).toBe("failed");
+      expect(n.error, n.name).toMatch(/timed out after 3 s/);
+      expect(n.rollback?.restored, n.name).toBe(true);
+    }
+    expect(hasDevice("c1-node1") || hasDevice("c2-node1")).toBe(false);
+    expect(sleepers()).toBe("");
+  }, 90_000);
+
+  it("a second Ctrl-C leaves at once; the nodes undo the change set in flight by themselves", async () => {
+    expect(meshctl("teardown", "-i", lab.info.inventory).code).toBe(0);
+    const run = startMeshctl(
+      "apply",
+      "-i",
+      lab.info.inventory,
+      "--playbook",
+      playbook("stuck", siteStep("sleep 100000", 5)),
+    );
+    expect(await until(() => hasDevice("c1-node1") && hasDevice("c2-node1"), 30_000)).toBe(true);
+    run.child.kill("SIGINT");
+    expect(await until(() => run.err().includes("interrupted (SIGINT)"), 10_000)).toBe(true);
+    run.child.kill("SIGINT");
+    const t0 = Date.now();
+    expect(await run.exit).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(run.err()).toMatch(/SIGINT: leaving now/);
+    expect(await until(() => !hasDevice("c1-node1") && !hasDevice("c2-node1"), 30_000)).toBe(true);
+    expect(sleepers()).toBe("");
+  }, 90_000);
 });

@@ -25,6 +25,8 @@ describe("exit codes", () => {
     expect(outcomeOf("apply", [host("changed"), host("unreachable")])).toBe("unreachable");
     expect(outcomeOf("apply", [host("failed"), host("unreachable")])).toBe("failed");
     expect(outcomeOf("apply", [host("rolled-back")])).toBe("failed");
+    // Interrupted (Ctrl-C, SIGTERM) is 130 even when every change set already sent went through.
+    expect(outcomeOf("apply", [host("changed"), host("ok")], true)).toBe("interrupted");
     expect(outcomeOf("apply", [host("ok", { error: "not applied: 1 target(s) failed" })])).toBe("failed");
     const pending = host("ok", {
       changes: [
