@@ -4,14 +4,15 @@ import { type Mode, type RunResult, run, runParties } from "../exec/engine.js";
 import { loadInventory } from "../inventory/load.js";
 import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
 import { renderChanges } from "../ui/changes.js";
+import { stageTimer } from "../ui/log.js";
 import { startProgress } from "../ui/progress.js";
 import { renderRecap, runToJson } from "../ui/recap.js";
 import { ExitCode, exitCodeOfOutcome } from "./exit-codes.js";
 import { intArg, type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
-import { connectorFor } from "./ssh-options.js";
+import { connectorFor, logOf, type SshCliOpts } from "./ssh-options.js";
 
-interface EngineOpts {
+interface EngineOpts extends SshCliOpts {
   inventory: string;
   output: OutputFormat;
   limit?: string;
@@ -55,11 +56,13 @@ export function registerEngineVerbs(program: Command): void {
 }
 
 async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
-  const inv = await loadInventory(o.inventory);
+  const log = logOf(o);
+  const inv = await log.stage("inventory", () => loadInventory(o.inventory));
   const playbook = await loadPlaybook(
     o.playbook ?? shippedPlaybook(mode === "teardown" ? "teardown" : "mesh"),
   );
-  const connector = await connectorFor(o);
+  const connector = await connectorFor(o, log);
+  const stages = stageTimer(log);
   const limit = parseLimit(o.limit);
   const parties = runParties(inv, playbook, limit);
   const display = o.output !== "text" ? "silent" : process.stderr.isTTY ? "tty" : "plain";
@@ -92,7 +95,10 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
       ...(limit ? { limit } : {}),
       ...(o.atomic ? { atomic: true } : {}),
       ...(o.maxFail === undefined ? {} : { maxFail: o.maxFail }),
-      onEvent: (e) => progress.onEvent(e),
+      onEvent: (e) => {
+        stages(e);
+        progress.onEvent(e);
+      },
     });
   } finally {
     process.off("SIGINT", onSignal);

@@ -7,9 +7,12 @@
  */
 import { Command, CommanderError } from "commander";
 import { applyColourChoice, colourChoice } from "../ui/colour.js";
+import { addVerbHelp } from "./help.js";
+import { VERSION } from "./version.js";
 
 type Register = (program: Command) => void;
 
+const metaVerbs = async (): Promise<Register> => (await import("./meta.js")).registerMeta;
 const engineVerbs = async (): Promise<Register> => (await import("./engine-verbs.js")).registerEngineVerbs;
 
 /** Every verb, in the order help lists them, with how to load its registration. */
@@ -23,6 +26,9 @@ const VERBS: readonly [string, () => Promise<Register>][] = [
   ["verify", async () => (await import("./verify.js")).registerVerify],
   ["diagnose", async () => (await import("./diagnose.js")).registerDiagnose],
   ["lab", async () => (await import("./lab.js")).registerLab],
+  ["version", metaVerbs],
+  ["completion", metaVerbs],
+  ["man", metaVerbs],
 ];
 
 /** The registrations `argv` needs (see the module comment). */
@@ -37,12 +43,13 @@ export function loadersFor(argv: readonly string[]): (() => Promise<Register>)[]
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("meshctl")
     .description("Join the pod networks of several Kubernetes clusters with a static VXLAN mesh, over SSH.")
-    .version("0.1.0")
+    .version(VERSION)
     .option("--no-color", "no colours (also: NO_COLOR=1; FORCE_COLOR=1 forces them)")
     .option("--color", "colours even when the output is not a terminal")
     .showHelpAfterError()
     .exitOverride();
   for (const load of loadersFor(argv)) (await load())(program);
+  addVerbHelp(program);
   return program;
 }
 

@@ -41,3 +41,28 @@ export function createLog(
 }
 
 export const QUIET: Log = createLog(0, () => undefined);
+
+/**
+ * -vv per-stage timings of each host: a line whenever a host moves to its next stage, with the time the
+ * previous stage took (`c1-node1: applying (facts 84 ms)`), and its total when done.
+ */
+export function stageTimer(
+  log: Log,
+): (e: { id: string; kind: string; step?: unknown; text?: string; result?: { status?: string } }) => void {
+  const last = new Map<string, { at: number; text: string; start: number }>();
+  return (e) => {
+    if (!log.enabled(2)) return;
+    const now = performance.now();
+    const prev = last.get(e.id);
+    const took = prev ? ` (${prev.text} ${Math.round(now - prev.at)} ms)` : "";
+    if (e.kind === "done") {
+      const total = prev ? `, ${Math.round(now - prev.start)} ms in all` : "";
+      log.line(2, `${e.id}: ${e.result?.status ?? "done"}${took}${total}`);
+      last.delete(e.id);
+      return;
+    }
+    const text = e.text ?? String(e.step ?? "");
+    log.line(2, `${e.id}: ${text}${took}`);
+    last.set(e.id, { at: now, text, start: prev?.start ?? now });
+  };
+}

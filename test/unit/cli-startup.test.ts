@@ -17,7 +17,10 @@ describe("start-up loads only the verb that runs", () => {
   });
 
   it("help, no verb or an unknown one register every verb, in help's order", async () => {
-    const all = ["plan", "diff", "apply", "teardown", "discover", "ping", "verify", "diagnose", "lab"];
+    const all = [
+      ...["plan", "diff", "apply", "teardown", "discover", "ping", "verify", "diagnose", "lab"],
+      ...["version", "completion", "man"],
+    ];
     expect(await verbs()).toEqual(all);
     expect(await verbs("--help")).toEqual(all);
     expect(await verbs("dif")).toEqual(all);
