@@ -36,6 +36,7 @@ const EXAMPLES: Record<string, string[]> = {
   version: ["meshctl version", "meshctl version -o json"],
   completion: [
     "meshctl completion bash > /etc/bash_completion.d/meshctl",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh, not a template
     'meshctl completion zsh > "${fpath[1]}/_meshctl"',
     "meshctl completion fish > ~/.config/fish/completions/meshctl.fish",
   ],

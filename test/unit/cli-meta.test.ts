@@ -45,7 +45,7 @@ describe("completion scripts, made from the command tree", () => {
 
   it("zsh wraps the bash function; fish names every verb with its description", async () => {
     const p = await program();
-    expect(completionScript("zsh", p)).toMatch(/^#compdef meshctl\n[^]*bashcompinit[^]*_meshctl\(\)/);
+    expect(completionScript("zsh", p)).toMatch(/^#compdef meshctl\n[\s\S]*bashcompinit[\s\S]*_meshctl\(\)/);
     const fish = completionScript("fish", p);
     for (const v of ["plan", "diff", "apply", "teardown", "ping", "verify", "diagnose", "lab", "version"]) {
       expect(fish).toContain(`-n __fish_use_subcommand -a ${v} -d '`);

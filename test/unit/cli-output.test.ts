@@ -54,8 +54,14 @@ describe("reportError", () => {
   const capture = () => {
     const out: string[] = [];
     const err: string[] = [];
-    vi.spyOn(process.stdout, "write").mockImplementation((s) => (out.push(String(s)), true));
-    vi.spyOn(process.stderr, "write").mockImplementation((s) => (err.push(String(s)), true));
+    vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+      out.push(String(s));
+      return true;
+    });
+    vi.spyOn(process.stderr, "write").mockImplementation((s) => {
+      err.push(String(s));
+      return true;
+    });
     return { out, err };
   };
 
