@@ -113,6 +113,12 @@ describe("~/.ssh/config and a bastion (lab up --bastion)", () => {
     expect(fenced).toEqual(["c3-node1", "c3-node2"]);
     for (const n of fenced)
       expect(r.stderr).toMatch(new RegExp(`${n}: connected to root@[0-9.]+:22 via bastion`));
+    // -v: every command sent; -vv: per-stage timings per host; all of it on stderr, results alone on stdout
+    expect(r.stderr).toMatch(/c2-node1: \$ /);
+    expect(r.stderr).toMatch(/stage inventory: \d+ ms/);
+    expect(r.stderr).toMatch(/c3-node2: \S.* \(.+ \d+ ms\)/);
+    expect(r.stdout).toMatch(/RECAP/);
+    expect(r.stdout).not.toMatch(/connected to|\$ |stage /);
     expect(meshctl("diff", "-i", inventory()).code).toBe(0);
   });
 
