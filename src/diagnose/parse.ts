@@ -1,10 +1,11 @@
 /** Reads the output of `diagnoseScript` into NodeFacts + DiagnoseExtra. Pure. */
 import { ParseError } from "../core/errors.js";
 import { parseFacts } from "../facts/parse.js";
+import { splitSections } from "../facts/split.js";
 import type { NodeFacts } from "../facts/types.js";
-import { type Cidr, parseCidr, parseIpv4, routeDstToCidr } from "../net/addr.js";
+import { rootCidrsIn, rootSections } from "./roots.js";
 import { DIAGNOSE_MARKER } from "./script.js";
-import type { DiagnoseExtra, FirewallTool, ForwardChain, RootRoute, UdpSocket } from "./types.js";
+import type { DiagnoseExtra, FirewallTool, ForwardChain, UdpSocket } from "./types.js";
 
 export class DiagnoseParseError extends ParseError {
   constructor(section: string, detail: string) {
@@ -129,55 +130,12 @@ function parseUdp(lines: string[] | undefined): UdpSocket[] {
   });
 }
 
-function parseRootRoutes(cidr: Cidr, lines: string[]): DiagnoseExtra["rootRoutes"][number] {
-  const text = lines.join("\n").trim();
-  let v: unknown;
-  try {
-    v = JSON.parse(text === "" ? "[]" : text);
-  } catch {
-    return { cidr, routes: [], error: text.slice(0, 160) };
-  }
-  if (!Array.isArray(v)) return { cidr, routes: [], error: "not a JSON array" };
-  const routes: RootRoute[] = [];
-  for (const r of v) {
-    if (typeof r !== "object" || r === null) continue;
-    const o = r as Record<string, unknown>;
-    const dst =
-      typeof o.dst === "string" ? routeDstToCidr(o.dst === "default" ? "0.0.0.0/0" : o.dst) : undefined;
-    if (!dst?.ok) continue;
-    const via = typeof o.gateway === "string" ? parseIpv4(o.gateway) : undefined;
-    const proto = o.protocol;
-    routes.push({
-      dst: dst.value,
-      type: typeof o.type === "string" ? o.type : "unicast",
-      ...(via?.ok ? { via: via.value } : {}),
-      ...(typeof o.dev === "string" ? { dev: o.dev } : {}),
-      protocol:
-        typeof proto === "number"
-          ? proto
-          : typeof proto === "string"
-            ? /^\d+$/.test(proto)
-              ? Number(proto)
-              : proto
-            : "boot",
-      ...(typeof o.scope === "string" ? { scope: o.scope } : {}),
-    });
-  }
-  return { cidr, routes };
-}
-
 export function parseDiagnoseOutput(output: string): { facts: NodeFacts; extra: DiagnoseExtra } {
-  const facts = parseFacts(output);
+  const rootRoutes: DiagnoseExtra["rootRoutes"] = [];
+  const roots = rootSections(rootCidrsIn(splitSections(output).keys()), rootRoutes);
+  const facts = parseFacts(output, roots);
   const s = sections(output);
   const device = facts.params.device;
-  const rootRoutes: DiagnoseExtra["rootRoutes"] = [];
-  for (const [name, lines] of s) {
-    const m = /^root (\S+)$/.exec(name);
-    if (!m) continue;
-    const c = parseCidr(m[1] as string);
-    if (!c.ok) throw new DiagnoseParseError(name, c.error);
-    rootRoutes.push(parseRootRoutes(c.value, lines));
-  }
   return {
     facts,
     extra: {

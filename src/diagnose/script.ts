@@ -1,18 +1,20 @@
 /**
- * The one remote exec of `meshctl diagnose` on a node: the facts script (src/facts/script.ts, unchanged,
- * run in a subshell) followed by a few read-only sections of its own. Only typed values are interpolated
- * (IfName, port number, Cidr), each parsed again here.
+ * The one remote exec of `meshctl diagnose` on a node: the facts script (src/facts/script.ts, run in a
+ * subshell) with diagnose's route reads added as fact sections (src/diagnose/roots.ts: `@@root-…`, the
+ * main table's routes inside each other cluster's pod CIDR, in the same `ip -batch`), followed by a few
+ * read-only sections of its own. Only typed values are interpolated (IfName, port number, Cidr), each
+ * parsed again here.
  *
  * Output after the facts' `@@end` (blank lines insignificant):
  *   @@meshctl-diagnose 1
  *   @@iptables          `iptables -S FORWARD`, or `!absent`, or `!rc N` + error text
  *   @@nft               table/chain headers, forward hooks and rules naming the device from `nft list ruleset`
  *   @@udp-port          `<udp|udp6> <local hex> <uid> <inode>` for every socket bound to the mesh port
- *   @@root <cidr>       `ip -4 -j -d route show table main root <cidr>` per other cluster's pod CIDR
  *   @@end
  */
 import { type FactsScriptParams, factsScript } from "../facts/script.js";
 import { type Cidr, type IfName, parseCidr, parseIfName } from "../net/addr.js";
+import { rootSections } from "./roots.js";
 
 export const DIAGNOSE_MARKER = "@@meshctl-diagnose 1";
 
@@ -36,15 +38,12 @@ export function diagnoseScript(p: DiagnoseScriptParams): string {
   if (!parseIfName(p.device).ok) refuse(`device name ${JSON.stringify(p.device)}`);
   if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) refuse(`port ${String(p.port)}`);
   for (const c of p.remoteCidrs) if (!parseCidr(c).ok) refuse(`CIDR ${JSON.stringify(c)}`);
-  const roots = p.remoteCidrs
-    .map((c) => `printf '\\n@@root %s\\n' '${c}'\nip -4 -j -d route show table main root '${c}' 2>&1`)
-    .join("\n");
   return `# meshctl diagnose: read-only, one exec, always exits 0
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LC_ALL=C
 export PATH LC_ALL
 facts() (
-${factsScript(p.facts)}
+${factsScript(p.facts, rootSections(p.remoteCidrs))}
 )
 facts
 D='${p.device}'
@@ -68,7 +67,6 @@ for f in /proc/net/udp /proc/net/udp6; do
     case $a in *:${hexPort(p.port)}) printf '%s %s %s %s\\n' "\${f##*/}" "\${a%:*}" "$u" "$n" ;; esac
   done <"$f"
 done
-${roots}
 printf '\\n@@end\\n'
 `;
 }

@@ -5,7 +5,7 @@
  *   3. rollback() → the inverses of what ran, forced, + a read-back    (round trip 3, only on failure)
  * The round trips do not grow with the number of peers: a batch carries any number of commands.
  */
-import { parseFacts } from "../facts/parse.js";
+import { parseFacts, parseReadback } from "../facts/parse.js";
 import { factsScript, readbackScript } from "../facts/script.js";
 import type { NodeFacts } from "../facts/types.js";
 import type { NodeModel } from "../model/types.js";
@@ -73,10 +73,12 @@ export class NodeSession {
     try {
       if (checks.length > 0)
         session.write(checks.map((c) => encodeBatch({ tool: "sh", cmds: [c] }, "check")).join(""));
-      const before = await readFacts(
-        replies,
-        "gathering facts",
-        inMs(LOCK_WAIT_SECONDS * 1000 + FACTS_LIMIT_MS + REPLY_SLACK_MS),
+      const before = parseFacts(
+        await readOutput(
+          replies,
+          "gathering facts",
+          inMs(LOCK_WAIT_SECONDS * 1000 + FACTS_LIMIT_MS + REPLY_SLACK_MS),
+        ),
       );
       const codes: number[] = [];
       for (const c of checks) {
@@ -122,7 +124,7 @@ export class NodeSession {
       throw new NodeRunError(this.node.name, "keeping the undo journal", "the node refused it");
     const outcomes: BatchOutcome[] = [];
     for (const b of batches) outcomes.push(await this.replies.outcome("applying changes", replyDeadline(b)));
-    const after = this.withRestOf(await readFacts(this.replies, "reading back", factsDeadline()));
+    const after = await this.readBack("reading back");
 
     // Which commands ran: all of every ok batch; in the failed batch, those before the failing line.
     let ran = 0;
@@ -177,27 +179,16 @@ export class NodeSession {
       const o = await this.replies.outcome("rolling back", replyDeadline(b));
       if (o.status === "failed") errors.push(o.output);
     }
-    const after = this.withRestOf(
-      await readFacts(this.replies, "reading back after rollback", factsDeadline()),
-    );
+    const after = await this.readBack("reading back after rollback");
     return { after, errors };
   }
 
   /**
-   * A read-back holds only what meshctl manages; the rest of the node (underlay, other links, foreign
-   * routes, sysctls, UDP ports) is as the facts before the change set found it: a change set touches none of it.
+   * A read-back holds only what meshctl manages; the rest of the node (the sections a read-back does not
+   * print) is as the facts before the change set found it: a change set touches none of it.
    */
-  private withRestOf(readback: NodeFacts): NodeFacts {
-    const b = this.before;
-    return {
-      ...readback,
-      ...(b.underlay === undefined ? {} : { underlay: b.underlay }),
-      interfaces: b.interfaces,
-      foreignRoutes: b.foreignRoutes,
-      sysctl: b.sysctl,
-      vxlanPorts: b.vxlanPorts,
-      udpPorts: b.udpPorts,
-    };
+  private async readBack(stage: string): Promise<NodeFacts> {
+    return parseReadback(await readOutput(this.replies, stage, factsDeadline()), this.before);
   }
 
   /** A journal is on the node: close() commits it (the run's outcome stands as reported). */
@@ -218,7 +209,8 @@ export class NodeSession {
   }
 }
 
-async function readFacts(r: Replies, stage: string, deadline: number): Promise<NodeFacts> {
+/** The text between the driver's `@@facts-begin` and `@@facts-end` (facts or a read-back). */
+async function readOutput(r: Replies, stage: string, deadline: number): Promise<string> {
   const lines: string[] = [];
   let started = false;
   for (;;) {
@@ -239,5 +231,5 @@ async function readFacts(r: Replies, stage: string, deadline: number): Promise<N
     if (line === "@@facts-end") break;
     if (started) lines.push(line);
   }
-  return parseFacts(lines.join("\n"));
+  return lines.join("\n");
 }

@@ -112,9 +112,11 @@ describe("diagnoseScript", () => {
 
   it("is the facts script plus its own read-only sections, valid POSIX sh", () => {
     const s = diagnoseScript(params);
-    expect(s).toContain("@@meshctl-facts 1");
+    expect(s).toContain("@@meshctl-facts 2");
     expect(s).toContain("*:1323)");
-    expect(s).toContain("ip -4 -j -d route show table main root '198.18.32.0/20'");
+    // in the facts' one `ip -batch` (json mode), and as its own plain read (text mode)
+    expect(s).toContain("add root-198-18-32-0-20 'route show table main root 198.18.32.0/20'");
+    expect(s).toContain("@@root-198-18-32-0-20\\n'\nip -d route show table main root 198.18.32.0/20 2>&1");
     expect(s).not.toMatch(/\b(ip|bridge) [^\n]*\b(add|del|replace|set)\b/);
     expect(spawnSync("sh", ["-n"], { input: s }).status).toBe(0);
     expect(hexPort(4789)).toBe("12B5");

@@ -7,7 +7,19 @@ import { describe, expect, it } from "vitest";
 import { MeshctlError } from "../../src/core/errors.js";
 import { FactsParseError, parseFacts } from "../../src/facts/index.js";
 
-const real = readFileSync(new URL("../fixtures/facts/a-configured.out", import.meta.url), "utf8");
+const captured = readFileSync(new URL("../fixtures/facts/a-configured.out", import.meta.url), "utf8");
+
+/** The `@@ip-batch <names…>` block (one JSON array per line, in order) as one section per name. */
+function unbatch(text: string): string {
+  return text.replace(/^@@ip-batch ([^\n]*)\n([\s\S]*?)(?=^@@)/m, (_m, names: string, body: string) => {
+    const values = body.split("\n").filter((l) => l.trim() !== "");
+    return names
+      .split(" ")
+      .map((n, i) => `@@${n}\n${values[i]}\n`)
+      .join("");
+  });
+}
+const real = unbatch(captured);
 
 /** The fixture with section `name`'s body replaced (or the section removed when body is undefined). */
 function withSection(name: string, body: string | undefined, text = real): string {
@@ -16,9 +28,9 @@ function withSection(name: string, body: string | undefined, text = real): strin
   return text.replace(re, body === undefined ? "" : `@@${name}\n${body}\n`);
 }
 
-/** The fixture's `links` listing, and its device. */
+/** The fixture's device listing, and its device. */
 function links(): { ifname: string; [k: string]: unknown }[] {
-  return JSON.parse(/^@@links\n(.*)$/m.exec(real)?.[1] ?? "[]");
+  return JSON.parse(/^@@device\n(.*)$/m.exec(real)?.[1] ?? "[]");
 }
 const device = () => links().find((l) => l.ifname === "mshvx0");
 
@@ -62,10 +74,10 @@ describe("parseFacts: malformed output", () => {
   });
 
   it.each([
-    ["links", "", "empty: the command printed nothing"],
+    ["device", "", "empty: the command printed nothing"],
     ["neigh", "{}", "expected a JSON array, got an object"],
-    ["links", "[1]", "[0]: expected an object, got number 1"],
-    ["links", "[{},{}]", "[0].ifindex: missing"],
+    ["device", "[1]", "[0]: expected an object, got number 1"],
+    ["device", "[{},{}]", "[0].ifindex: missing"],
     ["routes", '[{"dst":"198.18.252.1/24"}]', "[0].dst: "],
     ["routes", '[{"dst":"198.18.252.0/24","gateway":"fe80::1"}]', "[0].gateway: "],
     [
@@ -76,19 +88,19 @@ describe("parseFacts: malformed output", () => {
     ["routes-main", '[{"dst":"default","protocol":-1}]', "[0].protocol: expected a protocol name or id"],
     ["neigh", '[{"dst":"198.18.251.2","state":[1]}]', "[0].state: expected a list of strings"],
     ["fdb", '[{"mac":"zz:00:00:00:00:00"}]', '[0].mac: expected a MAC address, got "zz:00:00:00:00:00"'],
-    ["links", '[{"ifindex":3,"ifname":"eth0","mtu":"big"}]', "[0].mtu: expected a non-negative integer"],
+    ["device", '[{"ifindex":3,"ifname":"eth0","mtu":"big"}]', "[0].mtu: expected a non-negative integer"],
     [
-      "links",
+      "device",
       '[{"ifindex":3,"ifname":"eth0","mtu":1500,"addr_info":[{"family":"inet","local":"1.2.3","prefixlen":24}]}]',
       "[0].addr_info[0].local: ",
     ],
     [
-      "links",
+      "device",
       '[{"ifindex":4,"ifname":"v","mtu":1450,"linkinfo":{"info_kind":"vxlan","info_data":{"id":1,"port":"x"}}}]',
       "[0].linkinfo.info_data.port: expected a non-negative integer, got string",
     ],
     [
-      "links",
+      "device",
       '[{"ifindex":4,"ifname":"v","mtu":1450,"linkinfo":{"info_kind":"vxlan","info_data":{"link":{}}}}]',
       "[0].linkinfo.info_data.link: expected a device name or ifindex",
     ],
@@ -103,7 +115,7 @@ describe("parseFacts: malformed output", () => {
 
   it("rejects more than one device", () => {
     const dev = JSON.stringify(device());
-    expect(parseError(withSection("links", `[${dev},${dev}]`)).message).toContain(
+    expect(parseError(withSection("device", `[${dev},${dev}]`)).message).toContain(
       "expected at most one link named mshvx0, got 2",
     );
   });
@@ -115,7 +127,7 @@ describe("parseFacts: malformed output", () => {
     expect(parseError(withSection("neigh", "[]\n@@neigh\n[]")).message).toContain(
       "the section appears twice",
     );
-    expect(parseError(withSection("links", undefined)).section).toBe("links");
+    expect(parseError(withSection("device", undefined)).section).toBe("device");
   });
 });
 
@@ -166,9 +178,8 @@ describe("parseFacts: tolerated differences", () => {
     const dev = (link: unknown) =>
       parseFacts(
         withSection(
-          "links",
+          "device",
           JSON.stringify([
-            ...links().filter((l) => l.ifname !== "mshvx0"),
             {
               ifindex: 5,
               ifname: "mshvx0",
@@ -246,7 +257,13 @@ describe("parseFacts: tolerated differences", () => {
   });
 
   it("an overlay address given as the local IP never makes the device its own underlay", () => {
-    const f = parseFacts(real.replace(/"localIp":"198\.18\.250\.2"/, '"localIp":"198.18.251.1"'));
+    // as the node answers `ip addr show to 198.18.251.1/32`: the device holds it
+    const asked = withSection(
+      "holder",
+      JSON.stringify(links()),
+      real.replace(/"localIp":"198\.18\.250\.2"/, '"localIp":"198.18.251.1"'),
+    );
+    const f = parseFacts(asked);
     expect(f.interfaces.map((i) => i.name)).toEqual(["mshvx0", "eth0"]);
     expect(f.underlay).toBeUndefined();
   });

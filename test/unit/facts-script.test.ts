@@ -1,7 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { FACTS_MARKER, FACTS_SECTIONS, type FactsScriptParams, factsScript } from "../../src/facts/index.js";
-import { readbackScript } from "../../src/facts/script.js";
+import {
+  FACTS_MARKER,
+  type FactsScriptParams,
+  factsScript,
+  READBACK_SECTIONS,
+  readbackScript,
+  SECTIONS,
+} from "../../src/facts/index.js";
 import { type IfName, type Ipv4, ifName, ipv4 } from "../../src/net/addr.js";
 
 const base: FactsScriptParams = {
@@ -10,14 +16,33 @@ const base: FactsScriptParams = {
   localIp: ipv4("198.18.250.2"),
 };
 
+/** The part of the script that runs in a mode (`json`: iproute2 ≥ 4.17; `text`: older). */
+function branch(script: string, mode: "json" | "text"): string {
+  const start = script.indexOf('if [ "$mode" = json ]; then');
+  const other = script.indexOf("\nelse\n", start);
+  const end = script.indexOf("\nfi\nprintf '\\n@@end", other);
+  return mode === "json" ? script.slice(start, other) : script.slice(other, end);
+}
+
+/** `tool [options] sub verb …` of every ip/bridge command line (batch lines: `add NAME 'sub verb …'`). */
+function commands(text: string): string[] {
+  const re = /\b(ip|bridge)((?: -[a-z0-9]+)*) ([a-z]+) ([a-z]+)|add [a-z-]+ '([a-z]+) ([a-z]+)/g;
+  return [...text.matchAll(re)].map((m) =>
+    m[1] === undefined ? `batch: ${m[5]} ${m[6]}` : `${m[1]}${m[2]} ${m[3]} ${m[4]}`,
+  );
+}
+
 describe("factsScript", () => {
   const script = factsScript({ ...base, underlayDev: ifName("eth0") });
 
-  it("prints every section, in order, between the marker and @@end", () => {
-    const printed = [...script.matchAll(/@@([a-z-]+)/g)].map((m) => m[1]);
-    expect(printed[0]).toBe("meshctl-facts");
-    expect(printed.slice(1)).toEqual([...FACTS_SECTIONS]);
+  it("probes the node's iproute2 first, then prints every section between the marker and @@end", () => {
     expect(script).toContain(`echo '${FACTS_MARKER}'`);
+    expect(script.indexOf("ip -V")).toBeLessThan(script.indexOf("@@params"));
+    for (const mode of ["json", "text"] as const) {
+      const b = branch(script, mode);
+      for (const s of SECTIONS.filter((x) => x.name !== "params"))
+        expect(b.includes(`@@${s.name}`) || b.includes(`add ${s.name} `), `${mode}: ${s.name}`).toBe(true);
+    }
   });
 
   it("echoes its parameters as JSON", () => {
@@ -26,31 +51,59 @@ describe("factsScript", () => {
     );
   });
 
-  it("lists every link once (the parser finds the underlay from the local IP) when no underlay is named", () => {
-    const s = factsScript(base);
-    expect(s).toContain("U=''");
-    expect(s.match(/ip -j -d addr show 2>&1/g)).toHaveLength(1);
-  });
-
-  it("is valid sh (dash) and read-only: every ip/bridge command is a `show`", () => {
-    execFileSync("sh", ["-n", "-c", script]);
-    const commands = script
-      .split("\n")
-      .flatMap((l) => [...l.matchAll(/\b(ip|bridge)((?: -[a-z0-9]+)+) ([a-z]+) ([a-z]+)/g)])
-      .map((m) => `${m[1]} ${m[3]} ${m[4]}`);
-    // Five processes: links+addresses, neighbours, FDB, meshctl's routes, the main table's global routes.
-    expect(commands).toEqual([
-      "ip addr show",
-      "ip neigh show",
-      "bridge fdb show",
-      "ip route show",
-      "ip route show",
+  it("json mode: every ip read in ONE `ip -j -batch` process (3 processes with `ip -V` and bridge)", () => {
+    const c = commands(branch(script, "json"));
+    expect(c).toEqual([
+      "batch: addr show",
+      "batch: addr show",
+      "batch: addr show",
+      "batch: addr show",
+      "batch: neigh show",
+      "batch: route show",
+      "batch: route show",
+      "bridge -j fdb show",
     ]);
-    expect(script).not.toMatch(/>\s*\/(?!dev\/null)/);
+    expect(branch(script, "json")).toContain("ip -d -j -batch - 2>&1 <<EOF");
   });
 
-  it("interpolates only the validated values", () => {
-    expect(script).toContain("D='mshvx0'\nL='198.18.250.2'\nP='77'\nU='eth0'\n");
+  it("text mode: one plain `ip -d` per read, no -j anywhere", () => {
+    const b = branch(script, "text");
+    expect(commands(b)).toEqual([
+      "ip -d addr show",
+      "ip -d addr show",
+      "ip -d addr show",
+      "ip -d addr show",
+      "ip -d neigh show",
+      "bridge fdb show",
+      "ip -d route show",
+      "ip -d route show",
+    ]);
+    expect(b).not.toMatch(/ -j\b/);
+  });
+
+  it("asks only for what meshctl needs: never a dump of every link, never `-4` on a link read", () => {
+    expect(script).not.toMatch(/addr show 2>|addr show'|link show 2>/);
+    expect(script).toContain("addr show dev mshvx0");
+    expect(script).toContain("addr show type vxlan");
+    expect(script).toContain("addr show to 198.18.250.2/32");
+    expect(script).toContain("addr show dev eth0");
+    expect(script).not.toMatch(/ip -4/);
+    // rp_filter of the links listed only, not of every interface
+    expect(script).not.toContain("conf/*/rp_filter");
+  });
+
+  it("is valid sh (dash) and read-only", () => {
+    execFileSync("sh", ["-n", "-c", script]);
+    expect(script).not.toMatch(/>\s*\/(?!dev\/null)/);
+    for (const c of commands(script)) expect(c).toMatch(/ show$/);
+  });
+
+  it("asks for the underlay only when one is named", () => {
+    const s = factsScript(base);
+    expect(s).toContain("hasu=; :\n");
+    expect(factsScript({ ...base, underlayDev: ifName("eth0") })).toContain(
+      "[ -e '/sys/class/net/eth0' ] && hasu=1",
+    );
   });
 
   it.each([
@@ -68,14 +121,21 @@ describe("factsScript", () => {
 describe("readbackScript", () => {
   const script = readbackScript(base);
 
-  it("is valid sh and read-only, and prints every section the parser needs", () => {
+  it("is valid sh and read-only, and prints only the read-back sections", () => {
     execFileSync("sh", ["-n", "-c", script]);
-    const commands = [...script.matchAll(/\b(ip|bridge)((?: -[a-z0-9]+)+) ([a-z]+) ([a-z]+)/g)].map(
-      (m) => `${m[1]} ${m[3]} ${m[4]}`,
-    );
-    expect(commands).toEqual(["ip addr show", "ip neigh show", "bridge fdb show", "ip route show"]);
-    const printed = new Set([...script.matchAll(/@@([a-z-]+)/g)].map((m) => m[1]));
-    for (const s of FACTS_SECTIONS) expect(printed.has(s), s).toBe(true);
+    expect(READBACK_SECTIONS.map((s) => s.name)).toEqual(["params", "device", "neigh", "fdb", "routes"]);
+    expect(commands(branch(script, "json"))).toEqual([
+      "batch: addr show",
+      "batch: neigh show",
+      "batch: route show",
+      "bridge -j fdb show",
+    ]);
+    expect(commands(branch(script, "text"))).toEqual([
+      "ip -d addr show",
+      "ip -d neigh show",
+      "bridge fdb show",
+      "ip -d route show",
+    ]);
   });
 
   it("refuses unvalidated values like factsScript", () => {

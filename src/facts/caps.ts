@@ -1,0 +1,95 @@
+/**
+ * What the node's `ip` and `bridge` can print, probed by the facts script itself (`ip -V`, in the same
+ * round trip; one iproute2 package ships both tools) and an input of every section's command and parser.
+ * JSON appeared per command (iproute2 history): `bridge -json fdb` 4.7, `-json` for link/addr 4.14,
+ * `ip -j route` / `ip -j neigh` 4.17 (4.14–4.16 silently print plain text); before 4.14 `-json` is
+ * refused. So: 4.17 and later → JSON everywhere, every `ip` read in one `ip -j -batch` process; older →
+ * plain text everywhere (one process per read).
+ */
+import { UnsupportedNodeError } from "./errors.js";
+
+export interface Capabilities {
+  /** Every `ip` read prints JSON (≥ 4.17): they all run in one `ip -j -batch` process. */
+  ipJson: boolean;
+  /** `bridge -j fdb show` prints JSON. */
+  bridgeJson: boolean;
+}
+
+export const JSON_CAPS: Capabilities = { ipJson: true, bridgeJson: true };
+export const TEXT_CAPS: Capabilities = { ipJson: false, bridgeJson: false };
+
+/** The oldest iproute2 and kernel meshctl supports (CentOS 7.4+: iproute 4.11, kernel 3.10). */
+export const MIN_IPROUTE2 = { major: 4, minor: 11, snapshot: 170501 } as const;
+export const MIN_KERNEL = { major: 3, minor: 10 } as const;
+/** iproute2 4.17 (`ip -V` of the release: `iproute2-ss180608`): JSON for every `ip` read. */
+export const JSON_FROM = { major: 4, minor: 17, snapshot: 180608 } as const;
+
+/**
+ * The probe: prints `@@caps` with `ip -V`'s line, the kernel release and the chosen mode, and sets `$mode`
+ * (`json` or `text`). `ip -V` prints `iproute2-ssYYMMDD` up to 5.7 and `iproute2-X.Y.Z` (or a
+ * `git describe`, `v5.7.0-77-g…`) since; only shell built-ins besides the one `ip -V`.
+ */
+export const CAPS_PROBE = `v=$(ip -V 2>&1)
+k=; read -r k 2>/dev/null </proc/sys/kernel/osrelease
+mode=text
+case $v in
+  *iproute2-ss[0-9][0-9][0-9][0-9][0-9][0-9]*)
+    d=\${v#*iproute2-ss}; d=\${d%"\${d#??????}"}
+    [ "$d" -ge ${JSON_FROM.snapshot} ] 2>/dev/null && mode=json ;;
+  *iproute2-[0-9]*|*iproute2-v[0-9]*)
+    x=\${v#*iproute2-}; x=\${x#v}; ma=\${x%%.*}; x=\${x#*.}; mi=\${x%%[!0-9]*}
+    { [ "$ma" -gt ${JSON_FROM.major} ] || { [ "$ma" -eq ${JSON_FROM.major} ] && [ "$mi" -ge ${JSON_FROM.minor} ]; }; } 2>/dev/null && mode=json ;;
+esac
+printf '\\n@@caps\\n%s\\nkernel %s\\nmode %s\\n' "$v" "$k" "$mode"`;
+
+export interface NodeVersions {
+  /** `ip -V` as printed. */
+  ip: string;
+  iproute2?: { major: number; minor: number } | { snapshot: number };
+  kernel?: { major: number; minor: number };
+}
+
+const SUPPORTED = `meshctl supports iproute2 ${MIN_IPROUTE2.major}.${MIN_IPROUTE2.minor} (ss${MIN_IPROUTE2.snapshot}) and Linux ${MIN_KERNEL.major}.${MIN_KERNEL.minor} or newer`;
+
+function versionOf(ipV: string): NodeVersions["iproute2"] {
+  const ss = /iproute2-ss(\d{6})/.exec(ipV);
+  if (ss) return { snapshot: Number(ss[1]) };
+  const dotted = /iproute2-v?(\d+)\.(\d+)/.exec(ipV);
+  return dotted ? { major: Number(dotted[1]), minor: Number(dotted[2]) } : undefined;
+}
+
+const older = (a: { major: number; minor: number }, b: { major: number; minor: number }) =>
+  a.major < b.major || (a.major === b.major && a.minor < b.minor);
+
+/** Reads `@@caps`; refuses a node older than meshctl supports, naming the versions. */
+export function parseCaps(text: string): { caps: Capabilities; versions: NodeVersions } {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  const ip = lines.find((l) => !/^(kernel|mode) /.test(l))?.trim() ?? "";
+  const kernelRaw = /^kernel (\d+)\.(\d+)/m.exec(text);
+  const mode = /^mode (\S+)/m.exec(text)?.[1];
+  const iproute2 = versionOf(ip);
+  const kernel = kernelRaw ? { major: Number(kernelRaw[1]), minor: Number(kernelRaw[2]) } : undefined;
+  if (iproute2 === undefined)
+    throw new UnsupportedNodeError(
+      "caps",
+      `cannot tell the node's iproute2 version from \`ip -V\` (${JSON.stringify(ip)}): ${SUPPORTED}`,
+    );
+  const tooOld =
+    "snapshot" in iproute2 ? iproute2.snapshot < MIN_IPROUTE2.snapshot : older(iproute2, MIN_IPROUTE2);
+  if (tooOld)
+    throw new UnsupportedNodeError(
+      "caps",
+      `the node's iproute2 is too old (${JSON.stringify(ip)}): ${SUPPORTED}`,
+    );
+  if (kernel !== undefined && older(kernel, MIN_KERNEL))
+    throw new UnsupportedNodeError(
+      "caps",
+      `the node's kernel ${kernel.major}.${kernel.minor} is too old: ${SUPPORTED}`,
+    );
+  if (mode !== "json" && mode !== "text")
+    throw new UnsupportedNodeError("caps", `no mode line in ${JSON.stringify(text.trim())}`);
+  return {
+    caps: mode === "json" ? JSON_CAPS : TEXT_CAPS,
+    versions: { ip, iproute2, ...(kernel ? { kernel } : {}) },
+  };
+}
