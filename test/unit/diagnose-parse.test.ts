@@ -7,10 +7,15 @@ import type { Cidr, IfName, Ipv4 } from "../../src/net/addr.js";
 import { fixture } from "../support/diagnose-builders.js";
 
 describe("parseDiagnoseOutput (captured in the lab)", () => {
-  it("a converged node: facts, no firewall tools, the device's socket on the port, the mesh's routes only", () => {
+  it("a converged node: facts, iptables without rules, the device's socket on the port, the mesh's routes only", () => {
     const { facts, extra } = parseDiagnoseOutput(fixture("diagnose-ok.out"));
     expect(facts.device?.vni).toBe(10001);
-    expect(extra.iptables).toEqual({ present: false });
+    expect(extra.iptables).toEqual({
+      present: true,
+      chains: [
+        { source: "iptables", chain: "FORWARD", policyDrop: false, acceptsIn: false, acceptsOut: false },
+      ],
+    });
     expect(extra.nft).toEqual({ present: false });
     expect(extra.udpSockets).toHaveLength(1);
     expect(extra.udpSockets[0]).toMatchObject({ family: "udp", local: "00000000", uid: 0 });
