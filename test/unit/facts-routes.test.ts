@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type FactsScriptParams, factsScript, parseFacts } from "../../src/facts/index.js";
+import { type FactsScriptParams, factsScript, parseFacts, parseReadback } from "../../src/facts/index.js";
 import { readbackScript } from "../../src/facts/script.js";
 import { ifName, ipv4 } from "../../src/net/addr.js";
 
@@ -17,7 +17,8 @@ const params: FactsScriptParams = {
   routeProtocol: 77,
   localIp: ipv4("198.18.0.11"),
 };
-const run = (script: string) => parseFacts(execFileSync("sh", ["-c", STUBS + script], { encoding: "utf8" }));
+const sh = (script: string) => execFileSync("sh", ["-c", STUBS + script], { encoding: "utf8" });
+const run = (script: string) => parseFacts(sh(script));
 const show = (rs: readonly { table: string; dst: string; protocol: number | string }[]) =>
   rs.map((r) => `${r.table} ${r.dst} ${r.protocol}`);
 
@@ -35,7 +36,7 @@ describe("facts: which routes are meshctl's", () => {
   });
 
   it("readbackScript: the same routes", () => {
-    expect(show(run(readbackScript(params)).routes)).toEqual([
+    expect(show(parseReadback(sh(readbackScript(params)), run(factsScript(params))).routes)).toEqual([
       "main 198.18.32.0/26 77",
       "100 198.18.40.0/26 77",
     ]);
