@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { diagnoseToJson, renderDiagnose } from "../diagnose/render.js";
 import { runDiagnose } from "../diagnose/run.js";
 import { loadInventory } from "../inventory/load.js";
+import { buildModel } from "../model/build.js";
 import { exitCodeOfOutcome } from "./exit-codes.js";
 import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
@@ -27,7 +28,7 @@ export function registerDiagnose(program: Command): void {
       const inv = await loadInventory(o.inventory);
       const connector = await connectorFor(o);
       const limit = parseLimit(o.limit);
-      const result = await runDiagnose(inv, {
+      const result = await runDiagnose(buildModel(inv), {
         connector,
         ...(limit ? { limit } : {}),
         ctx: { inventory: o.inventory },

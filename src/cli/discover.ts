@@ -1,9 +1,9 @@
 /** `meshctl discover`: the pod blocks each cluster assigns its nodes (Calico block affinities). */
 import type { Command } from "commander";
-import { selectNodes } from "../exec/engine.js";
 import { loadInventory } from "../inventory/load.js";
 import { discoverBlocks, writeBlocks } from "../kube/discover.js";
 import { buildModel } from "../model/build.js";
+import { selectNodes } from "../model/select.js";
 import { ExitCode } from "./exit-codes.js";
 import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
@@ -30,9 +30,8 @@ export function registerDiscover(program: Command): void {
         let found: Awaited<ReturnType<typeof discoverBlocks>>;
         try {
           found = await discoverBlocks(
-            inv,
+            model,
             model.clusters.filter((c) => clusters.has(c.name)),
-            model.nodes,
             connector,
           );
         } finally {

@@ -1,7 +1,8 @@
 /** `apply`, `diff`, `teardown` and `ping`: the verbs that talk to nodes. */
 import { type Command, Option } from "commander";
-import { type Mode, type RunResult, run, runParties } from "../exec/engine.js";
+import { type Mode, planRun, type RunResult, run, runParties } from "../exec/engine.js";
 import { loadInventory } from "../inventory/load.js";
+import { buildModel } from "../model/build.js";
 import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
 import { renderChanges } from "../ui/changes.js";
 import { stageTimer } from "../ui/log.js";
@@ -61,10 +62,18 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   const playbook = await loadPlaybook(
     o.playbook ?? shippedPlaybook(mode === "teardown" ? "teardown" : "mesh"),
   );
+  const limit = parseLimit(o.limit);
+  const plan = planRun(buildModel(inv), {
+    mode,
+    playbook,
+    forks: o.forks,
+    ...(limit ? { limit } : {}),
+    ...(o.atomic ? { atomic: true } : {}),
+    ...(o.maxFail === undefined ? {} : { maxFail: o.maxFail }),
+  });
   const connector = await connectorFor(o, log);
   const stages = stageTimer(log);
-  const limit = parseLimit(o.limit);
-  const parties = runParties(inv, playbook, limit);
+  const parties = runParties(plan);
   const display = o.output !== "text" ? "silent" : process.stderr.isTTY ? "tty" : "plain";
   const progress = startProgress(parties, mode, display);
   // First Ctrl-C or SIGTERM (systemd, CI runners, `timeout`): start nothing new, let change sets already
@@ -86,15 +95,9 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   process.on("SIGTERM", onSignal);
   let result: RunResult;
   try {
-    result = await run(inv, {
+    result = await run(plan, {
       signal: abort.signal,
-      mode,
-      playbook,
       connector,
-      forks: o.forks,
-      ...(limit ? { limit } : {}),
-      ...(o.atomic ? { atomic: true } : {}),
-      ...(o.maxFail === undefined ? {} : { maxFail: o.maxFail }),
       onEvent: (e) => {
         stages(e);
         progress.onEvent(e);

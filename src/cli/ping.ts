@@ -5,9 +5,9 @@
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
 import { isUnreachable } from "../core/errors.js";
-import { selectNodes } from "../exec/engine.js";
 import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
+import { selectNodes } from "../model/select.js";
 import { ExitCode } from "./exit-codes.js";
 import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";

@@ -3,7 +3,8 @@ import type { Command } from "commander";
 import { stringify } from "yaml";
 import { shQuote } from "../exec/ssh/quote.js";
 import { loadInventory } from "../inventory/load.js";
-import { buildModel, nodesWithoutBlocks } from "../model/build.js";
+import { buildModel } from "../model/build.js";
+import { nodesWithoutBlocks } from "../model/resolve.js";
 import type { ClusterModel } from "../model/types.js";
 import { planFromScratch } from "../plan/scratch.js";
 import { ExitCode } from "./exit-codes.js";
@@ -36,7 +37,7 @@ export function registerPlan(program: Command): void {
       const inv = await loadInventory(opts.inventory);
       const model = buildModel(inv);
       const plan = planFromScratch(model);
-      const missing = nodesWithoutBlocks(inv);
+      const missing = nodesWithoutBlocks(model).map((n) => n.name as string);
       const clusterOf = (name: string) => model.clusters.find((c) => c.name === name);
       const clusters = plan.clusters.map((c) => {
         const m = clusterOf(c.name);

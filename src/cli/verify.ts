@@ -1,6 +1,7 @@
 /** `meshctl verify`: ping across the mesh — node × node over the overlay, at full MTU, and pod × pod. */
 import { type Command, Option } from "commander";
 import { loadInventory } from "../inventory/load.js";
+import { buildModel } from "../model/build.js";
 import { renderVerify, verifyToJson } from "../verify/render.js";
 import { runVerify } from "../verify/run.js";
 import { exitCodeOfOutcome } from "./exit-codes.js";
@@ -37,7 +38,7 @@ export function registerVerify(program: Command): void {
       const limit = parseLimit(o.limit);
       const tty = o.output === "text" && process.stderr.isTTY;
       let done = 0;
-      const result = await runVerify(inv, {
+      const result = await runVerify(buildModel(inv), {
         connector,
         ...(limit ? { limit } : {}),
         count: o.count,

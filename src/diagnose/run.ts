@@ -5,13 +5,12 @@
  */
 import { rulesOf } from "../cni/rules.js";
 import { classifyError, type Outcome } from "../core/errors.js";
-import { selectNodes } from "../exec/engine.js";
+import { factsOf, readClusters, reportedBlocks } from "../exec/clusters.js";
 import type { Connector } from "../exec/ssh/types.js";
-import type { Inventory } from "../inventory/types.js";
-import { buildModel } from "../model/build.js";
-import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
+import { clustersToAsk, resolveModel } from "../model/resolve.js";
+import { type Limit, selectClusters, selectNodes } from "../model/select.js";
+import type { MeshModel, NodeModel } from "../model/types.js";
 import { type CheckContext, clusterFindings, nodeFindings } from "./checks.js";
-import { clustersNeedingBlocks, modelWithBlocks, readClusters } from "./clusters.js";
 import { parseDiagnoseOutput } from "./parse.js";
 import { diagnoseScript } from "./script.js";
 import type { DiagnoseResult, Finding, NodeDiagnosis } from "./types.js";
@@ -20,7 +19,7 @@ export const DIAGNOSE_TIMEOUT_MS = 60_000;
 
 export interface DiagnoseOptions {
   connector: Connector;
-  limit?: Set<string>;
+  limit?: Limit;
   ctx?: CheckContext;
 }
 
@@ -29,18 +28,17 @@ interface NodeRun {
   out?: ReturnType<typeof parseDiagnoseOutput>;
 }
 
-export async function runDiagnose(inv: Inventory, o: DiagnoseOptions): Promise<DiagnoseResult> {
-  const base = buildModel(inv);
+/** `base`: the inventory's model; it is resolved here with the pod blocks the clusters report. */
+export async function runDiagnose(base: MeshModel, o: DiagnoseOptions): Promise<DiagnoseResult> {
   const nodes = selectNodes(base, o.limit);
   // Like apply: a cluster's pools are checked when no --limit is given or it names the cluster.
-  const poolClusters = base.clusters.filter((c) => !o.limit || o.limit.has(c.name));
-  const blockClusters = clustersNeedingBlocks(inv, base);
-  const toRead = [...new Set([...poolClusters, ...blockClusters])];
+  const poolClusters = selectClusters(base, o.limit);
+  const toRead = [...new Set([...poolClusters, ...clustersToAsk(base)])];
   const [reads, runs] = await Promise.all([
     readClusters(base, toRead, o.connector),
     Promise.all(nodes.map((node) => diagnoseNode(base, node, o.connector))),
   ]);
-  const model = modelWithBlocks(inv, reads);
+  const model = resolveModel(base, reportedBlocks(factsOf(reads)));
   const findings: Finding[] = [];
   const skipped: string[] = [];
   for (const r of runs) {
@@ -49,7 +47,7 @@ export async function runDiagnose(inv: Inventory, o: DiagnoseOptions): Promise<D
     findings.push(...nodeFindings(model, node, r.out.facts, r.out.extra, o.ctx));
   }
   for (const c of model.clusters) {
-    const inScope = poolClusters.includes(base.clusters.find((x) => x.name === c.name) as ClusterModel);
+    const inScope = poolClusters.some((x) => x.name === c.name);
     if (inScope) findings.push(...clusterFindings(c));
     const read = reads.find((r) => r.cluster === c.name);
     if (!read) continue;

@@ -5,10 +5,10 @@
 import type { ClusterChange, ClusterSession, Cni } from "../cni/index.js";
 import type { NodeFacts } from "../facts/types.js";
 import type { ClusterModel, NodeModel } from "../model/types.js";
-import type { Change, Phase } from "../plan/change.js";
+import type { Change } from "../plan/change.js";
 import { diffNode, diffTeardown, PlanConflict } from "../plan/node-diff.js";
+import type { PlanShape } from "../plan/shape.js";
 import { siteChange } from "../plan/site.js";
-import type { ShellStep } from "../playbook/schema.js";
 import type { NodeSession } from "./node-session.js";
 
 export type AnyChange = Change | ClusterChange;
@@ -34,15 +34,6 @@ export interface Target {
   rollback(applied: AnyChange[]): Promise<{ restored: boolean; errors: string[] }>;
   commandsSent(): number;
 }
-
-/** What a node's plan is made of, per the playbook: its node steps in order, and the pools' state. */
-export interface PlanShape {
-  steps: ({ kind: "phase"; phase: Phase } | { kind: "teardown" } | { kind: "shell"; step: ShellStep })[];
-  pools: "present" | "absent" | "none";
-}
-
-export const shellSteps = (shape: PlanShape): ShellStep[] =>
-  shape.steps.flatMap((s) => (s.kind === "shell" ? [s.step] : []));
 
 /**
  * The node's changes in playbook order. `checks`: exit codes of the shell steps' checks (in

@@ -1,11 +1,9 @@
 /** `meshctl discover`: each cluster's pod blocks per node, and writing them into the inventory file. */
 import { readFile, writeFile } from "node:fs/promises";
 import { isMap, isSeq, parseDocument } from "yaml";
-import { cniOf } from "../cni/index.js";
-import { classifyError } from "../core/errors.js";
+import { readClusters } from "../exec/clusters.js";
 import type { Connector } from "../exec/ssh/types.js";
-import type { Inventory } from "../inventory/types.js";
-import type { ClusterModel, NodeModel } from "../model/types.js";
+import type { ClusterModel, MeshModel } from "../model/types.js";
 import type { Cidr } from "../net/addr.js";
 
 export interface DiscoveredCluster {
@@ -15,37 +13,28 @@ export interface DiscoveredCluster {
   nodes: { name: string; blocks: Cidr[]; inInventory?: Cidr[] }[];
 }
 
+/** `model`: the inventory's model (its pod blocks are the inventory's). */
 export async function discoverBlocks(
-  inv: Inventory,
+  model: MeshModel,
   clusters: ClusterModel[],
-  nodes: NodeModel[],
   connector: Connector,
 ): Promise<DiscoveredCluster[]> {
-  return Promise.all(
-    clusters.map(async (c): Promise<DiscoveredCluster> => {
-      const control = nodes.find((n) => n.name === c.control) as NodeModel;
-      const invNodes = inv.clusters.find((x) => x.name === c.name)?.nodes ?? [];
-      try {
-        const conn = await connector.connect(control.name, control.ssh);
-        try {
-          const s = await cniOf(c).open(conn, c, clusters);
-          return {
-            cluster: c.name,
-            control: c.control,
-            nodes: invNodes.map((n) => ({
-              name: n.name,
-              blocks: s.before.blocks.get(n.name) ?? [],
-              ...(n.podBlocks ? { inInventory: n.podBlocks } : {}),
-            })),
-          };
-        } finally {
-          conn.close();
-        }
-      } catch (e) {
-        return { cluster: c.name, control: c.control, error: classifyError(e).message, nodes: [] };
-      }
-    }),
-  );
+  const reads = await readClusters(model, clusters, connector);
+  return clusters.map((c, i): DiscoveredCluster => {
+    const read = reads[i] as (typeof reads)[number];
+    if ("error" in read) return { cluster: c.name, control: c.control, error: read.error, nodes: [] };
+    return {
+      cluster: c.name,
+      control: c.control,
+      nodes: model.nodes
+        .filter((n) => n.cluster === c.name)
+        .map((n) => ({
+          name: n.name,
+          blocks: read.facts.blocks.get(n.name) ?? [],
+          ...(n.podBlocks ? { inInventory: n.podBlocks } : {}),
+        })),
+    };
+  });
 }
 
 /**

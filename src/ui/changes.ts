@@ -4,7 +4,7 @@
  * every change, but what is the same on several nodes of a cluster is said once (`--expand`: every line).
  */
 import chalk from "chalk";
-import type { HostResult, RunResult } from "../exec/engine.js";
+import type { HostResult, RunResult } from "../exec/results.js";
 import type { ChangeBase } from "../plan/change.js";
 import { describeChange } from "../plan/render.js";
 import { colourLine, hostLabel, needsAttention } from "./recap.js";

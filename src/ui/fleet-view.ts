@@ -3,7 +3,7 @@
  * it only the nodes that are failing or slow. `renderFleet` never returns more lines than the terminal has
  * rows (minus one for the cursor) nor a line wider than its columns, whatever the fleet's size.
  */
-import type { HostResult, Step } from "../exec/engine.js";
+import type { HostResult, Step } from "../exec/results.js";
 
 export interface FleetParty {
   id: string;

@@ -4,7 +4,7 @@
  * pipe or CI: one plain line per host as it finishes, never a line per change. It only listens to the
  * engine's events; the engine does not know it exists.
  */
-import type { HostResult, Mode, RunEvent } from "../exec/engine.js";
+import type { HostResult, Mode, RunEvent } from "../exec/results.js";
 import { type FleetParty, newFleet, onDone, onStage, renderFleet } from "./fleet-view.js";
 import { hostLabel } from "./recap.js";
 

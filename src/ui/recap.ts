@@ -1,6 +1,6 @@
 /** The end-of-run report: per-node change lines and the Ansible-style recap, as text or JSON. Pure. */
 import chalk from "chalk";
-import type { HostResult, RunResult } from "../exec/engine.js";
+import type { HostResult, RunResult } from "../exec/results.js";
 import { changeToJson, describeChange } from "../plan/render.js";
 
 export interface HostCounts {

@@ -4,11 +4,11 @@
  */
 
 import { classifyError, type Outcome } from "../core/errors.js";
-import { clustersNeedingBlocks, modelWithBlocks, readClusters } from "../diagnose/clusters.js";
-import { selectNodes } from "../exec/engine.js";
+import { factsOf, readClusters, reportedBlocks } from "../exec/clusters.js";
 import type { Connector } from "../exec/ssh/types.js";
-import type { Inventory } from "../inventory/types.js";
-import { buildModel } from "../model/build.js";
+import { clustersToAsk, resolveModel } from "../model/resolve.js";
+import { type Limit, selectNodes } from "../model/select.js";
+import type { MeshModel } from "../model/types.js";
 import { parseVerifyOutput } from "./parse.js";
 import { columnsOf, planNode } from "./plan.js";
 import { replyWaitSeconds, scriptBudgetMs, verifyScript } from "./script.js";
@@ -16,18 +16,18 @@ import type { NodeVerify, VerifyResult } from "./types.js";
 
 export interface VerifyOptions {
   connector: Connector;
-  limit?: Set<string>;
+  limit?: Limit;
   count: number;
   timeoutMs: number;
   onNodeDone?: (n: NodeVerify) => void;
 }
 
-export async function runVerify(inv: Inventory, o: VerifyOptions): Promise<VerifyResult> {
-  const base = buildModel(inv);
+/** `base`: the inventory's model; it is resolved here with the pod blocks the clusters report. */
+export async function runVerify(base: MeshModel, o: VerifyOptions): Promise<VerifyResult> {
   const nodes = selectNodes(base, o.limit);
   // Nodes without pod_blocks in the inventory: ask their clusters (the pod probes need the blocks).
-  const reads = await readClusters(base, clustersNeedingBlocks(inv, base), o.connector);
-  const model = modelWithBlocks(inv, reads);
+  const reads = await readClusters(base, clustersToAsk(base), o.connector);
+  const model = resolveModel(base, reportedBlocks(factsOf(reads)));
   const warnings = reads.flatMap((r) =>
     "error" in r
       ? [

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { encodeBatch, failedLine, toBatches } from "../../src/exec/driver.js";
-import { type HostResult, outcomeOf, selectNodes } from "../../src/exec/engine.js";
 import { Gate } from "../../src/exec/gate.js";
+import { type HostResult, outcomeOf } from "../../src/exec/results.js";
 import { sameManagedState } from "../../src/exec/targets.js";
+import { selectNodes } from "../../src/model/select.js";
 import { cmd, type ShellCmd } from "../../src/plan/commands.js";
 import { convergedFacts, ip, model, nodeOf } from "../support/builders.js";
 

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { desiredPools } from "../../src/cni/calico/pools.js";
 import { loadInventoryText } from "../../src/inventory/load.js";
 import type { Inventory } from "../../src/inventory/types.js";
-import { buildModel, type DiscoveredBlocks, nodesWithoutBlocks } from "../../src/model/build.js";
+import { buildModel, type DiscoveredBlocks } from "../../src/model/build.js";
+import { nodesWithoutBlocks } from "../../src/model/resolve.js";
 import type { ClusterModel, NodeModel } from "../../src/model/types.js";
 import { type Cidr, cidr, type DnsLabel } from "../../src/net/addr.js";
 
@@ -148,14 +149,14 @@ describe("routes: one per pod block of every node of the other clusters", () => 
     ]);
     // b-1 is in b-2's cluster: no route to b-2's blocks.
     expect(nodeOf(model.nodes, "b-1").routes.some((r) => r.peer === "b-2")).toBe(false);
-    expect(nodesWithoutBlocks(inv, discovered)).toEqual([]);
+    expect(nodesWithoutBlocks(model)).toEqual([]);
   });
 
   it("a node with neither inventory nor discovered blocks has no podBlocks and gets no routes", () => {
     const model = buildModel(inv, new Map());
     expect(nodeOf(model.nodes, "b-2")).not.toHaveProperty("podBlocks");
     expect(nodeOf(model.nodes, "a-1").routes.some((r) => r.peer === "b-2")).toBe(false);
-    expect(nodesWithoutBlocks(inv)).toEqual(["b-2"]);
+    expect(nodesWithoutBlocks(model).map((n) => n.name)).toEqual(["b-2"]);
   });
 
   it("the model's block lists are copies: mutating them changes neither the inventory nor the discovery", () => {

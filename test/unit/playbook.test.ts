@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { planShape } from "../../src/exec/engine.js";
 import { InputError } from "../../src/inventory/errors.js";
+import { planShape } from "../../src/plan/shape.js";
 import { loadPlaybook, shippedPlaybook } from "../../src/playbook/load.js";
 
 const dir = mkdtempSync(join(tmpdir(), "meshctl-playbook-test-"));

@@ -1,0 +1,134 @@
+/**
+ * The targets of a run as parties: what to call each before it is open, and how to open it — a node
+ * (connect, open its NodeSession, wait for the resolved model) or a cluster's IPPools (its read session).
+ * The clusters are read once, at the start; the model is resolved from what they report.
+ */
+import { cniOf } from "../cni/index.js";
+import { classifyError, MeshctlError } from "../core/errors.js";
+import { nodesWithoutBlocks, resolveModel } from "../model/resolve.js";
+import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
+import { shellSteps } from "../plan/shape.js";
+import { siteCheck } from "../plan/site.js";
+import { type OpenCluster, openCluster, reportedBlocks } from "./clusters.js";
+import { NodeSession } from "./node-session.js";
+import type { Step } from "./results.js";
+import type { RunPlan } from "./run-plan.js";
+import type { Connector } from "./ssh/types.js";
+import { clusterTarget, nodeTarget, type Target } from "./targets.js";
+
+export interface Opened {
+  target: Target;
+  close: () => Promise<void>;
+}
+
+export type StageFn = (step: Step, text: string) => void;
+
+export interface Party {
+  id: string;
+  kind: "node" | "cluster";
+  name: string;
+  cluster: string;
+  address: string;
+  open(stage: StageFn): Promise<Opened>;
+}
+
+interface Reads {
+  sessions: Map<string, Promise<OpenCluster>>;
+  /** The final model: the plan's, with the pod blocks the clusters reported. */
+  model: Promise<MeshModel>;
+}
+
+/** Opens every cluster the plan reads; resolves the model; closes those read only for pod blocks. */
+function startReads(plan: RunPlan, connector: Connector): Reads {
+  const sessions = new Map(plan.reads.map((c) => [c.name as string, openCluster(plan.model, c, connector)]));
+  for (const p of sessions.values()) p.catch(() => undefined); // observed by whoever awaits it
+  const model = resolveFromReads(plan, sessions);
+  model.catch(() => undefined);
+  void model
+    .finally(async () => {
+      for (const c of plan.blockClusters) {
+        if (plan.poolClusters.includes(c)) continue;
+        (await sessions.get(c.name)?.catch(() => undefined))?.conn.close();
+      }
+    })
+    .catch(() => undefined);
+  return { sessions, model };
+}
+
+async function resolveFromReads(plan: RunPlan, sessions: Reads["sessions"]): Promise<MeshModel> {
+  if (plan.blockClusters.length === 0) return plan.model;
+  const facts = [];
+  for (const c of plan.blockClusters) {
+    try {
+      const open = await (sessions.get(c.name) as Promise<OpenCluster>);
+      facts.push(open.session.before);
+    } catch (e) {
+      throw new MeshctlError(
+        `pod blocks of cluster ${c.name}'s nodes are unknown: ${classifyError(e).message}`,
+      );
+    }
+  }
+  const model = resolveModel(plan.model, reportedBlocks(facts));
+  const missing = nodesWithoutBlocks(model).map((n) => n.name);
+  if (missing.length > 0) {
+    throw new MeshctlError(
+      `no pod blocks found for ${missing.join(", ")} (no confirmed Calico block affinity nor node podCIDRs): list them as pod_blocks in the inventory`,
+    );
+  }
+  return model;
+}
+
+export function partiesOf(plan: RunPlan, connector: Connector): Party[] {
+  const reads = startReads(plan, connector);
+  const control = (c: ClusterModel) => plan.model.nodes.find((n) => n.name === c.control) as NodeModel;
+  return [
+    ...plan.nodes.map((node) => nodeParty(plan, node, reads.model, connector)),
+    ...plan.poolClusters.map(
+      (c): Party => ({
+        id: `cluster:${c.name}`,
+        kind: "cluster",
+        name: c.name,
+        cluster: c.name,
+        address: control(c).ssh.host,
+        open: async (stage) => {
+          stage("facts", `reading IPPools on ${c.control}`);
+          const { conn, session } = await (reads.sessions.get(c.name) as Promise<OpenCluster>);
+          return {
+            target: clusterTarget(c, plan.model.clusters, control(c).ssh.host, cniOf(c), session, plan.shape),
+            close: async () => conn.close(),
+          };
+        },
+      }),
+    ),
+  ];
+}
+
+function nodeParty(plan: RunPlan, node: NodeModel, model: Promise<MeshModel>, connector: Connector): Party {
+  const open = async (stage: StageFn): Promise<Opened> => {
+    stage("connect", "connecting");
+    const conn = await connector.connect(node.name, node.ssh);
+    let session: NodeSession | undefined;
+    const close = async () => {
+      await session?.close();
+      conn.close();
+    };
+    try {
+      stage("facts", "gathering facts");
+      const checks = shellSteps(plan.shape).map((s) => siteCheck(node, s));
+      session = await NodeSession.open(conn, node, checks);
+      const full = (await model).nodes.find((n) => n.name === node.name) as NodeModel;
+      return { target: nodeTarget(full, session, plan.shape), close };
+    } catch (e) {
+      await close();
+      throw e;
+    }
+  };
+  return {
+    id: node.name,
+    kind: "node",
+    name: node.name,
+    cluster: node.cluster,
+    address: node.ssh.host,
+    open,
+  };
+}
