@@ -6,12 +6,14 @@
  * key ~/.ssh/id_ed25519. The whole mesh is applied through the bastion; sshd's own logs show who logged in
  * from where, so the test sees the one shared bastion connection per run.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
+import { createSshConnector, isTransient, UnreachableError } from "../../src/exec/ssh/index.js";
 import { CONTROLLER_IP, SUDO_USER } from "../../src/lab/index.js";
+import { readState } from "../../src/lab/state.js";
 import { ROOT, useLab } from "./helpers/cli.js";
 
 const lab = useLab("bastion", { clusters: 3, nodesPerCluster: 2, bastion: true });
@@ -185,6 +187,89 @@ describe("~/.ssh/config and a bastion (lab up --bastion)", () => {
       expect(r.stdout + r.stderr).toMatch(/c3-node2: cannot reach it through jump host bastion/);
     } finally {
       writeFileSync(kh, saved);
+    }
+  });
+});
+
+describe("transient failures: retried with backoff; a slow login is not an unreachable host", () => {
+  const reject = (node: string, on: boolean) =>
+    spawnSync("ip", [
+      ..."netns exec".split(" "),
+      lab.node(node).namespace,
+      "iptables",
+      "-w",
+      on ? "-I" : "-D",
+      "INPUT",
+      ..."-p tcp --dport 22 -j REJECT --reject-with tcp-reset".split(" "),
+    ]).status;
+
+  it("a node refusing for a moment is reached with --retries, and not without", async () => {
+    expect(reject("c2-node1", true)).toBe(0);
+    try {
+      const once = meshctl("ping", "-i", inventory(), "-l", "c2-node1", "--retries", "0");
+      expect(once.code).toBe(4);
+      expect(once.stdout + once.stderr).toMatch(/c2-node1: cannot connect to .*connection refused/);
+      // Lift the fence as soon as the run says it will try again (no fixed sleep: start-up time varies).
+      let lifted = false;
+      const retried = new Promise<{ code: number; stderr: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [BIN, "ping", "-i", inventory(), "-l", "c2-node1", "--retries", "4", "-v"],
+          { env: { ...process.env, HOME: home(), SSH_AUTH_SOCK: "", NO_COLOR: "1" } },
+        );
+        let stderr = "";
+        child.stderr.on("data", (d) => {
+          stderr += String(d);
+          if (!lifted && /trying again/.test(stderr)) {
+            lifted = true;
+            reject("c2-node1", false);
+          }
+        });
+        child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+      });
+      const r = await retried;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/connection refused.*; trying again in \d+\.\d s \(try 2 of 5\)/);
+    } finally {
+      reject("c2-node1", false);
+    }
+  });
+
+  it("an sshd that accepts TCP but never answers is a slow login (handshake-timeout), not a refused host", async () => {
+    const st = readState(lab.dir);
+    const sshd = st?.processes.find((p) => p.role === "sshd" && p.owner === "c2-node2");
+    if (!sshd) throw new Error("no sshd recorded for c2-node2");
+    process.kill(sshd.pid, "SIGSTOP");
+    try {
+      const connector = createSshConnector({
+        forks: 4,
+        retries: 0,
+        handshakeTimeoutMs: 1500,
+        agentSocket: null,
+      });
+      const n = lab.node("c2-node2");
+      const t = {
+        host: n.underlayIp,
+        port: 22,
+        user: "root",
+        identityFile: lab.info.identityFile,
+        knownHosts: lab.info.knownHosts,
+        become: false,
+        connectTimeoutMs: 3000,
+      };
+      const err = await connector.connect("c2-node2", t).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      connector.closeAll();
+      expect(err).toBeInstanceOf(UnreachableError);
+      expect((err as UnreachableError).reason).toBe("handshake-timeout");
+      expect((err as Error).message).toMatch(
+        /connected to .* \(so the host is up\), but the SSH login did not finish within 1\.5 s/,
+      );
+      expect(isTransient(err)).toBe(true);
+    } finally {
+      process.kill(sshd.pid, "SIGCONT");
     }
   });
 });
