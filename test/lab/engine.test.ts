@@ -10,7 +10,13 @@ import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { type CliRun, meshctl, ns, ping, ROOT, useLab, withGhostNode } from "./helpers/cli.js";
 
-const lab = useLab("engine", { clusters: 3, nodesPerCluster: 2, kubeApi: true });
+// A mixed fleet (#11): cluster 1 runs iproute2 4.11 (no -json), cluster 2 4.15 (-json for link/addr only), cluster 3 6.1.
+const lab = useLab("engine", {
+  clusters: 3,
+  nodesPerCluster: 2,
+  kubeApi: true,
+  os: ["centos7", "ubuntu1804", "debian12"],
+});
 const byName = (run: CliRun, name: string) => run.json.nodes.find((n) => n.name === name);
 const node = (name: string) => lab.node(name);
 
