@@ -8,6 +8,7 @@ const loadLab = () => import("../lab/index.js");
 
 import { ExitCode } from "./exit-codes.js";
 import { type OutputFormat, outputOption } from "./options.js";
+import { printDocument } from "./output.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -165,8 +166,9 @@ export function registerLab(program: Command): void {
     .addOption(outputOption())
     .action(async (o: { dir: string; output: OutputFormat }) => {
       const st = await (await loadLab()).labStatus({ dir: o.dir });
-      if (o.output === "json") {
-        process.stdout.write(`${JSON.stringify(st ?? null, null, 2)}\n`);
+      if (o.output !== "text") {
+        const code = st?.healthy ? ExitCode.ok : ExitCode.failed;
+        await printDocument(o.output, "lab status", code, { lab: st ?? null });
       } else if (!st) {
         process.stdout.write(`no lab in ${o.dir}\n`);
       } else {
