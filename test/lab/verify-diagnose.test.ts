@@ -83,7 +83,14 @@ const kubectl = (cluster: string, args: string) => {
 async function labUpWhenFree(): Promise<LabInfo> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await labUp({ dir, clusters: 3, nodesPerCluster: 2, kubeApi: true });
+      // a mixed fleet (#11): iproute2 4.11, 4.15 and 6.1
+      return await labUp({
+        dir,
+        clusters: 3,
+        nodesPerCluster: 2,
+        kubeApi: true,
+        os: ["centos7", "ubuntu1804", "debian12"],
+      });
     } catch (e) {
       const busy = /another lab is up|being started|bridge mshlab0 exists|cannot create the lab bridge/.test(
         String(e),
