@@ -17,15 +17,6 @@ useTestAddress();
 const FIXTURES = join(import.meta.dirname, "../fixtures/kubeapi");
 const CALICO = "crd.projectcalico.org/v1";
 
-function kubectlAvailable(): boolean {
-  try {
-    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore", timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 interface Run {
   code: number;
   stdout: string;
@@ -116,7 +107,7 @@ function ippool(
 
 const MANAGED = { "app.kubernetes.io/managed-by": "meshctl" };
 
-describe.skipIf(!kubectlAvailable())("lab kube-apiserver with real kubectl", { timeout: 60_000 }, () => {
+describe("lab kube-apiserver with real kubectl", { timeout: 60_000 }, () => {
   let lab: Lab;
 
   beforeEach(async () => {

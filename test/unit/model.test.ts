@@ -152,6 +152,14 @@ describe("routes: one per pod block of every node of the other clusters", () => 
     expect(nodesWithoutBlocks(model)).toEqual([]);
   });
 
+  it("without any discovery (plan), a node without blocks has no podBlocks; the others keep theirs", () => {
+    const model = buildModel(inv);
+    expect(nodeOf(model.nodes, "b-2")).not.toHaveProperty("podBlocks");
+    expect(model.nodes.map((n) => n.podBlocks?.length ?? 0)).toEqual(
+      inv.clusters.flatMap((c) => c.nodes.map((n) => n.podBlocks?.length ?? 0)),
+    );
+  });
+
   it("a node with neither inventory nor discovered blocks has no podBlocks and gets no routes", () => {
     const model = buildModel(inv, new Map());
     expect(nodeOf(model.nodes, "b-2")).not.toHaveProperty("podBlocks");

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/**
+ * Mutation testing of the pure layers (npm run mutation [-- FOLDER...]): StrykerJS with its vitest runner,
+ * one run per folder against the unit tests that target it, then the folder's mutation score against its
+ * floor (README "Development"). Exits 1 when a folder is below its floor. Equivalent mutants, which no test
+ * can kill, are listed in test/mutation/equivalent.md and counted as survivors (the floors allow for them).
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, readFileSync } from "node:fs";
+
+/** Folder → the files Stryker mutates, the unit tests run against each mutant, the floor (%). */
+export const FOLDERS = {
+  model: { mutate: ["src/model/**/*.ts"], tests: ["model", "plan-seed"], floor: 90 },
+  plan: {
+    mutate: ["src/plan/**/*.ts"],
+    tests: ["node-diff", "device-drift", "site-step", "plan-seed", "changes-render"],
+    floor: 0,
+  },
+  inventory: {
+    mutate: ["src/inventory/**/*.ts", "!src/inventory/write-schema.ts"],
+    tests: ["inventory-load", "inventory-fixtures", "allocate", "model"],
+    floor: 0,
+  },
+  facts: {
+    mutate: ["src/facts/**/*.ts"],
+    tests: ["facts-parse", "facts-errors", "facts-script", "facts-routes"],
+    floor: 0,
+  },
+  cni: {
+    mutate: ["src/cni/**/*.ts", "!src/cni/calico/session.ts"],
+    tests: ["kube-pools", "model", "diagnose-pools", "diagnose-checks"],
+    floor: 0,
+  },
+  "known-hosts": { mutate: ["src/exec/ssh/known-hosts.ts"], tests: ["known-hosts"], floor: 75 },
+};
+
+const DETECTED = new Set(["Killed", "Timeout"]);
+const UNDETECTED = new Set(["Survived", "NoCoverage"]);
+
+function score(report) {
+  let detected = 0;
+  let undetected = 0;
+  for (const f of Object.values(report.files)) {
+    for (const m of f.mutants) {
+      if (DETECTED.has(m.status)) detected++;
+      else if (UNDETECTED.has(m.status)) undetected++;
+    }
+  }
+  const total = detected + undetected;
+  return { detected, total, score: total === 0 ? 100 : (100 * detected) / total };
+}
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !(w in FOLDERS));
+if (unknown.length) {
+  console.error(`unknown folder(s): ${unknown.join(", ")}; known: ${Object.keys(FOLDERS).join(", ")}`);
+  process.exit(64);
+}
+const rows = [];
+for (const name of wanted.length ? wanted : Object.keys(FOLDERS)) {
+  const f = FOLDERS[name];
+  const started = Date.now();
+  const json = `reports/mutation/${name}.json`;
+  const r = spawnSync(
+    "npx",
+    [
+      "stryker",
+      "run",
+      "--mutate",
+      f.mutate.join(","),
+      "--reporters",
+      "clear-text,progress-append-only,json",
+    ],
+    {
+      stdio: "inherit",
+      env: { ...process.env, MUTATION_TESTS: f.tests.map((t) => `test/unit/${t}.test.ts`).join(",") },
+    },
+  );
+  if (r.status !== 0) {
+    console.error(`stryker failed on ${name} (exit ${r.status})`);
+    process.exit(1);
+  }
+  copyFileSync("reports/mutation/mutation.json", json);
+  const s = score(JSON.parse(readFileSync(json, "utf8")));
+  rows.push({ name, ...s, floor: f.floor, seconds: Math.round((Date.now() - started) / 1000) });
+}
+console.log("\nmutation score per folder (killed + timeout) / (killed + timeout + survived + no coverage)");
+for (const r of rows) {
+  const ok = r.score >= r.floor;
+  console.log(
+    `${ok ? "ok  " : "LOW "} ${r.name.padEnd(12)} ${r.score.toFixed(1).padStart(5)} %  (${r.detected}/${r.total}, floor ${r.floor} %, ${r.seconds} s)`,
+  );
+}
+process.exit(rows.every((r) => r.score >= r.floor) ? 0 : 1);
