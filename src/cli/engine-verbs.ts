@@ -1,5 +1,6 @@
 /** `apply`, `diff`, `teardown` and `ping`: the verbs that talk to nodes. */
 import { type Command, Option } from "commander";
+import { CONFIRM_TIMEOUT_SECONDS } from "../exec/confirm.js";
 import { type Mode, planRun, type RunResult, run, runParties } from "../exec/engine.js";
 import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
@@ -24,7 +25,17 @@ interface EngineOpts extends SshCliOpts {
   playbook?: string;
   diff?: boolean;
   expand?: boolean;
+  confirmTimeout?: number;
 }
+
+/** `--confirm-timeout` (apply, teardown): commit-confirmed window per node. */
+const confirmOption = () =>
+  new Option(
+    "--confirm-timeout <seconds>",
+    "a node not reached over a new connection after its change set reverts it by itself within this (0: off)",
+  )
+    .argParser(intArg("--confirm-timeout"))
+    .default(CONFIRM_TIMEOUT_SECONDS);
 
 function common(cmd: Command): Command {
   return withRemoteOptions(cmd).option("--playbook <file>", "playbook to run instead of the shipped one");
@@ -49,10 +60,12 @@ export function registerEngineVerbs(program: Command): void {
         intArg("--max-fail"),
       ),
     )
+    .addOption(confirmOption())
     .action((o: EngineOpts) => runVerb("apply", o));
   common(program.command("teardown").description("remove everything meshctl made, and only that"))
     .option("--diff", "print every change of every node (default: a line per node with counts by kind)")
     .option("--atomic", "undo every node's teardown of this run when any node fails")
+    .addOption(confirmOption())
     .action((o: EngineOpts) => runVerb("teardown", o));
 }
 
@@ -70,6 +83,7 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
     ...(limit ? { limit } : {}),
     ...(o.atomic ? { atomic: true } : {}),
     ...(o.maxFail === undefined ? {} : { maxFail: o.maxFail }),
+    ...(o.confirmTimeout === undefined ? {} : { confirmTimeoutSec: o.confirmTimeout }),
   });
   const connector = await connectorFor(o, log);
   const stages = stageTimer(log);

@@ -111,8 +111,11 @@ async function applyChanges(
     return report({
       status: "failed",
       commandsSent: target.commandsSent(),
-      error: out.failure,
-      rollback: rollbackReport(rb.restored, out.applied.length, rb.errors),
+      // After lost contact the node undid the change set by itself: the target says what happened.
+      error: rb.error ?? out.failure,
+      rollback: rb.detail
+        ? { restored: rb.restored, detail: rb.detail }
+        : rollbackReport(rb.restored, out.applied.length, rb.errors),
     });
   }
   if (out.left.length > 0) {
@@ -135,11 +138,8 @@ async function undoAtomic(target: Target, result: HostResult, stage: StageFn): P
     status: "rolled-back",
     applied: [],
     commandsSent: target.commandsSent(),
-    rollback: rollbackReport(
-      rb.restored,
-      result.applied.length,
-      rb.errors,
-      " (--atomic: another target failed)",
-    ),
+    rollback: rb.detail
+      ? { restored: rb.restored, detail: rb.detail }
+      : rollbackReport(rb.restored, result.applied.length, rb.errors, " (--atomic: another target failed)"),
   };
 }

@@ -20,6 +20,7 @@
  * typed values (src/plan/commands.ts) on stdin — the script text itself is constant but for typed values.
  */
 import { type BatchCmd, batchLine, type Cmd, type ShellCmd, type Tool } from "../plan/commands.js";
+import { CONFIRM_CASES, REVERT_FUNCTIONS } from "./confirm.js";
 
 /**
  * Everything meshctl keeps on a node lives here: a directory only root can enter (created 0700 by the
@@ -48,12 +49,15 @@ export function driverScript(
 export LC_ALL=C
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 umask 077
-fail() { echo "@@error $*"; exit 3; }
-command -v flock >/dev/null 2>&1 || fail "flock not found: install util-linux"
-command -v timeout >/dev/null 2>&1 || fail "timeout not found: install coreutils"
+MESHCTL_LIB=${sq(driverLib())}
+eval "$MESHCTL_LIB"
+for t in flock:util-linux timeout:coreutils setsid:util-linux; do
+  command -v "\${t%%:*}" >/dev/null 2>&1 || fail "\${t%%:*} not found: install \${t#*:}"
+done
 ${stateDirSetup()}
 exec 9>>${LOCK_FILE} || fail "cannot open ${LOCK_FILE} (not root?)"
 flock -w ${Math.max(0, Math.floor(lockWaitSeconds))} 9 || { echo "@@error another meshctl run holds ${LOCK_FILE}"; exit 75; }
+takeover
 facts() (
 ${scripts.facts}
 )
@@ -61,24 +65,52 @@ readback() (
 ${scripts.readback}
 )
 emit_facts() { echo "@@facts-begin"; "$1"; echo "@@facts-end"; }
+mine=0; tpid=; win=0
+# A lost connection must not kill the driver half-way (SIGPIPE on the next reply, SIGHUP).
+trap '' HUP PIPE
+emit_facts facts
+serve
+# The controller left without committing (connection lost, controller killed): undo this run's changes,
+# unless the commit-confirmed timer already has them. Only a journal this session wrote: a leftover of an
+# earlier, hard-killed driver is never replayed here (a diff must change nothing; the next apply repairs
+# the node from its facts) — but an armed one is (takeover, above).
+if [ -n "$tpid" ] && ! disarm; then exit 0; fi
+if [ "$mine" = 1 ] && [ -f "$J" ]; then serve <"$J" >/dev/null 2>&1; rm -f "$J"; fi
+`;
+}
+
+/** Single-quotes a constant for sh. */
+const sq = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+
+/**
+ * The functions both the driver and its detached commit-confirmed timer run (the timer gets this text as
+ * its `sh -c` program): request serving, step runners, revert.
+ */
+function driverLib(): string {
+  return `D=${STATE_DIR}
+J=${JOURNAL_FILE}
+fail() { echo "@@error $*"; exit 3; }
 # Payloads are framed by byte count and read with head -c, which reads exactly that many bytes from the
 # pipe (the shell's read builtin would take one read(2) per byte). Every command runs under coreutils
 # timeout (its own process group, TERM then KILL after 2 s): a step that never ends is killed with all
-# its children, answers @@timeout, and the lock is free again. Children never get the lock's fd 9.
+# its children, answers @@timeout, and the lock is free again. Children never get the lock's fd 9. The
+# running step's process group is kept in $D/step (the revert timer kills it).
 # run_sh NENV NBYTES LIMIT: NENV lines NAME=VALUE, then an NBYTES script; runs it with those in its environment
 run_sh() {
   ne=$1; nb=$2; lim=$3; set --; i=0
   while [ "$i" -lt "$ne" ]; do IFS= read -r l; set -- "$@" "$l"; i=$((i+1)); done
   buf=$(head -c "$nb")
-  timeout -k 2 "$lim" env "$@" sh -c "$buf" </dev/null 9>&- 2>&1
+  timeout -k 2 "$lim" env "$@" sh -c "$buf" </dev/null 9>&- 2>&1 &
+  echo $! >"$D/step"; wait $!; rc=$?; rm -f "$D/step"; return $rc
 }
 # run_batch TOOL FLAG NBYTES LIMIT: NBYTES of batch lines, read whole first (framing survives a kill)
 run_batch() {
   buf=$(head -c "$3")
-  printf '%s\n' "$buf" | timeout -k 2 "$4" "$1" $2 -batch - 9>&- 2>&1
+  printf '%s\\n' "$buf" | timeout -k 2 "$4" "$1" $2 -batch - 9>&- 2>&1 &
+  echo $! >"$D/step"; wait $!; rc=$?; rm -f "$D/step"; return $rc
 }
 # block: the output of a failed or timed-out request, each line prefixed, then @@end
-block() { [ -z "$1" ] || printf '%s\n' "$1" | sed 's/^/| /'; echo "@@end"; }
+block() { [ -z "$1" ] || printf '%s\\n' "$1" | sed 's/^/| /'; echo "@@end"; }
 # serve: answers requests read from stdin until quit or end of input.
 serve() {
 failed=0
@@ -92,6 +124,7 @@ while IFS= read -r req; do
       if t=$(mktemp "$J.XXXXXX") && head -c "$n" >"$t" && mv -f "$t" "$J"; then mine=1; echo "@@ok"
       else rm -f "\${t:-}"; fail "cannot write $J"; fi ;;
     commit) rm -f "$J"; mine=0; echo "@@ok" ;;
+${CONFIRM_CASES}
     run|force|check)
       case "$tool" in
         ip|bridge)
@@ -116,23 +149,15 @@ while IFS= read -r req; do
         [ "$mode" = run ] && failed=1
         echo "@@failed"; block "$out"
       fi ;;
-    facts|readback) emit_facts "$1" ;;
+    facts) emit_facts facts ;;
+    # The confirm window starts once the change set's read-back is on its way.
+    readback) emit_facts readback; if [ -n "$tpid" ]; then echo "$win" >"$D/rearm"; fi ;;
     quit) return 0 ;;
     *) echo "@@error bad request"; exit 3 ;;
   esac
 done
 }
-J=${JOURNAL_FILE}
-mine=0
-# A lost connection must not kill the driver half-way (SIGPIPE on the next reply, SIGHUP).
-trap '' HUP PIPE
-emit_facts facts
-serve
-# The controller left without committing (connection lost, controller killed): undo this run's changes.
-# Only a journal this session wrote: a leftover of an earlier, hard-killed driver is never replayed here
-# (a diff must change nothing; the next apply repairs the node from its facts).
-if [ "$mine" = 1 ] && [ -f "$J" ]; then serve <"$J" >/dev/null 2>&1; rm -f "$J"; fi
-`;
+${REVERT_FUNCTIONS}`;
 }
 
 /**

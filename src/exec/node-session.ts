@@ -5,6 +5,7 @@
  *   3. rollback() → the inverses of what ran, forced, + a read-back    (round trip 3, only on failure)
  * The round trips do not grow with the number of peers: a batch carries any number of commands.
  */
+import { MeshctlError } from "../core/errors.js";
 import { parseFacts, parseReadback } from "../facts/parse.js";
 import { factsScript, readbackScript } from "../facts/script.js";
 import type { NodeFacts } from "../facts/types.js";
@@ -22,7 +23,7 @@ import {
   STEP_LIMIT_SECONDS,
   toBatches,
 } from "./driver.js";
-import { NodeRunError } from "./errors.js";
+import { LostContactError, NodeRunError } from "./errors.js";
 import { inMs, REPLY_SLACK_MS, Replies } from "./replies.js";
 import type { Connection } from "./ssh/types.js";
 
@@ -41,6 +42,13 @@ export interface ApplyOutcome {
   failure?: { change: Change; command: string; message: string; timedOut?: true };
   /** Facts read back after the batches. */
   after: NodeFacts;
+}
+
+/** Commit-confirmed for a change set: the node's revert window, and the new-connection check. */
+export interface ConfirmOptions {
+  windowSec: number;
+  /** True when a NEW connection to the node's SSH port succeeds (after the read-back). */
+  probe: () => Promise<boolean>;
 }
 
 export class NodeSession {
@@ -107,8 +115,12 @@ export class NodeSession {
     }
   }
 
-  /** Runs the changes' commands in batches and reads the node back, in one round trip. */
-  async apply(changes: readonly Change[]): Promise<ApplyOutcome> {
+  /**
+   * Runs the changes' commands in batches and reads the node back, in one round trip. With `confirm`, the
+   * node first arms its own revert (see confirm.ts); after the read-back a new connection to its SSH port
+   * must succeed before the confirm is sent. Contact lost once the change set is sent: LostContactError.
+   */
+  async apply(changes: readonly Change[], confirm?: ConfirmOptions): Promise<ApplyOutcome> {
     const cmds: { cmd: Cmd; change: number }[] = changes.flatMap((c, i) =>
       c.forward.map((cmd) => ({ cmd, change: i })),
     );
@@ -118,13 +130,26 @@ export class NodeSession {
     // here on, the node replays it by itself (inverses are idempotent, so undoing what never ran is harmless).
     const journal = encodeJournal([...changes].reverse().flatMap((c) => c.inverse));
     this.journaled = true;
-    this.replies.session.write(`${journal}${batches.map((b) => encodeBatch(b)).join("")}readback\n`);
-    const kept = await this.replies.outcome("keeping the undo journal", inMs(REPLY_SLACK_MS));
-    if (kept.status !== "ok")
-      throw new NodeRunError(this.node.name, "keeping the undo journal", "the node refused it");
+    // Armed: the timer counts the window plus the change set's own limits until the read-back restarts it.
+    const initial = confirm
+      ? confirm.windowSec + batches.reduce((n, b) => n + batchLimit(b) + 2, 0) + FACTS_LIMIT_MS / 1000
+      : 0;
+    const arm = confirm ? `arm ${initial} ${confirm.windowSec}\n` : "";
+    this.replies.session.write(`${journal}${arm}${batches.map((b) => encodeBatch(b)).join("")}readback\n`);
+    if (confirm) this.armed = { windowSec: confirm.windowSec, initialSec: initial, sentAt: Date.now() };
     const outcomes: BatchOutcome[] = [];
-    for (const b of batches) outcomes.push(await this.replies.outcome("applying changes", replyDeadline(b)));
-    const after = await this.readBack("reading back");
+    let after: NodeFacts;
+    try {
+      for (const what of ["keeping the undo journal", ...(confirm ? ["arming the revert"] : [])]) {
+        const kept = await this.replies.outcome(what, inMs(REPLY_SLACK_MS));
+        if (kept.status !== "ok") throw new NodeRunError(this.node.name, what, "the node refused it");
+      }
+      for (const b of batches)
+        outcomes.push(await this.replies.outcome("applying changes", replyDeadline(b)));
+      after = await this.readBack("reading back");
+    } catch (e) {
+      throw this.lost(e);
+    }
 
     // Which commands ran: all of every ok batch; in the failed batch, those before the failing line.
     let ran = 0;
@@ -158,7 +183,45 @@ export class NodeSession {
       else if (pos < ran) this.partial.push(c);
       pos = end;
     }
+    if (confirm && !failure) {
+      if (!(await confirm.probe())) {
+        failure = {
+          change: changes[changes.length - 1] as Change,
+          command: `a new connection to ${this.node.ssh.host}:${this.node.ssh.port}`,
+          message: "failed after the change (commit-confirmed): rolling back",
+        };
+      } else {
+        await this.confirm();
+      }
+    }
     return { applied, ...(failure ? { failure } : {}), after };
+  }
+
+  /** The revert armed on the node for the change set in flight (until confirmed). */
+  armed: { windowSec: number; initialSec: number; sentAt: number } | undefined;
+
+  /** Disarms the node's revert: the change set stands. */
+  private async confirm(): Promise<void> {
+    this.replies.session.write("confirm\n");
+    try {
+      const o = await this.replies.outcome("confirming", inMs(REPLY_SLACK_MS));
+      if (o.status !== "ok") throw new NodeRunError(this.node.name, "confirming", "the node refused it");
+    } catch (e) {
+      throw this.lost(e);
+    }
+    this.armed = undefined;
+  }
+
+  /** An error once a change set was sent: contact is lost; the node reverts (armed) or undoes it (EOF). */
+  private lost(e: unknown): Error {
+    const gone =
+      e instanceof MeshctlError &&
+      (e.kind === "timeout" ||
+        e.kind === "unreachable" ||
+        /closed the session|end of stream/.test(e.message));
+    if (!gone) return e as Error;
+    const why = e instanceof Error ? e.message.replace(`${this.node.name}: `, "") : String(e);
+    return new LostContactError(this.node.name, why, this.armed);
   }
 
   /** Changes a failed apply left half-done (their inverse is run too on rollback: inverses are idempotent). */
@@ -175,11 +238,18 @@ export class NodeSession {
     this.commandsSent += undo.length;
     this.replies.session.write(`${batches.map((b) => encodeBatch(b, "force")).join("")}readback\n`);
     const errors: string[] = [];
-    for (const b of batches) {
-      const o = await this.replies.outcome("rolling back", replyDeadline(b));
-      if (o.status === "failed") errors.push(o.output);
+    let after: NodeFacts;
+    try {
+      for (const b of batches) {
+        const o = await this.replies.outcome("rolling back", replyDeadline(b));
+        if (o.status === "failed") errors.push(o.output);
+      }
+      after = await this.readBack("reading back after rollback");
+    } catch (e) {
+      throw this.lost(e);
     }
-    const after = await this.readBack("reading back after rollback");
+    // Back at the state the node was reached in: its own revert is no longer needed.
+    if (this.armed) await this.confirm();
     return { after, errors };
   }
 

@@ -10,11 +10,12 @@ import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
 import { shellSteps } from "../plan/shape.js";
 import { siteCheck } from "../plan/site.js";
 import { type OpenCluster, openCluster, reportedBlocks } from "./clusters.js";
+import { probeTcp } from "./confirm.js";
 import { NodeSession } from "./node-session.js";
 import type { Step } from "./results.js";
 import type { RunPlan } from "./run-plan.js";
-import type { Connector } from "./ssh/types.js";
-import { clusterTarget, nodeTarget, type Target } from "./targets.js";
+import type { Connection, Connector } from "./ssh/types.js";
+import { clusterTarget, type NodeSafety, nodeTarget, type Target } from "./targets.js";
 
 export interface Opened {
   target: Target;
@@ -103,6 +104,33 @@ export function partiesOf(plan: RunPlan, connector: Connector): Party[] {
   ];
 }
 
+/** Commit-confirmed for the node, and how to reach it again over a new connection after lost contact. */
+function nodeSafety(
+  plan: RunPlan,
+  node: NodeModel,
+  connector: Connector,
+  conn: Connection,
+  stage: StageFn,
+): NodeSafety {
+  const reopen = async () => {
+    conn.close(); // its session is gone; free its slot
+    const again = await connector.connect(node.name, node.ssh);
+    try {
+      const s = await NodeSession.open(again, node);
+      await s.close();
+      return s.before;
+    } finally {
+      again.close();
+    }
+  };
+  const windowSec = plan.policy.confirmSec;
+  return {
+    ...(windowSec > 0 ? { confirm: { windowSec, probe: () => probeTcp(node.ssh.host, node.ssh.port) } } : {}),
+    reopen,
+    onStage: (text) => stage("rollback", text),
+  };
+}
+
 function nodeParty(plan: RunPlan, node: NodeModel, model: Promise<MeshModel>, connector: Connector): Party {
   const open = async (stage: StageFn): Promise<Opened> => {
     stage("connect", "connecting");
@@ -117,7 +145,10 @@ function nodeParty(plan: RunPlan, node: NodeModel, model: Promise<MeshModel>, co
       const checks = shellSteps(plan.shape).map((s) => siteCheck(node, s));
       session = await NodeSession.open(conn, node, checks);
       const full = (await model).nodes.find((n) => n.name === node.name) as NodeModel;
-      return { target: nodeTarget(full, session, plan.shape), close };
+      return {
+        target: nodeTarget(full, session, plan.shape, nodeSafety(plan, node, connector, conn, stage)),
+        close,
+      };
     } catch (e) {
       await close();
       throw e;

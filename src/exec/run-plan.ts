@@ -8,6 +8,7 @@ import { type Limit, selectClusters, selectNodes } from "../model/select.js";
 import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
 import { type PlanShape, planShape } from "../plan/shape.js";
 import type { Playbook } from "../playbook/schema.js";
+import { CONFIRM_TIMEOUT_SECONDS } from "./confirm.js";
 import type { Mode } from "./results.js";
 
 export interface RunRequest {
@@ -20,6 +21,8 @@ export interface RunRequest {
   atomic?: boolean;
   /** Apply nothing when more than this many targets fail before applying. */
   maxFail?: number;
+  /** Commit-confirmed window in seconds (default CONFIRM_TIMEOUT_SECONDS; 0: off). */
+  confirmTimeoutSec?: number;
 }
 
 export interface RunPolicy {
@@ -27,6 +30,11 @@ export interface RunPolicy {
   mutating: boolean;
   atomic: boolean;
   maxFail?: number;
+  /**
+   * Commit-confirmed window (seconds; 0: off): a node not confirmed over a new connection after its
+   * change set reverts it by itself within it.
+   */
+  confirmSec: number;
 }
 
 export interface RunPlan {
@@ -66,6 +74,7 @@ export function planRun(model: MeshModel, req: RunRequest): RunPlan {
       mutating,
       atomic,
       ...(req.maxFail === undefined ? {} : { maxFail: req.maxFail }),
+      confirmSec: req.confirmTimeoutSec ?? CONFIRM_TIMEOUT_SECONDS,
     },
     shape,
     model,

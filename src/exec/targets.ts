@@ -9,7 +9,9 @@ import type { Change } from "../plan/change.js";
 import { diffNode, diffTeardown, PlanConflict } from "../plan/node-diff.js";
 import type { PlanShape } from "../plan/shape.js";
 import { siteChange } from "../plan/site.js";
-import type { NodeSession } from "./node-session.js";
+import { LostContactError } from "./errors.js";
+import { checkRevert } from "./lost-contact.js";
+import type { ConfirmOptions, NodeSession } from "./node-session.js";
 
 export type AnyChange = Change | ClusterChange;
 
@@ -30,8 +32,13 @@ export interface Target {
   plan(): AnyChange[];
   okCount(changes: readonly AnyChange[]): number;
   apply(changes: AnyChange[]): Promise<ApplyResult>;
-  /** Undoes `applied`; `restored`: the read-back equals the state before the run. */
-  rollback(applied: AnyChange[]): Promise<{ restored: boolean; errors: string[] }>;
+  /**
+   * Undoes `applied`; `restored`: the read-back equals the state before the run. After lost contact, the
+   * node undid it by itself: `detail` and `error` then say what happened instead.
+   */
+  rollback(
+    applied: AnyChange[],
+  ): Promise<{ restored: boolean; errors: string[]; detail?: string; error?: string }>;
   commandsSent(): number;
 }
 
@@ -57,7 +64,25 @@ export function nodeChanges(
   });
 }
 
-export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanShape): Target {
+/** Commit-confirmed, and how to reach the node again (new connection: its facts) after lost contact. */
+export interface NodeSafety {
+  confirm?: ConfirmOptions;
+  reopen?: () => Promise<NodeFacts>;
+  onStage?: (text: string) => void;
+}
+
+export function nodeTarget(
+  node: NodeModel,
+  session: NodeSession,
+  shape: PlanShape,
+  safety: NodeSafety = {},
+): Target {
+  let lost: LostContactError | undefined;
+  const afterLoss = async (e: LostContactError) => {
+    if (!safety.reopen) return { restored: false, errors: [e.message] };
+    const r = await checkRevert(e, session.before, safety.reopen, sameManagedState, safety.onStage);
+    return { restored: r.restored, errors: [], detail: r.detail, error: r.error };
+  };
   return {
     kind: "node",
     name: node.name,
@@ -79,15 +104,28 @@ export function nodeTarget(node: NodeModel, session: NodeSession, shape: PlanSha
       return Math.max(0, total - changes.filter((c) => c.action !== "delete").length);
     },
     apply: async (changes) => {
-      const out = await session.apply(changes as Change[]);
+      let out: Awaited<ReturnType<NodeSession["apply"]>>;
+      try {
+        out = await session.apply(changes as Change[], safety.confirm);
+      } catch (e) {
+        if (!(e instanceof LostContactError)) throw e;
+        lost = e;
+        return { applied: changes, failure: e.message, left: [] };
+      }
       if (out.failure) {
         return { applied: out.applied, failure: `${out.failure.command}: ${out.failure.message}`, left: [] };
       }
       return { applied: out.applied, left: nodeChanges(node, out.after, shape) };
     },
     rollback: async (applied) => {
-      const rb = await session.rollback(applied as Change[]);
-      return { restored: sameManagedState(session.before, rb.after), errors: rb.errors };
+      if (lost) return afterLoss(lost);
+      try {
+        const rb = await session.rollback(applied as Change[]);
+        return { restored: sameManagedState(session.before, rb.after), errors: rb.errors };
+      } catch (e) {
+        if (e instanceof LostContactError) return afterLoss(e);
+        throw e;
+      }
     },
     commandsSent: () => session.commandsSent,
   };

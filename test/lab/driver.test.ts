@@ -25,22 +25,22 @@ const sh = (script: string, env: Record<string, string> = {}): ShellCmd => ({
 });
 
 /** Runs the driver in the namespace with `input` on stdin; returns its stdout lines. */
+function driverArgs(lockWait = 30): string[] {
+  return [
+    "netns",
+    "exec",
+    NS,
+    "unshare",
+    "-m",
+    "sh",
+    "-c",
+    `mount --bind ${RUN} /run && exec sh -c "$0"`,
+    driverScript({ facts: FACTS, readback: "echo marker-readback" }, lockWait),
+  ];
+}
+
 function drive(input: string, lockWait = 30): { lines: string[]; code: number | null } {
-  const r = spawnSync(
-    "ip",
-    [
-      "netns",
-      "exec",
-      NS,
-      "unshare",
-      "-m",
-      "sh",
-      "-c",
-      `mount --bind ${RUN} /run && exec sh -c "$0"`,
-      driverScript({ facts: FACTS, readback: "echo marker-readback" }, lockWait),
-    ],
-    { input, encoding: "utf8", timeout: 20_000 },
-  );
+  const r = spawnSync("ip", driverArgs(lockWait), { input, encoding: "utf8", timeout: 20_000 });
   return { lines: r.stdout.split("\n").filter(Boolean), code: r.status };
 }
 
@@ -291,4 +291,62 @@ describe("node-side files (a local user on the node)", () => {
       rmSync(victim, { recursive: true, force: true });
     }
   });
+});
+
+describe("commit-confirmed on the node", () => {
+  const add = ip("route", "add", "198.18.247.0/24", "dev", "lo", "proto", "77");
+  const undo = ip("route", "del", "198.18.247.0/24", "dev", "lo", "proto", "77");
+  const hasRoute = () =>
+    spawnSync("ip", ["netns", "exec", NS, "ip", "route", "show", "198.18.247.0/24"], {
+      encoding: "utf8",
+    }).stdout.trim() !== "";
+  const timers = () => spawnSync("pgrep", ["-f", "meshctl-revert"], { encoding: "utf8" }).stdout.trim();
+
+  it("an armed change set that is never confirmed is reverted by the node itself, though its session hangs", async () => {
+    rmSync(`${STATE}/reverted`, { force: true });
+    const driver = spawn("ip", driverArgs(), { stdio: ["pipe", "pipe", "ignore"] });
+    let out = "";
+    driver.stdout.on("data", (d) => {
+      out += d;
+    });
+    const exited = new Promise<void>((r) => driver.on("close", () => r()));
+    try {
+      // The session stays open (stdin never ends), as a connection black-holed by the change would.
+      driver.stdin.write(
+        `${encodeJournal([undo])}arm 3 1\n${encodeBatch({ tool: "ip", cmds: [add] })}readback\n`,
+      );
+      await until(() => out.split("@@facts-end").length === 3);
+      expect(out).toContain("@@ok\n@@ok\n@@ok\n@@facts-begin");
+      expect(hasRoute()).toBe(true);
+      const t0 = Date.now();
+      await until(() => !hasRoute(), 8_000);
+      // The window (1 s) restarts at the read-back; the timer's own 1 s ticks add at most one more.
+      expect(Date.now() - t0).toBeLessThan(4_000);
+      await exited; // the timer ended the session it could no longer trust
+      expect(existsSync(`${STATE}/reverted`)).toBe(true);
+      expect(existsSync(`${STATE}/journal`)).toBe(false);
+      await until(() => timers() === "");
+      // The lock is free again.
+      expect(drive("quit\n", 0).code).toBe(0);
+    } finally {
+      driver.kill();
+    }
+  }, 30_000);
+
+  it("confirmed: the change stays, no timer is left, and the driver takes a leftover armed change set back", async () => {
+    const { lines } = drive(
+      `${encodeJournal([undo])}arm 3 1\n${encodeBatch({ tool: "ip", cmds: [add] })}readback\nconfirm\ncommit\nquit\n`,
+    );
+    expect(lines.slice(-1)).toEqual(["@@ok"]);
+    expect(lines.filter((l) => l === "@@ok")).toHaveLength(5);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(hasRoute()).toBe(true);
+    expect(timers()).toBe("");
+    // A driver killed with its change set armed: the next driver reverts it at once, under the lock.
+    writeFileSync(`${STATE}/armed`, "");
+    writeFileSync(`${STATE}/journal`, encodeJournal([undo]).replace(/^journal - \d+\n/, ""));
+    expect(drive("quit\n").code).toBe(0);
+    expect(hasRoute()).toBe(false);
+    expect(existsSync(`${STATE}/armed`)).toBe(false);
+  }, 30_000);
 });

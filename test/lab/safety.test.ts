@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { SSH_PORT } from "../../src/lab/plan.js";
 import { type CliRun, meshctl, ROOT, useLab } from "./helpers/cli.js";
 import { onNode, startOnNode, until } from "./helpers/node-mounts.js";
 
@@ -212,4 +213,47 @@ describe("signals", () => {
     expect(await until(() => !hasDevice("c1-node1") && !hasDevice("c2-node1"), 30_000)).toBe(true);
     expect(sleepers()).toBe("");
   }, 90_000);
+});
+
+describe("commit-confirmed", () => {
+  it("a change set that cuts the node's SSH is reverted by the node within --confirm-timeout; meshctl says so (exit 1)", async () => {
+    expect(meshctl("teardown", "-i", lab.info.inventory).code).toBe(0);
+    const rule = `INPUT -p tcp --dport ${SSH_PORT} -j DROP`;
+    const only = '[ "$MESHCTL_NODE" != c1-node1 ] ||';
+    const pb = playbook(
+      "cut",
+      `  - name: cut ssh
+    hosts: nodes
+    timeout: 10
+    shell: { check: "false", apply: '${only} iptables -I ${rule}', undo: '${only} iptables -D ${rule}' }`,
+    );
+    const state = () => onC1("ip -d link show; ip route show table all; ip neigh show nud permanent").out;
+    const before = state();
+    const cut = () => onC1(`iptables -C ${rule}`).code === 0;
+    const run = startMeshctl("apply", "-i", lab.info.inventory, "--playbook", pb, "--confirm-timeout", "10");
+    try {
+      expect(await until(cut, 30_000)).toBe(true);
+      const cutAt = Date.now();
+      // The node reverts by itself: 10 s after its read-back (+ the timer's 1 s ticks and the replay).
+      expect(await until(() => !cut(), 25_000)).toBe(true);
+      const revertedAfter = Date.now() - cutAt;
+      expect(revertedAfter).toBeLessThan(15_000);
+      expect(await run.exit, run.err()).toBe(1);
+      const c1 = host({ json: run.json() } as CliRun, "c1-node1");
+      expect(c1?.status).toBe("failed");
+      expect(c1?.error).toMatch(/^lost contact after the change; reverted by the node/);
+      expect(c1?.rollback?.restored).toBe(true);
+      expect(c1?.rollback?.detail).toMatch(/reverted by the node within 10 s \(commit-confirmed\)/);
+      expect(host({ json: run.json() } as CliRun, "c2-node1")?.status).toBe("changed");
+      // The node answers again, at its prior state.
+      expect(state()).toBe(before);
+      const d = meshctl("diff", "-i", lab.info.inventory, "--limit", "c1-node1");
+      expect(d.code).toBe(2);
+      expect(host(d, "c1-node1")?.status).toBe("ok");
+      console.log(`commit-confirmed: DROP rule removed by the node ${revertedAfter} ms after it appeared`);
+    } finally {
+      onC1(`while iptables -D ${rule} 2>/dev/null; do :; done`);
+      run.child.kill("SIGKILL");
+    }
+  }, 120_000);
 });
