@@ -8,7 +8,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { meshctl, ns, ping, ROOT, useLab } from "./helpers/cli.js";
 
-const lab = useLab("kube", { clusters: 3, nodesPerCluster: 2, kubeApi: true, discover: true });
+// a mixed fleet (#11): iproute2 4.11, 4.15 and 6.1
+const lab = useLab("kube", {
+  clusters: 3,
+  nodesPerCluster: 2,
+  kubeApi: true,
+  discover: true,
+  os: ["centos7", "ubuntu1804", "debian12"],
+});
 const node = (name: string) => lab.node(name);
 const cluster = (name: string) =>
   lab.info.clusters.find((c) => c.name === name) as (typeof lab.info.clusters)[number];
