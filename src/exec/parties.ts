@@ -125,7 +125,15 @@ function nodeSafety(
   };
   const windowSec = plan.policy.confirmSec;
   return {
-    ...(windowSec > 0 ? { confirm: { windowSec, probe: () => probeTcp(node.ssh.host, node.ssh.port) } } : {}),
+    ...(windowSec > 0
+      ? {
+          confirm: {
+            windowSec,
+            probe: () =>
+              connector.probe ? connector.probe(node.name, node.ssh) : probeTcp(node.ssh.host, node.ssh.port),
+          },
+        }
+      : {}),
     reopen,
     onStage: (text) => stage("rollback", text),
   };

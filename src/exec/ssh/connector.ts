@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pLimit from "p-limit";
 import { MeshctlError } from "../../core/errors.js";
 import type { SshTarget } from "../../inventory/types.js";
+import { PROBE_TIMEOUT_MS, probeTcp } from "../confirm.js";
 import { EMPTY_SSH_CONFIG, type SshConfig } from "./config.js";
 import { connectSsh, type SshConnection } from "./connection.js";
 import { isTransient, JumpError, SshError, UnreachableError } from "./errors.js";
@@ -186,8 +187,33 @@ export function createSshConnector(opts: SshConnectorOptions): Connector {
       });
     });
 
+  /**
+   * A NEW TCP connection to the target's SSH port, the way its logins go (ssh config, jump host): direct,
+   * or opened by the jump host. Commit-confirmed's proof that new connections still reach the node.
+   */
+  async function probe(name: string, target: SshTarget, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+    const t = resolveTarget(name, target, { config: sshConfig });
+    const via = t.jumps[t.jumps.length - 1];
+    if (!via) return probeTcp(t.host, t.port, timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), timeoutMs);
+    });
+    const opened = (async () => {
+      const stream = await (await jumpConnection(via)).forwardOut(t.host, t.port);
+      stream.destroy();
+      return true;
+    })().catch(() => false);
+    try {
+      return await Promise.race([opened, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return {
     connect,
+    probe,
     closeAll() {
       shutDown = true;
       for (const c of open) c.close();

@@ -77,6 +77,11 @@ export interface Connector {
    * Rejects with UnreachableError, HostKey*Error or AuthError.
    */
   connect(name: string, target: SshTarget): Promise<Connection>;
+  /**
+   * Whether a NEW TCP connection to the target's SSH port succeeds, the way its logins go (direct, or
+   * through its jump host); no login. Optional: without it meshctl connects to host:port directly.
+   */
+  probe?(name: string, target: SshTarget): Promise<boolean>;
   /** Close every open connection and refuse queued/new connects. */
   closeAll(): void;
 }
