@@ -4,15 +4,16 @@ import { diagnoseToJson, renderDiagnose } from "../diagnose/render.js";
 import { runDiagnose } from "../diagnose/run.js";
 import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
+import type { Limit } from "../model/select.js";
 import { exitCodeOfOutcome } from "./exit-codes.js";
-import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { type OutputFormat, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
 import { connectorFor } from "./ssh-options.js";
 
 interface DiagnoseOpts {
   inventory: string;
   output: OutputFormat;
-  limit?: string;
+  limit?: Limit;
   forks: number;
   acceptNewHostKeys?: boolean;
   /** -v: show passing checks too. */
@@ -27,7 +28,7 @@ export function registerDiagnose(program: Command): void {
     .action(async (o: DiagnoseOpts) => {
       const inv = await loadInventory(o.inventory);
       const connector = await connectorFor(o);
-      const limit = parseLimit(o.limit);
+      const limit = o.limit;
       const result = await runDiagnose(buildModel(inv), {
         connector,
         ...(limit ? { limit } : {}),

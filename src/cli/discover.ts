@@ -3,9 +3,10 @@ import type { Command } from "commander";
 import { loadInventory } from "../inventory/load.js";
 import { discoverBlocks, writeBlocks } from "../kube/discover.js";
 import { buildModel } from "../model/build.js";
+import type { Limit } from "../model/select.js";
 import { selectNodes } from "../model/select.js";
 import { ExitCode } from "./exit-codes.js";
-import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { type OutputFormat, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
 import { connectorFor } from "./ssh-options.js";
 
@@ -18,13 +19,13 @@ export function registerDiscover(program: Command): void {
         inventory: string;
         output: OutputFormat;
         forks: number;
-        limit?: string;
+        limit?: Limit;
         write?: boolean;
         acceptNewHostKeys?: boolean;
       }) => {
         const inv = await loadInventory(o.inventory);
         const model = buildModel(inv);
-        const limit = parseLimit(o.limit);
+        const limit = o.limit;
         const clusters = new Set(selectNodes(model, limit).map((n) => n.cluster as string));
         const connector = await connectorFor(o);
         let found: Awaited<ReturnType<typeof discoverBlocks>>;

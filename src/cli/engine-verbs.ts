@@ -4,20 +4,21 @@ import { CONFIRM_TIMEOUT_SECONDS } from "../exec/confirm.js";
 import { type Mode, planRun, type RunResult, run, runParties } from "../exec/engine.js";
 import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
+import type { Limit } from "../model/select.js";
 import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
 import { renderChanges } from "../ui/changes.js";
 import { stageTimer } from "../ui/log.js";
 import { startProgress } from "../ui/progress.js";
 import { renderRecap, runToJson } from "../ui/recap.js";
 import { ExitCode, exitCodeOfOutcome } from "./exit-codes.js";
-import { intArg, type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { intArg, type OutputFormat, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
 import { connectorFor, logOf, type SshCliOpts } from "./ssh-options.js";
 
 interface EngineOpts extends SshCliOpts {
   inventory: string;
   output: OutputFormat;
-  limit?: string;
+  limit?: Limit;
   forks: number;
   acceptNewHostKeys?: boolean;
   atomic?: boolean;
@@ -75,7 +76,7 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   const playbook = await loadPlaybook(
     o.playbook ?? shippedPlaybook(mode === "teardown" ? "teardown" : "mesh"),
   );
-  const limit = parseLimit(o.limit);
+  const limit = o.limit;
   const plan = planRun(buildModel(inv), {
     mode,
     playbook,

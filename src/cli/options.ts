@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../core/errors.js";
+import { parseLimit } from "../model/limit.js";
 import { OUTPUT_FORMATS } from "./output.js";
 import { withSshOptions } from "./ssh-options.js";
 
@@ -40,17 +41,10 @@ export const acceptNewHostKeysOption = () =>
     "record host keys of hosts not yet in known_hosts (never changed ones)",
   );
 export const limitOption = () =>
-  new Option("-l, --limit <names>", "only these nodes or clusters (comma-separated names)");
-
-export function parseLimit(limit: string | undefined): Set<string> | undefined {
-  if (!limit) return undefined;
-  return new Set(
-    limit
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
-}
+  new Option(
+    "-l, --limit <patterns>",
+    "only these nodes or clusters: comma-separated names or globs (web-*, c[12]), !pattern excludes",
+  ).argParser((v: string) => parseLimit(v));
 
 /** The options of every verb that talks to nodes: inventory, output, limit, forks, host-key policy, SSH. */
 export function withRemoteOptions(cmd: Command): Command {

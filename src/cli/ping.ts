@@ -7,16 +7,17 @@ import type { Command } from "commander";
 import { isUnreachable } from "../core/errors.js";
 import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
+import type { Limit } from "../model/select.js";
 import { selectNodes } from "../model/select.js";
 import { ExitCode } from "./exit-codes.js";
-import { type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { type OutputFormat, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
 import { connectorFor, logOf, type SshCliOpts } from "./ssh-options.js";
 
 interface PingOpts extends SshCliOpts {
   inventory: string;
   output: OutputFormat;
-  limit?: string;
+  limit?: Limit;
 }
 
 export interface PingResult {
@@ -33,7 +34,7 @@ export function registerPing(program: Command): void {
     .description("connect to every node and run `true` (checks SSH, host keys and sudo)")
     .action(async (o: PingOpts) => {
       const inv = await loadInventory(o.inventory);
-      const nodes = selectNodes(buildModel(inv), parseLimit(o.limit));
+      const nodes = selectNodes(buildModel(inv), o.limit);
       const log = logOf(o);
       const connector = await connectorFor(o, log);
       const started = performance.now();

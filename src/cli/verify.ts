@@ -2,17 +2,18 @@
 import { type Command, Option } from "commander";
 import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
+import type { Limit } from "../model/select.js";
 import { renderVerify, verifyToJson } from "../verify/render.js";
 import { runVerify } from "../verify/run.js";
 import { exitCodeOfOutcome } from "./exit-codes.js";
-import { intArg, type OutputFormat, parseLimit, withRemoteOptions } from "./options.js";
+import { intArg, type OutputFormat, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
 import { connectorFor } from "./ssh-options.js";
 
 interface VerifyOpts {
   inventory: string;
   output: OutputFormat;
-  limit?: string;
+  limit?: Limit;
   forks: number;
   acceptNewHostKeys?: boolean;
   count: number;
@@ -35,7 +36,7 @@ export function registerVerify(program: Command): void {
     .action(async (o: VerifyOpts) => {
       const inv = await loadInventory(o.inventory);
       const connector = await connectorFor(o);
-      const limit = parseLimit(o.limit);
+      const limit = o.limit;
       const tty = o.output === "text" && process.stderr.isTTY;
       let done = 0;
       const result = await runVerify(buildModel(inv), {

@@ -3,6 +3,7 @@ import { encodeBatch, failedLine, toBatches } from "../../src/exec/driver.js";
 import { Gate } from "../../src/exec/gate.js";
 import { type HostResult, outcomeOf } from "../../src/exec/results.js";
 import { sameManagedState } from "../../src/exec/targets.js";
+import { parseLimit } from "../../src/model/limit.js";
 import { selectNodes } from "../../src/model/select.js";
 import { cmd, type ShellCmd } from "../../src/plan/commands.js";
 import { convergedFacts, ip, model, nodeOf } from "../support/builders.js";
@@ -43,10 +44,8 @@ describe("exit codes", () => {
 describe("selectNodes", () => {
   const m = model();
   it("takes node and cluster names, and refuses names the inventory does not have", () => {
-    expect(selectNodes(m, new Set(["c2", "a1"])).map((n) => n.name)).toEqual(["a1", "b1", "b2"]);
-    expect(() => selectNodes(m, new Set(["nope"]))).toThrow(
-      /--limit names no node or cluster of the inventory: nope/,
-    );
+    expect(selectNodes(m, parseLimit("c2,a1")).map((n) => n.name)).toEqual(["a1", "b1", "b2"]);
+    expect(() => selectNodes(m, parseLimit("nope"))).toThrow(/--limit: nope matches no node or cluster/);
   });
 });
 
