@@ -20,15 +20,25 @@ export type { DiscoveredBlocks } from "./resolve.js";
 export function buildModel(inv: Inventory, discovered?: DiscoveredBlocks): MeshModel {
   const all = inv.clusters.flatMap((c) => c.nodes);
   const prefixLen = cidrPrefix(inv.mesh.overlay);
-  const nodes = all.map((n): NodeModel => nodeModel(inv, n, prefixLen));
+  // What each node is to its peers, made once and shared by every peer's lists (read-only data): the
+  // model of N nodes holds N² references but only O(N) entries.
+  const fdb = all.map((p) => ({ peer: p.name, mac: p.mac, dst: p.underlayIp }));
+  const neighbours = all.map((p) => ({ peer: p.name, ip: p.overlayIp, mac: p.mac }));
+  const nodes = all.map(
+    (n, i): NodeModel => ({
+      ...nodeModel(inv, n, prefixLen),
+      fdb: fdb.filter((_, j) => j !== i),
+      neighbours: neighbours.filter((_, j) => j !== i),
+    }),
+  );
   const withRoutes = nodes.map((n) => ({ ...n, routes: routesOf(nodes, n) }));
   const clusters = inv.clusters.map(({ nodes: _nodes, ...c }): ClusterModel => c);
   const base = { clusters, nodes: withRoutes };
   return discovered ? resolveModel(base, discovered) : base;
 }
 
+/** A node's own part of the model (its peer lists are filled in by buildModel). */
 function nodeModel(inv: Inventory, n: InventoryNode, prefixLen: number): NodeModel {
-  const peers = inv.clusters.flatMap((c) => c.nodes).filter((p) => p.name !== n.name);
   return {
     name: n.name,
     cluster: n.cluster,
@@ -46,8 +56,8 @@ function nodeModel(inv: Inventory, n: InventoryNode, prefixLen: number): NodeMod
       mtu: inv.mesh.mtu,
     },
     routeProtocol: inv.mesh.routeProtocol,
-    fdb: peers.map((p) => ({ peer: p.name, mac: p.mac, dst: p.underlayIp })),
-    neighbours: peers.map((p) => ({ peer: p.name, ip: p.overlayIp, mac: p.mac })),
+    fdb: [],
+    neighbours: [],
     routes: [],
   };
 }

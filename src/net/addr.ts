@@ -95,12 +95,24 @@ export const ifName = (s: string): IfName => must(parseIfName(s));
 
 // ---- arithmetic -------------------------------------------------------------------------------------
 
+const DOTTED = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** The address as an unsigned 32-bit number (plain arithmetic: it runs N² times in validation and planning). */
 export function ipToInt(ip: Ipv4 | string): number {
-  return Number(IPv4.fromDecimalDottedString(ip).getValue());
+  const m = DOTTED.exec(ip);
+  const octets = m ? m.slice(1).map(Number) : [];
+  if (octets.length !== 4 || octets.some((o) => o > 255)) throw new RangeError(`not an IPv4 address: ${ip}`);
+  return (
+    (octets[0] as number) * 0x1000000 +
+    (octets[1] as number) * 0x10000 +
+    (octets[2] as number) * 0x100 +
+    (octets[3] as number)
+  );
 }
 
 export function intToIp(n: number): Ipv4 {
-  return IPv4.fromNumber(BigInt(n >>> 0)).toString() as Ipv4;
+  const u = n >>> 0;
+  return `${u >>> 24}.${(u >>> 16) & 255}.${(u >>> 8) & 255}.${u & 255}` as Ipv4;
 }
 
 export function cidrPrefix(c: Cidr): number {

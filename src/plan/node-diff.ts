@@ -249,9 +249,11 @@ function diffFdb(desired: NodeModel, facts: NodeFacts): Change[] {
   const out: Change[] = [];
   const have = unicastFdb(facts);
   const wanted = new Map(desired.fdb.map((f) => [f.mac as string, f]));
+  const haveByMac = new Map<string, { mac: Mac; dst: Ipv4 }[]>();
+  for (const h of have) haveByMac.set(h.mac, [...(haveByMac.get(h.mac) ?? []), h]);
   // A single entry with the wrong dst is updated in place (replace); anything else unwanted is deleted.
   const updatable = (mac: string): boolean => {
-    const entries = have.filter((h) => h.mac === mac);
+    const entries = haveByMac.get(mac) ?? [];
     return wanted.has(mac) && entries.length === 1 && entries[0]?.dst !== wanted.get(mac)?.dst;
   };
   for (const h of have) {
@@ -267,8 +269,8 @@ function diffFdb(desired: NodeModel, facts: NodeFacts): Change[] {
     });
   }
   for (const w of desired.fdb) {
-    if (have.some((h) => h.mac === w.mac && h.dst === w.dst)) continue;
-    const old = updatable(w.mac) ? have.find((h) => h.mac === w.mac) : undefined;
+    if (haveByMac.get(w.mac)?.some((h) => h.dst === w.dst)) continue;
+    const old = updatable(w.mac) ? haveByMac.get(w.mac)?.[0] : undefined;
     out.push({
       resource: "fdb",
       key: `${w.mac} (${w.peer})`,
@@ -303,8 +305,10 @@ function diffNeighbours(desired: NodeModel, facts: NodeFacts, phase: "prune" | "
     }
     return out;
   }
+  const haveByIp = new Map<string, NodeFacts["neighbours"][number]>();
+  for (const n of facts.neighbours) if (!haveByIp.has(n.ip)) haveByIp.set(n.ip, n);
   for (const w of desired.neighbours) {
-    const h = facts.neighbours.find((n) => n.ip === w.ip);
+    const h = haveByIp.get(w.ip);
     const permanent = h?.state.includes("PERMANENT") ?? false;
     if (h && permanent && h.mac === w.mac) continue;
     const restorable = h && permanent && h.mac !== undefined;
@@ -343,15 +347,20 @@ function diffRoutes(desired: NodeModel, facts: NodeFacts, phase: "prune" | "prog
     }
     return out;
   }
+  const foreignByDst = firstBy(
+    facts.foreignRoutes.filter((r) => r.table === "main"),
+    (r) => r.dst,
+  );
+  const mainByDst = firstBy(mainRoutes, (r) => r.dst);
   for (const w of desired.routes) {
-    const foreign = facts.foreignRoutes.find((r) => r.dst === w.dst && r.table === "main");
+    const foreign = foreignByDst.get(w.dst);
     if (foreign) {
       throw new PlanConflict(
         desired.name,
         `a route to ${w.dst} that meshctl did not make is in the way (${describeRoute(foreign)} proto ${foreign.protocol}): remove it, or take ${w.dst} out of the inventory`,
       );
     }
-    const h = mainRoutes.find((r) => r.dst === w.dst);
+    const h = mainByDst.get(w.dst);
     if (h && h.via === w.via && h.dev === dev) continue;
     const next = { dst: w.dst as Cidr, via: w.via, dev, proto };
     out.push({
@@ -367,6 +376,13 @@ function diffRoutes(desired: NodeModel, facts: NodeFacts, phase: "prune" | "prog
     });
   }
   return out;
+}
+
+/** The first item per key, as `find` would return it (a map, so N lookups cost N, not N²). */
+function firstBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T> {
+  const m = new Map<string, T>();
+  for (const t of items) if (!m.has(key(t))) m.set(key(t), t);
+  return m;
 }
 
 function describeRoute(r: NodeFacts["routes"][number]): string {
