@@ -43,10 +43,10 @@ export function scratchNodes(): (n: NodeModel) => ScratchNode {
   const lines = new Map<string, WeakMap<object, string>>();
   const line = (n: NodeModel, entry: object, make: (dev: IfName, proto: number) => Cmd): string => {
     const scope = `${n.device.name} ${n.routeProtocol}`;
-    let cache = lines.get(scope);
-    if (!cache) lines.set(scope, (cache = new WeakMap()));
-    let text = cache.get(entry);
-    if (text === undefined) cache.set(entry, (text = renderCmd(make(n.device.name, n.routeProtocol))));
+    const cache = lines.get(scope) ?? new WeakMap<object, string>();
+    lines.set(scope, cache);
+    const text = cache.get(entry) ?? renderCmd(make(n.device.name, n.routeProtocol));
+    cache.set(entry, text);
     return text;
   };
   return (n) => {
