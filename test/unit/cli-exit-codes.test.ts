@@ -108,7 +108,7 @@ describe("exit 64: command-line usage", SLOW, () => {
     const r = meshctl(["diff", "-i", good, "--limit", "a1,nosuch"], { listen: HOSTS });
     expect(r.code).toBe(64);
     expect(r.connections).toEqual([]);
-    expect(r.stderr).toContain("--limit names no node or cluster of the inventory: nosuch");
+    expect(r.stderr).toContain("--limit: nosuch matches no node or cluster of the inventory");
   });
 });
 
