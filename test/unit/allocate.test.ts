@@ -66,10 +66,22 @@ describe("macFor: 02:6d + the four octets of the overlay IP", () => {
       const first = Number.parseInt(m.slice(0, 2), 16);
       expect(first & 1).toBe(0); // unicast
       expect(first & 2).toBe(2); // locally administered
-      const prev = seen.get(m);
-      if (prev !== undefined) expect(prev).toBe(ip);
-      seen.set(m, ip);
+      seen.set(ip, m);
     }
+    // 500 distinct IPs (checked, not assumed) give 500 distinct MACs.
+    expect(seen.size).toBe(500);
+    expect(new Set(seen.values()).size).toBe(500);
+  });
+
+  it("IPs that differ in any one octet get different MACs", () => {
+    const macs = ["10.0.0.1", "10.0.0.2", "10.0.1.1", "10.1.0.1", "11.0.0.1"].map((ip) => macFor(ipv4(ip)));
+    expect(macs).toEqual([
+      "02:6d:0a:00:00:01",
+      "02:6d:0a:00:00:02",
+      "02:6d:0a:00:01:01",
+      "02:6d:0a:01:00:01",
+      "02:6d:0b:00:00:01",
+    ]);
   });
 });
 
