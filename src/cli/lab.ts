@@ -18,6 +18,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError("expected an integer >= 0");
+  return n;
+}
+
 const dirOption = () =>
   new Option("--dir <dir>", "lab directory (state, keys, logs)").default(DEFAULT_LAB_DIR);
 
@@ -72,6 +79,21 @@ export function registerLab(program: Command): void {
       false,
     )
     .option("--no-kube-api", "do not run a fake Kubernetes API server per cluster")
+    .addOption(
+      new Option("--pods <N>", "Calico-like pods (cali* veths) per node")
+        .argParser(nonNegativeInt)
+        .default(100),
+    )
+    .addOption(
+      new Option("--services <N>", "Service addresses per cluster, on every node's kube-ipvs0")
+        .argParser(nonNegativeInt)
+        .default(300),
+    )
+    .option(
+      "--bare",
+      "bare nodes: no Calico-like load (pods, services, vxlan.calico, iptables chains)",
+      false,
+    )
     .option(
       "--os <list>",
       "iproute2 behaviour per cluster, cycling: centos7 (4.11), ubuntu1804 (4.15), debian12 (6.1), host (default)",
@@ -87,10 +109,14 @@ export function registerLab(program: Command): void {
         kubeApi: boolean;
         os?: string;
         bastion: boolean;
+        pods: number;
+        services: number;
+        bare: boolean;
       }) => {
         const lab = await loadLab();
         const info = await lab.labUp({
           ...(o.os ? { os: lab.parseOsList(o.os) } : {}),
+          busy: o.bare ? false : { pods: o.pods, services: o.services },
           dir: o.dir,
           clusters: o.clusters,
           nodesPerCluster: o.nodes,

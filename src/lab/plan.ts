@@ -7,7 +7,11 @@
  *   198.18.1.0/24     overlay subnet handed to meshctl (node k gets 198.18.1.(10+k) by host-bit mapping)
  *   198.18.16C.0/20   pod CIDR of cluster C; node n (0-based) owns the /26 at n*64 (and, with discovery,
  *                     a second /26 at 2048 + n*64)
- *   198.19.16C.0/20   service CIDR of cluster C (never configured, inventory data only)
+ *   198.19.16C.0/20   service CIDR of cluster C; on busy nodes its first S addresses (from .1) are the
+ *                     cluster's Service addresses, every one on every node's kube-ipvs0
+ * Busy (Calico-like) nodes add nothing outside these ranges: vxlan.calico holds its first block's network
+ * address (as Calico gives its tunnel the block's first address), and the workloads behind the cali* veths
+ * take the free addresses of the node's own blocks after the lab pod (.3 to .63 of each /26).
  */
 import { LabError } from "./errors.js";
 import { HOST_OS, osForCluster } from "./osrelease.js";
@@ -69,10 +73,28 @@ export interface PlannedCluster {
   nodes: PlannedNode[];
 }
 
+/** Size of the Calico-like load on every node; undefined: a bare lab (three interfaces per node). */
+export interface BusySize {
+  /** cali* veths per node. */
+  pods: number;
+  /** Service addresses per cluster (on every node's kube-ipvs0). */
+  services: number;
+}
+
+export const DEFAULT_BUSY: BusySize = { pods: 100, services: 300 };
+export const MAX_PODS = 1000;
+export const MAX_SERVICES = 4000;
+
+/** Calico's VXLAN device as Calico makes it, and Felix's route protocol. */
+export const CALICO_VXLAN = { device: "vxlan.calico", vni: 4096, port: 4789 } as const;
+export const CALICO_PROTO = 80;
+export const KUBE_IPVS = "kube-ipvs0";
+
 export interface LabPlan {
   clusters: PlannedCluster[];
   nodes: PlannedNode[];
   discover: boolean;
+  busy?: BusySize;
 }
 
 export function ipToInt(ip: string): number {
@@ -154,6 +176,60 @@ export function planLab(
     planned.push(cluster);
   }
   return { clusters: planned, nodes: all, discover };
+}
+
+export function validateBusy(busy: BusySize): void {
+  if (!Number.isInteger(busy.pods) || busy.pods < 0 || busy.pods > MAX_PODS) {
+    throw new LabError(`--pods must be 0 to ${MAX_PODS} (got ${busy.pods})`);
+  }
+  if (!Number.isInteger(busy.services) || busy.services < 0 || busy.services > MAX_SERVICES) {
+    throw new LabError(`--services must be 0 to ${MAX_SERVICES} (got ${busy.services})`);
+  }
+}
+
+/** The first `count` Service addresses of a cluster (from its service CIDR's .1). */
+export function serviceAddresses(cluster: PlannedCluster, count: number): string[] {
+  const base = ipToInt(cluster.serviceCidr.split("/")[0] ?? "");
+  return Array.from({ length: count }, (_, i) => intToIp(base + 1 + i));
+}
+
+/** The node's Calico tunnel (vxlan.calico) address: its first block's network address. */
+export function calicoVtepIp(node: PlannedNode): string {
+  return (node.podBlocks[0] ?? "").split("/")[0] ?? "";
+}
+
+/** The MAC of the node's vxlan.calico (Calico's are locally administered too). */
+export function calicoVtepMac(node: PlannedNode): string {
+  const h = (n: number) => n.toString(16).padStart(2, "0");
+  return `66:ca:1c:${h(node.clusterIndex)}:${h(node.globalIndex >> 8)}:${h(node.globalIndex & 255)}`;
+}
+
+export interface Workload {
+  /** cali* interface in the node's namespace (15 characters, as Calico names them). */
+  hostIf: string;
+  /** The veth's other end, in the node's pod namespace. */
+  peerIf: string;
+  /** The workload's address (a /32 route via hostIf), or undefined once the node's blocks are full. */
+  ip?: string;
+}
+
+/** Offsets within a /26 a workload may take: not the tunnel (.0), the pod gateway (.1) or the lab pod (.2). */
+const FIRST_WORKLOAD = 3;
+
+/** The node's `count` workloads: deterministic cali names, addresses from its own blocks while they last. */
+export function workloads(node: PlannedNode, count: number): Workload[] {
+  const free: string[] = [];
+  for (const b of node.podBlocks) {
+    const base = ipToInt(b.split("/")[0] ?? "");
+    for (let off = FIRST_WORKLOAD; off < 64; off++) free.push(intToIp(base + off));
+  }
+  return Array.from({ length: count }, (_, i) => {
+    // 11 hex digits, as Calico's (a hash of the workload); here a cheap deterministic mix.
+    const x = (Math.imul(node.globalIndex * 4099 + i + 1, 2654435761) >>> 0).toString(16).padStart(8, "0");
+    const id = `${x}${(node.globalIndex * 1000 + i).toString(16).padStart(3, "0").slice(-3)}`;
+    const ip = free[i];
+    return { hostIf: `cali${id}`, peerIf: `w${i}`, ...(ip ? { ip } : {}) };
+  });
 }
 
 /** Neighbour-table limits for H nodes whose pods all talk: roughly H·(H+3)·{1,2,4}. */

@@ -55,6 +55,8 @@ export interface LabInfo {
   bridge: string;
   discover: boolean;
   kubeApi: boolean;
+  /** Calico-like load per node; absent on a bare lab. */
+  busy?: { pods: number; services: number };
   clusters: LabClusterInfo[];
   nodes: LabNodeInfo[];
   /** Set by `lab up --bastion`: the fenced cluster and its jump host. */

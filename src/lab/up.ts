@@ -9,7 +9,6 @@ import { startDetached, waitForLog, waitForSsh } from "./daemon.js";
 import { labDown } from "./down.js";
 import { LabError } from "./errors.js";
 import {
-  BRIDGE_ALIAS_PREFIX,
   bridgeOwner,
   DEFAULT_LAB_DIR,
   downCommand,
@@ -29,9 +28,12 @@ import {
   wrapperMounts,
   writeWrappers,
 } from "./nodefs.js";
+import { buildNetwork, busyTools } from "./nodenet.js";
 import { osRelease } from "./osrelease.js";
 import {
+  type BusySize,
   CONTROLLER_IP,
+  DEFAULT_BUSY,
   inLabRange,
   KUBE_API_PORT,
   LAB_BRIDGE,
@@ -39,19 +41,15 @@ import {
   type LabPlan,
   NODE_NS_PREFIX,
   neighThresholds,
-  type PlannedNode,
-  POD_BLOCK_PREFIX,
-  POD_MTU,
   POD_NS_PREFIX,
   planLab,
   SSH_PORT,
   SUDO_USER,
-  UNDERLAY_MTU,
-  UNDERLAY_PREFIX,
+  validateBusy,
 } from "./plan.js";
 import { nodeFiles, nodeMounts, SSHD, sshdCommand, sshdConfig } from "./sshd.js";
 import { type LabInfo, type LabState, readState, stateFile, writeState } from "./state.js";
-import { ipBatch, run, shq, which } from "./sys.js";
+import { run, which } from "./sys.js";
 
 export interface LabUpOptions {
   /** Lab directory (state, keys, logs); default /run/meshctl-lab. */
@@ -68,6 +66,8 @@ export interface LabUpOptions {
   kubeApi?: boolean;
   /** Path of the fake API server's entry point (default: dist/lab/kubeapi/main.js). */
   kubeApiServer?: string;
+  /** Calico-like load per node (default DEFAULT_BUSY); false: bare nodes (three interfaces each). */
+  busy?: BusySize | false;
   /** `--os`: one release per cluster, cycling (default: the machine's own iproute2). */
   os?: string[];
   log?: (line: string) => void;
@@ -145,6 +145,7 @@ function buildInfo(plan: LabPlan, dir: string, inventory: string, kubeApi: boole
     bridge: LAB_BRIDGE,
     discover: plan.discover,
     kubeApi,
+    ...(plan.busy ? { busy: plan.busy } : {}),
     clusters: plan.clusters.map((c) => ({
       name: c.name,
       podCidr: c.podCidr,
@@ -187,6 +188,11 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
     );
   }
   const plan = planLab(opts.clusters ?? 3, opts.nodesPerCluster ?? 2, discover, opts.os);
+  if (opts.busy !== false) {
+    plan.busy = opts.busy ?? DEFAULT_BUSY;
+    validateBusy(plan.busy);
+    busyTools();
+  }
   preflight(dir);
   let kubeServer: string | undefined;
   if (kubeApi) {
@@ -395,69 +401,7 @@ async function build(plan: LabPlan, st: LabState, kubeServer: string | undefined
   }
 
   // --- network ---------------------------------------------------------------------------------------------
-  await timed("bridge, namespaces and links", async () => {
-    // The bridge goes first, alone: creating it is the machine-wide lock (a second lab fails here).
-    try {
-      await run("ip", [
-        "link",
-        "add",
-        LAB_BRIDGE,
-        "mtu",
-        String(UNDERLAY_MTU),
-        "type",
-        "bridge",
-        "nf_call_iptables",
-        "0",
-        "nf_call_ip6tables",
-        "0",
-        "nf_call_arptables",
-        "0",
-      ]);
-    } catch (err) {
-      throw new LabError(
-        `cannot create the lab bridge ${LAB_BRIDGE} (is another lab starting?): ${(err as Error).message}`,
-      );
-    }
-    st.links.push(LAB_BRIDGE);
-    save();
-    await run("ip", ["link", "set", "dev", LAB_BRIDGE, "alias", `${BRIDGE_ALIAS_PREFIX}${dir}`]);
-    disableIpv6(LAB_BRIDGE);
-
-    const unreachable = await run("ip", ["route", "show", "type", "unreachable", LAB_RANGE]);
-    if (unreachable.stdout.trim() === "") {
-      st.routes.push(["unreachable", LAB_RANGE]);
-      save();
-      await run("ip", ["route", "add", "unreachable", LAB_RANGE]);
-    }
-
-    for (const n of plan.nodes) st.namespaces.push(n.namespace, n.podNamespace);
-    for (const n of plan.nodes) st.links.push(n.hostLink);
-    save();
-    await ipBatch(plan.nodes.flatMap((n) => [`netns add ${n.namespace}`, `netns add ${n.podNamespace}`]));
-    await ipBatch(
-      plan.nodes.flatMap((n) => [
-        `link add ${n.hostLink} mtu ${UNDERLAY_MTU} type veth peer name eth0 mtu ${UNDERLAY_MTU} netns ${n.namespace}`,
-        `link set ${n.hostLink} master ${LAB_BRIDGE}`,
-        `link add pod0 mtu ${POD_MTU} netns ${n.namespace} type veth peer name eth0 mtu ${POD_MTU} netns ${n.podNamespace}`,
-      ]),
-    );
-    for (const n of plan.nodes) disableIpv6(n.hostLink);
-    await ipBatch([
-      ...plan.nodes.map((n) => `link set ${n.hostLink} up`),
-      `address add ${CONTROLLER_IP}/${UNDERLAY_PREFIX} dev ${LAB_BRIDGE}`,
-      `link set ${LAB_BRIDGE} up`,
-    ]);
-  });
-
-  await timed("namespace addresses and routes", async () => {
-    const ip = which("ip") ?? "ip";
-    await Promise.all(
-      plan.nodes.flatMap((n) => [
-        parallel(() => run("ip", ["netns", "exec", n.namespace, "sh", "-ec", nodeScript(ip, n)])),
-        parallel(() => run("ip", ["netns", "exec", n.podNamespace, "sh", "-ec", podScript(ip, n)])),
-      ]),
-    );
-  });
+  await buildNetwork(plan, st, save, timed, parallel);
 
   // --- sshd per node ----------------------------------------------------------------------------------------
   await timed(`${plan.nodes.length} sshds accepting connections`, async () => {
@@ -521,44 +465,4 @@ async function build(plan: LabPlan, st: LabState, kubeServer: string | undefined
   writeFileSync(info.inventory, renderInventory(plan, info, st.createdAt), { mode: 0o644 });
   st.phase = "up";
   save();
-}
-
-function disableIpv6(ifname: string): void {
-  const path = `/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`;
-  if (existsSync(path)) writeFileSync(path, "1\n");
-}
-
-const SYSCTL_NO_IPV6 = [
-  "if [ -d /proc/sys/net/ipv6 ]; then",
-  "  echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6",
-  "  echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6",
-  "fi",
-];
-
-/** Inside a node namespace: no IPv6, forwarding on, underlay address, the pod veth's gateway address. */
-function nodeScript(ip: string, n: PlannedNode): string {
-  return [
-    ...SYSCTL_NO_IPV6,
-    "echo 1 > /proc/sys/net/ipv4/ip_forward",
-    `${shq(ip)} -batch - <<'EOF'`,
-    "link set lo up",
-    `address add ${n.underlayIp}/${UNDERLAY_PREFIX} dev eth0`,
-    "link set eth0 up",
-    `address add ${n.podGateway}/${POD_BLOCK_PREFIX} dev pod0`,
-    "link set pod0 up",
-    "EOF",
-  ].join("\n");
-}
-
-/** Inside a pod namespace: no IPv6, the pod address, default route via the node. */
-function podScript(ip: string, n: PlannedNode): string {
-  return [
-    ...SYSCTL_NO_IPV6,
-    `${shq(ip)} -batch - <<'EOF'`,
-    "link set lo up",
-    `address add ${n.podIp}/${POD_BLOCK_PREFIX} dev eth0`,
-    "link set eth0 up",
-    `route add default via ${n.podGateway}`,
-    "EOF",
-  ].join("\n");
 }
