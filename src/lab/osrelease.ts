@@ -39,7 +39,10 @@ export interface OsRelease {
   name: string;
   description: string;
   iproute2: string;
-  /** rp_filter of all/default as the distribution's sysctl defaults leave it. */
+  /**
+   * rp_filter of all/default as the distribution's sysctl defaults leave it: 1 on CentOS 7 (50-default.conf)
+   * and Ubuntu 18.04 (10-network-security.conf); Debian 12 sets none (the kernel's 0).
+   */
   rpFilter: number;
   /** Undefined: the host's own binaries, unwrapped. */
   ip?: ToolRelease;
@@ -176,7 +179,7 @@ export const OS_RELEASES: Record<string, OsRelease> = {
     name: "debian12",
     description: "Debian 12 (iproute2 6.1, the host's own binaries)",
     iproute2: "6.1",
-    rpFilter: 2,
+    rpFilter: 0,
   },
 };
 
@@ -186,7 +189,7 @@ const HOST_RELEASE: OsRelease = {
   name: HOST_OS,
   description: "this machine's own iproute2",
   iproute2: "host",
-  rpFilter: 2,
+  rpFilter: 0,
 };
 
 export function osRelease(name: string): OsRelease {

@@ -42,7 +42,8 @@ export function nodeFiles(labDir: string, node: PlannedNode): NodeFiles {
     runLock: join(dir, "run-lock"),
     tmp: join(dir, "tmp"),
     systemdUnits: join(dir, "systemd-system"),
-    privateDir: (target: string) => join(dir, "private", target.replace(/^\/+/, "").replaceAll("/", "-")),
+    // /run/meshctl -> run-meshctl, /var/lib/meshctl -> var-lib-meshctl
+    privateDir: (target: string) => join(dir, target.replace(/^\/+/, "").replaceAll("/", "-")),
   };
 }
 
