@@ -7,6 +7,7 @@ import type { NodeFacts } from "../facts/types.js";
 import type { ClusterModel, NodeModel } from "../model/types.js";
 import type { Change } from "../plan/change.js";
 import { diffNode, diffTeardown, PlanConflict } from "../plan/node-diff.js";
+import { managedState } from "../plan/ownership.js";
 import type { PlanShape } from "../plan/shape.js";
 import { siteChange } from "../plan/site.js";
 import { LostContactError } from "./errors.js";
@@ -174,31 +175,4 @@ export function clusterTarget(
 }
 
 /** Whether two fact sets agree on everything meshctl manages (the rollback check). Pure. */
-export function sameManagedState(a: NodeFacts, b: NodeFacts): boolean {
-  const norm = (f: NodeFacts) =>
-    JSON.stringify({
-      dev: f.device
-        ? {
-            kind: f.device.kind,
-            vni: f.device.vni,
-            port: f.device.port,
-            local: f.device.localIp,
-            under: f.device.underlayDev,
-            mac: f.device.mac,
-            mtu: f.device.mtu,
-            up: f.device.up,
-            addrs: f.device.addresses.map((x) => `${x.ip}/${x.prefixLen}`).sort(),
-          }
-        : null,
-      fdb: f.fdb
-        .filter((x) => x.kind !== "multicast")
-        .map((x) => `${x.mac}>${x.dst ?? ""}`)
-        .sort(),
-      neigh: f.neighbours
-        .filter((x) => x.state.includes("PERMANENT"))
-        .map((x) => `${x.ip}>${x.mac ?? ""}`)
-        .sort(),
-      routes: f.routes.map((r) => `${r.table}:${r.dst}>${r.via ?? ""}@${r.dev ?? ""}`).sort(),
-    });
-  return norm(a) === norm(b);
-}
+export const sameManagedState = (a: NodeFacts, b: NodeFacts): boolean => managedState(a) === managedState(b);

@@ -41,7 +41,10 @@ function emptyDraft(sections: Map<string, string>): Draft {
 function read(output: string, list: readonly FactsSection[]): NodeFacts {
   const sections = splitSections(output);
   const draft = emptyDraft(sections);
-  for (const s of list) s.parse(section(sections, s.name), draft);
+  for (const s of list) {
+    if (s.optional && !sections.has(s.name)) continue;
+    s.parse(section(sections, s.name), draft);
+  }
   return finish(draft);
 }
 

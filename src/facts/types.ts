@@ -38,6 +38,8 @@ export interface DeviceFact {
   /** Raw underlay ifindex when iproute2 printed one (set even when resolved). */
   underlayIndex?: number;
   learning?: boolean;
+  /** The interface alias (`ip link set dev X alias …`): meshctl marks its device with one (src/plan/ownership.ts). */
+  alias?: string;
   /** Unicast `remote` or multicast `group` (meshctl sets neither: a static mesh has no default destination). */
   remote?: Ipv4;
   group?: Ipv4;
@@ -157,6 +159,11 @@ export interface NodeFacts {
    * blackholes; not the kernel's link-scope subnet routes nor per-pod /32s), minus meshctl's own.
    */
   foreignRoutes: RouteFact[];
+  /**
+   * The kernel's routes on the device in the main table (`proto kernel`: the overlay subnet of its
+   * address). Undefined when not read (output of an older script).
+   */
+  connected?: RouteFact[];
   /**
    * Effective values read back from /proc/sys, keyed like sysctl(8) but with interface names verbatim:
    * `net.ipv4.ip_forward`, `net.ipv4.conf.{all,default,<device>,<underlay>}.rp_filter`. A key is absent

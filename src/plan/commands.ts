@@ -72,6 +72,9 @@ export const cmd = {
   linkSetMac: (dev: string, mac: string): BatchCmd => ip("link", "set", "dev", dev, "address", mac),
   linkSetMtu: (dev: string, mtu: number): BatchCmd => ip("link", "set", "dev", dev, "mtu", String(mtu)),
   linkSetUp: (dev: string, up: boolean): BatchCmd => ip("link", "set", "dev", dev, up ? "up" : "down"),
+  /** `alias`: meshctl's mark (src/plan/ownership.ts) or "" (written literally as `""`), which clears it. */
+  linkSetAlias: (dev: string, alias: string): BatchCmd =>
+    ip("link", "set", "dev", dev, "alias", alias === "" ? '""' : alias),
   addrAdd: (dev: string, addr: Ipv4, len: number): BatchCmd =>
     ip("addr", "add", `${addr}/${len}`, "dev", dev),
   addrDel: (dev: string, addr: Ipv4, len: number): BatchCmd =>
@@ -86,6 +89,11 @@ export const cmd = {
   routeAdd: (r: RouteArgs): BatchCmd => ip("route", "add", ...routeArgs(r)),
   routeReplace: (r: RouteArgs): BatchCmd => ip("route", "replace", ...routeArgs(r)),
   routeDel: (r: RouteArgs): BatchCmd => ip("route", "del", ...routeArgs(r)),
+  /** The kernel's connected route of an address (what `ip addr add` makes), put back by hand. */
+  connectedAdd: (dev: string, net: Cidr, src: Ipv4): BatchCmd =>
+    ip("route", "add", net, "dev", dev, "proto", "kernel", "scope", "link", "src", src),
+  connectedDel: (dev: string, net: Cidr): BatchCmd =>
+    ip("route", "del", net, "dev", dev, "proto", "kernel", "scope", "link"),
 };
 
 export interface RouteArgs {
@@ -94,6 +102,8 @@ export interface RouteArgs {
   dev?: string;
   proto: number;
   table?: string;
+  /** The next hop is on the device whatever its addresses (no dependence on its connected route). */
+  onlink?: boolean;
 }
 
 function routeArgs(r: RouteArgs): string[] {
@@ -104,5 +114,6 @@ function routeArgs(r: RouteArgs): string[] {
     "proto",
     String(r.proto),
     ...(r.table === undefined || r.table === "main" ? [] : ["table", r.table]),
+    ...(r.onlink ? ["onlink"] : []),
   ];
 }

@@ -1,16 +1,29 @@
 /**
  * desired NodeModel × observed NodeFacts → the ordered changes for one node. Pure.
- * Owns only what is meshctl's: its device (and every address, neighbour and FDB entry on it) and routes
- * carrying its route protocol id. Anything else is never changed; a foreign object in the way is an error.
+ * What is meshctl's is decided by src/plan/ownership.ts: its marked device (and every address, neighbour
+ * and FDB entry on it) and the routes with its protocol id on that device. Anything else is never
+ * changed; a foreign object in the way, or one that only looks like meshctl's, is an error before any change.
  */
 import { ConflictError } from "../core/errors.js";
-import type { NodeFacts } from "../facts/types.js";
+import type { NodeFacts, RouteFact } from "../facts/types.js";
 import type { NodeModel } from "../model/types.js";
-import type { Cidr, IfName, Ipv4, Mac } from "../net/addr.js";
+import { type Cidr, cidr, type IfName, type Ipv4, intToIp, ipToInt, type Mac } from "../net/addr.js";
 import type { Change } from "./change.js";
 import { type Cmd, cmd, type VxlanParams } from "./commands.js";
-
-export const VXLAN_OVERHEAD = 50;
+import {
+  DEVICE_MARK,
+  describeRoute,
+  deviceDrift,
+  deviceOwnership,
+  foreignRouteReason,
+  hasConnectedRoute,
+  managedFdb,
+  managedNeighbours,
+  ownsDevice,
+  routeAsWanted,
+  splitRoutes,
+  wantedMtu,
+} from "./ownership.js";
 
 /** Something on the node that meshctl did not make is in the way; the message names the node. */
 export class PlanConflict extends ConflictError {
@@ -31,9 +44,7 @@ type FactsDevice = NonNullable<NodeFacts["device"]>;
 export function resolveDeviceParams(desired: NodeModel, facts: NodeFacts): VxlanParams {
   const d = desired.device;
   const underlayDev = d.underlayDev ?? facts.underlay?.name;
-  const underlayMtu = facts.underlay?.mtu;
-  const mtu =
-    d.mtu === "auto" ? (underlayMtu === undefined ? undefined : underlayMtu - VXLAN_OVERHEAD) : d.mtu;
+  const mtu = wantedMtu(desired, facts);
   return {
     name: d.name,
     vni: d.vni,
@@ -44,6 +55,12 @@ export function resolveDeviceParams(desired: NodeModel, facts: NodeFacts): Vxlan
     ...(mtu === undefined ? {} : { mtu }),
     learning: false,
   };
+}
+
+/** The overlay network of the device's address (its connected route's destination). */
+export function overlayNet(d: NodeModel["device"]): Cidr {
+  const mask = d.prefixLen === 0 ? 0 : (~0 << (32 - d.prefixLen)) >>> 0;
+  return cidr(`${intToIp((ipToInt(d.address) & mask) >>> 0)}/${d.prefixLen}`);
 }
 
 /** The device as it is, as VxlanParams (to recreate it on rollback). */
@@ -63,57 +80,64 @@ function observedParams(dev: FactsDevice): VxlanParams | undefined {
   };
 }
 
-/** Commands that rebuild the observed device and everything on it: the inverse of deleting it. */
+/** Commands that rebuild meshctl's observed device and everything of its on it: the inverse of deleting it. */
 export function restoreDeviceCommands(facts: NodeFacts, proto: number): Cmd[] {
   const dev = facts.device;
   const params = dev && observedParams(dev);
   if (!dev || !params) return [];
   const out: Cmd[] = [cmd.linkAdd(params)];
+  if (dev.alias === DEVICE_MARK) out.push(cmd.linkSetAlias(dev.name, DEVICE_MARK));
   for (const a of dev.addresses) out.push(cmd.addrAdd(dev.name, a.ip, a.prefixLen));
   if (dev.up) out.push(cmd.linkSetUp(dev.name, true));
-  for (const f of unicastFdb(facts)) out.push(cmd.fdbReplace(dev.name, f.mac, f.dst));
-  for (const n of permanentNeighbours(facts)) out.push(cmd.neighReplace(dev.name, n.ip, n.mac));
-  for (const r of facts.routes) {
-    if (r.dev === dev.name) out.push(cmd.routeAdd(routeOf(r, proto)));
-  }
+  for (const f of managedFdb(facts)) out.push(cmd.fdbReplace(dev.name, f.mac, f.dst));
+  for (const n of managedNeighbours(facts)) out.push(cmd.neighReplace(dev.name, n.ip, n.mac));
+  for (const r of splitRoutes(facts, dev.name, true).ours) out.push(cmd.routeAdd(routeOf(r, proto)));
   return out;
 }
 
-function unicastFdb(facts: NodeFacts): { mac: Mac; dst: Ipv4 }[] {
-  // Unicast peer entries and flood (all-zero) entries with a destination are meshctl's business on its
-  // own device; the kernel's multicast entries are not.
-  return facts.fdb
-    .filter((f) => f.kind !== "multicast" && f.dst !== undefined)
-    .map((f) => ({ mac: f.mac as Mac, dst: f.dst as Ipv4 }));
-}
-
-function permanentNeighbours(facts: NodeFacts): { ip: Ipv4; mac: Mac }[] {
-  return facts.neighbours
-    .filter((n) => n.mac !== undefined && n.state.includes("PERMANENT"))
-    .map((n) => ({ ip: n.ip, mac: n.mac as Mac }));
-}
-
-function routeOf(r: NodeFacts["routes"][number], proto: number) {
+function routeOf(r: RouteFact, proto: number) {
   return {
     dst: r.dst,
     ...(r.via === undefined ? {} : { via: r.via }),
     ...(r.dev === undefined ? {} : { dev: r.dev }),
     proto,
     table: r.table,
+    ...(r.flags.includes("onlink") ? { onlink: true } : {}),
   };
 }
 
-/** Why the observed device cannot serve as the desired one as it is (empty: it can). */
-export function deviceDrift(want: VxlanParams, dev: FactsDevice): string[] {
-  const drift: string[] = [];
-  if (dev.vni !== want.vni) drift.push(`vni ${dev.vni ?? "?"} → ${want.vni}`);
-  if (dev.port !== want.port) drift.push(`port ${dev.port ?? "?"} → ${want.port}`);
-  if (dev.localIp !== want.localIp) drift.push(`local ${dev.localIp ?? "none"} → ${want.localIp}`);
-  if (want.underlayDev !== undefined && dev.underlayDev !== want.underlayDev) {
-    drift.push(`dev ${dev.underlayDev ?? "none"} → ${want.underlayDev}`);
-  }
-  if (dev.learning === true) drift.push("learning → nolearning");
-  return drift;
+/** Refuses the node when its device or a route with meshctl's protocol id is not provably meshctl's. */
+function ownershipOrRefuse(
+  desired: Pick<NodeModel, "name" | "device">,
+  want: Pick<VxlanParams, "name" | "vni" | "port" | "localIp">,
+  facts: NodeFacts,
+) {
+  const device = deviceOwnership(want, facts);
+  const owned = ownsDevice(device);
+  const routes = splitRoutes(facts, desired.device.name, owned);
+  const problems = [
+    ...(device.state === "foreign" ? [device.why] : []),
+    ...routes.foreign.map((r) => foreignRouteReason(r, desired.device.name)),
+  ];
+  if (problems.length > 0) throw new PlanConflict(desired.name, problems.join("; "));
+  return { device, ours: routes.ours };
+}
+
+/** What deleting the device takes with it, in words (addresses, entries, every route on it). */
+export function takenWithDevice(facts: NodeFacts, name: string): string {
+  const dev = facts.device;
+  if (!dev) return "";
+  const routes = [
+    ...facts.routes.filter((r) => r.dev === name),
+    ...facts.foreignRoutes.filter((r) => r.dev === name),
+  ].map(describeRoute);
+  const parts = [
+    ...dev.addresses.map((a) => `address ${a.ip}/${a.prefixLen}`),
+    `${managedFdb(facts).length} fdb`,
+    `${managedNeighbours(facts).length} neighbour entries`,
+    routes.length > 0 ? `routes: ${routes.join(", ")}` : "no routes",
+  ];
+  return `takes with it ${parts.join(", ")}`;
 }
 
 export function diffNode(desired: NodeModel, facts: NodeFacts): NodeDiff {
@@ -121,15 +145,10 @@ export function diffNode(desired: NodeModel, facts: NodeFacts): NodeDiff {
   const want = resolveDeviceParams(desired, facts);
   const name = desired.device.name;
   const proto = desired.routeProtocol;
-  let dev = facts.device;
-  let observed = facts;
+  const owned = ownershipOrRefuse(desired, want, facts);
+  let dev = owned.device.state === "absent" ? undefined : facts.device;
+  let observed: NodeFacts = { ...facts, routes: owned.ours };
 
-  if (dev && dev.kind !== "vxlan") {
-    throw new PlanConflict(
-      desired.name,
-      `a ${dev.kind || "non-VXLAN"} device named ${name} exists and is not meshctl's: remove it or set mesh.device to another name`,
-    );
-  }
   if (dev) {
     const drift = deviceDrift(want, dev);
     if (drift.length > 0) {
@@ -137,22 +156,18 @@ export function diffNode(desired: NodeModel, facts: NodeFacts): NodeDiff {
         resource: "device",
         key: name,
         action: "recreate",
-        before: `vxlan id ${dev.vni} port ${dev.port} local ${dev.localIp} dev ${dev.underlayDev ?? "-"}`,
+        before: `vxlan id ${dev.vni} port ${dev.port} local ${dev.localIp} dev ${dev.underlayDev ?? "-"}; ${takenWithDevice(facts, name)}`,
         after: drift.join(", "),
         destructive: true,
         phase: "device",
         forward: [cmd.linkDel(name), ...createDevice(desired, want)],
-        inverse: [cmd.linkDel(name), ...restoreDeviceCommands(facts, proto)],
+        inverse: [cmd.linkDel(name), ...restoreDeviceCommands(observed, proto)],
       });
       // Everything on the old device goes with it; routes through it too.
-      observed = {
-        ...facts,
-        device: undefined,
-        neighbours: [],
-        fdb: [],
-        routes: facts.routes.filter((r) => r.dev !== name),
-      };
+      observed = { ...facts, device: undefined, neighbours: [], fdb: [], routes: [], connected: [] };
       dev = undefined;
+    } else if (owned.device.state === "adopt") {
+      changes.push(adoptChange(name));
     }
   } else {
     changes.push({
@@ -165,7 +180,8 @@ export function diffNode(desired: NodeModel, facts: NodeFacts): NodeDiff {
       inverse: [cmd.linkDel(name)],
     });
   }
-  if (dev) changes.push(...diffDeviceAttributes(desired, want, dev));
+  if (dev)
+    changes.push(...diffDeviceAttributes(desired, want, dev), ...diffConnected(desired, observed, dev));
   changes.push(...diffRoutes(desired, observed, "prune"));
   changes.push(...diffNeighbours(desired, observed, "prune"));
   changes.push(...diffFdb(desired, observed));
@@ -174,9 +190,50 @@ export function diffNode(desired: NodeModel, facts: NodeFacts): NodeDiff {
   return { changes, ...(want.mtu === undefined ? {} : { mtu: want.mtu }) };
 }
 
+/** A device an earlier meshctl made (no mark, same name/VNI/port/local) gets meshctl's mark. */
+function adoptChange(name: string): Change {
+  return {
+    resource: "device",
+    key: name,
+    action: "update",
+    before: "no meshctl mark (made by an earlier meshctl: name, VNI, port and local match)",
+    after: `alias ${DEVICE_MARK}`,
+    phase: "device",
+    forward: [cmd.linkSetAlias(name, DEVICE_MARK)],
+    inverse: [cmd.linkSetAlias(name, "")],
+  };
+}
+
 function createDevice(desired: NodeModel, want: VxlanParams): Cmd[] {
   const d = desired.device;
-  return [cmd.linkAdd(want), cmd.addrAdd(d.name, d.address, d.prefixLen), cmd.linkSetUp(d.name, true)];
+  return [
+    cmd.linkAdd(want),
+    cmd.linkSetAlias(d.name, DEVICE_MARK),
+    cmd.addrAdd(d.name, d.address, d.prefixLen),
+    cmd.linkSetUp(d.name, true),
+  ];
+}
+
+/**
+ * The kernel's connected route of the overlay address, when flushed by hand (`ip route flush dev`). Not
+ * when the device is down (bringing it up restores it) or lacks the address (adding it does).
+ */
+function diffConnected(desired: NodeModel, facts: NodeFacts, dev: FactsDevice): Change[] {
+  const d = desired.device;
+  const net = overlayNet(d);
+  const hasAddr = dev.addresses.some((a) => a.ip === d.address && a.prefixLen === d.prefixLen);
+  if (!dev.up || !hasAddr || hasConnectedRoute(facts, net, d.name)) return [];
+  return [
+    {
+      resource: "route",
+      key: `${net} (connected)`,
+      action: "create",
+      after: `dev ${d.name} proto kernel scope link src ${d.address}`,
+      phase: "device",
+      forward: [cmd.connectedAdd(d.name, net, d.address)],
+      inverse: [cmd.connectedDel(d.name, net)],
+    },
+  ];
 }
 
 function diffDeviceAttributes(desired: NodeModel, want: VxlanParams, dev: FactsDevice): Change[] {
@@ -247,7 +304,7 @@ function diffDeviceAttributes(desired: NodeModel, want: VxlanParams, dev: FactsD
 function diffFdb(desired: NodeModel, facts: NodeFacts): Change[] {
   const dev = desired.device.name;
   const out: Change[] = [];
-  const have = unicastFdb(facts);
+  const have = managedFdb(facts);
   const wanted = new Map(desired.fdb.map((f) => [f.mac as string, f]));
   const haveByMac = new Map<string, { mac: Mac; dst: Ipv4 }[]>();
   for (const h of have) haveByMac.set(h.mac, [...(haveByMac.get(h.mac) ?? []), h]);
@@ -291,7 +348,7 @@ function diffNeighbours(desired: NodeModel, facts: NodeFacts, phase: "prune" | "
   const wanted = new Map(desired.neighbours.map((n) => [n.ip as string, n]));
   const out: Change[] = [];
   if (phase === "prune") {
-    for (const h of permanentNeighbours(facts)) {
+    for (const h of managedNeighbours(facts)) {
       if (wanted.has(h.ip)) continue;
       out.push({
         resource: "neighbour",
@@ -357,18 +414,19 @@ function diffRoutes(desired: NodeModel, facts: NodeFacts, phase: "prune" | "prog
     if (foreign) {
       throw new PlanConflict(
         desired.name,
-        `a route to ${w.dst} that meshctl did not make is in the way (${describeRoute(foreign)} proto ${foreign.protocol}): remove it, or take ${w.dst} out of the inventory`,
+        `a route to ${w.dst} that meshctl did not make is in the way (${describeRoute(foreign)}): remove it, or take ${w.dst} out of the inventory`,
       );
     }
     const h = mainByDst.get(w.dst);
-    if (h && h.via === w.via && h.dev === dev) continue;
-    const next = { dst: w.dst as Cidr, via: w.via, dev, proto };
+    if (h && routeAsWanted(w, h, dev)) continue;
+    // onlink: the peer is reached on the device whatever its addresses and connected route.
+    const next = { dst: w.dst as Cidr, via: w.via, dev, proto, onlink: true };
     out.push({
       resource: "route",
       key: `${w.dst} (${w.peer})`,
       action: h ? "update" : "create",
       ...(h ? { before: describeRoute(h) } : {}),
-      after: `via ${w.via} dev ${dev}`,
+      after: `via ${w.via} dev ${dev} onlink`,
       phase,
       // A new route is added, never replaced: `add` fails instead of overwriting a foreign route.
       forward: [h ? cmd.routeReplace(next) : cmd.routeAdd(next)],
@@ -385,54 +443,26 @@ function firstBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T> 
   return m;
 }
 
-function describeRoute(r: NodeFacts["routes"][number]): string {
-  return [
-    r.via ? `via ${r.via}` : "",
-    r.dev ? `dev ${r.dev}` : "",
-    r.table !== "main" ? `table ${r.table}` : "",
-  ]
-    .filter(Boolean)
-    .join(" ");
-}
-
-/** Teardown: remove meshctl's routes (by protocol id) and its device (and with it everything on it). */
+/** Teardown: remove meshctl's device, and with it everything on it (its routes included). */
 export function diffTeardown(
   desired: Pick<NodeModel, "name" | "device" | "routeProtocol">,
   facts: NodeFacts,
 ): Change[] {
   const proto = desired.routeProtocol;
   const name = desired.device.name;
-  const out: Change[] = [];
-  for (const r of facts.routes) {
-    if (r.dev === name && facts.device) continue; // goes with the device, restored with it
-    out.push({
-      resource: "route",
-      key: r.dst,
-      action: "delete",
-      before: describeRoute(r),
-      phase: "prune",
-      forward: [cmd.routeDel(routeOf(r, proto))],
-      inverse: [cmd.routeAdd(routeOf(r, proto))],
-    });
-  }
+  const owned = ownershipOrRefuse(desired, desired.device, facts);
   const dev = facts.device;
-  if (dev) {
-    if (dev.kind !== "vxlan") {
-      throw new PlanConflict(
-        desired.name,
-        `the device named ${name} is a ${dev.kind} device, not meshctl's VXLAN device: left alone`,
-      );
-    }
-    out.push({
+  if (!dev || owned.device.state === "absent") return [];
+  return [
+    {
       resource: "device",
       key: name,
       action: "delete",
-      before: `vxlan id ${dev.vni} with ${facts.fdb.length} fdb, ${facts.neighbours.length} neighbour, ${facts.routes.filter((r) => r.dev === name).length} route entries`,
+      before: `vxlan id ${dev.vni}; ${takenWithDevice(facts, name)}`,
       destructive: true,
       phase: "device",
       forward: [cmd.linkDel(name)],
-      inverse: restoreDeviceCommands(facts, proto),
-    });
-  }
-  return out;
+      inverse: restoreDeviceCommands({ ...facts, routes: owned.ours }, proto),
+    },
+  ];
 }

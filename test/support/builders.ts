@@ -75,6 +75,7 @@ export function convergedFacts(n: NodeModel): NodeFacts {
       underlayDev: "eth0",
       underlayIndex: 2,
       learning: false,
+      alias: "meshctl",
       mac: d.mac,
       mtu: 1450,
       up: true,
@@ -98,7 +99,7 @@ export function convergedFacts(n: NodeModel): NodeFacts {
       dev: d.name,
       protocol: n.routeProtocol,
       table: "main",
-      flags: [],
+      flags: ["onlink"],
     })),
   };
 }

@@ -61,9 +61,11 @@ describe("factsScript", () => {
       "batch: neigh show",
       "batch: route show",
       "batch: route show",
+      "batch: route show",
       "bridge -j fdb show",
     ]);
     expect(branch(script, "json")).toContain("ip -d -j -batch - 2>&1 <<EOF");
+    expect(script).toContain("route show table main dev mshvx0 proto kernel");
   });
 
   it("text mode: one plain `ip -d` per read, no -j anywhere", () => {
@@ -75,6 +77,7 @@ describe("factsScript", () => {
       "ip -d addr show",
       "ip -d neigh show",
       "bridge fdb show",
+      "ip -d route show",
       "ip -d route show",
       "ip -d route show",
     ]);
@@ -123,10 +126,18 @@ describe("readbackScript", () => {
 
   it("is valid sh and read-only, and prints only the read-back sections", () => {
     execFileSync("sh", ["-n", "-c", script]);
-    expect(READBACK_SECTIONS.map((s) => s.name)).toEqual(["params", "device", "neigh", "fdb", "routes"]);
+    expect(READBACK_SECTIONS.map((s) => s.name)).toEqual([
+      "params",
+      "device",
+      "neigh",
+      "fdb",
+      "routes",
+      "connected",
+    ]);
     expect(commands(branch(script, "json"))).toEqual([
       "batch: addr show",
       "batch: neigh show",
+      "batch: route show",
       "batch: route show",
       "bridge -j fdb show",
     ]);
@@ -134,6 +145,7 @@ describe("readbackScript", () => {
       "ip -d addr show",
       "ip -d neigh show",
       "bridge fdb show",
+      "ip -d route show",
       "ip -d route show",
     ]);
   });

@@ -20,14 +20,18 @@ describe("diffNode", () => {
     expect(out[0]).toBe(
       "ip link add mshvx0 address 02:6d:c6:12:01:0b mtu 1450 type vxlan id 10001 dstport 4899 local 198.18.0.11 dev eth0 nolearning",
     );
-    expect(out.slice(1, 3)).toEqual(["ip addr add 198.18.1.11/24 dev mshvx0", "ip link set dev mshvx0 up"]);
-    const kinds = out.slice(3).map((c) => c.split(" ").slice(0, 2).join(" "));
+    expect(out.slice(1, 4)).toEqual([
+      "ip link set dev mshvx0 alias meshctl",
+      "ip addr add 198.18.1.11/24 dev mshvx0",
+      "ip link set dev mshvx0 up",
+    ]);
+    const kinds = out.slice(4).map((c) => c.split(" ").slice(0, 2).join(" "));
     expect(kinds).toEqual([
       ...Array(3).fill("bridge fdb"),
       ...Array(3).fill("ip neigh"),
       ...Array(3).fill("ip route"),
     ]);
-    expect(out).toContain("ip route add 198.18.40.0/26 via 198.18.1.13 dev mshvx0 proto 77");
+    expect(out).toContain("ip route add 198.18.40.0/26 via 198.18.1.13 dev mshvx0 proto 77 onlink");
   });
 
   it("every create's inverse deletes it", () => {
@@ -36,7 +40,7 @@ describe("diffNode", () => {
     expect(changes[0]?.inverse.map(renderCmd)).toEqual(["ip link del mshvx0"]);
     const route = changes.find((c) => c.resource === "route");
     expect(route?.inverse.map(renderCmd)).toEqual([
-      "ip route del 198.18.32.0/26 via 198.18.1.13 dev mshvx0 proto 77",
+      "ip route del 198.18.32.0/26 via 198.18.1.13 dev mshvx0 proto 77 onlink",
     ]);
   });
 
@@ -50,8 +54,8 @@ describe("diffNode", () => {
   it("a missing route is added, never replaced, and undone by deleting exactly it", () => {
     const f = convergedFacts(a1);
     f.routes = f.routes.filter((r) => r.dst !== "198.18.32.64/26");
-    expect(cmds(f)).toEqual(["ip route add 198.18.32.64/26 via 198.18.1.14 dev mshvx0 proto 77"]);
-    expect(undo(f)).toEqual(["ip route del 198.18.32.64/26 via 198.18.1.14 dev mshvx0 proto 77"]);
+    expect(cmds(f)).toEqual(["ip route add 198.18.32.64/26 via 198.18.1.14 dev mshvx0 proto 77 onlink"]);
+    expect(undo(f)).toEqual(["ip route del 198.18.32.64/26 via 198.18.1.14 dev mshvx0 proto 77 onlink"]);
   });
 
   it("a route of ours with the wrong gateway is replaced and its inverse restores it", () => {
@@ -61,10 +65,10 @@ describe("diffNode", () => {
     expect(ch).toHaveLength(1);
     expect(ch[0]?.action).toBe("update");
     expect(ch[0]?.forward.map(renderCmd)).toEqual([
-      "ip route replace 198.18.32.64/26 via 198.18.1.14 dev mshvx0 proto 77",
+      "ip route replace 198.18.32.64/26 via 198.18.1.14 dev mshvx0 proto 77 onlink",
     ]);
     expect(ch[0]?.inverse.map(renderCmd)).toEqual([
-      "ip route replace 198.18.32.64/26 via 198.18.1.99 dev mshvx0 proto 77",
+      "ip route replace 198.18.32.64/26 via 198.18.1.99 dev mshvx0 proto 77 onlink",
     ]);
   });
 
@@ -189,24 +193,13 @@ describe("diffNode", () => {
 });
 
 describe("diffTeardown", () => {
-  it("deletes the device (with its entries) and our routes elsewhere, each with a full inverse", () => {
-    const f = convergedFacts(a1);
-    f.routes.push({
-      dst: "198.18.99.0/24" as Cidr,
-      type: "unicast",
-      dev: "eth0",
-      protocol: 77,
-      table: "main",
-      flags: [],
-    });
-    const ch = diffTeardown(a1, f);
-    expect(ch.flatMap((c) => c.forward.map(renderCmd))).toEqual([
-      "ip route del 198.18.99.0/24 dev eth0 proto 77",
-      "ip link del mshvx0",
-    ]);
-    const restore = ch[1]?.inverse.map(renderCmd) ?? [];
+  it("deletes meshctl's device (its entries and routes go with it), with a full inverse", () => {
+    const ch = diffTeardown(a1, convergedFacts(a1));
+    expect(ch.flatMap((c) => c.forward.map(renderCmd))).toEqual(["ip link del mshvx0"]);
+    const restore = ch[0]?.inverse.map(renderCmd) ?? [];
     expect(restore[0]).toMatch(/^ip link add mshvx0 address 02:6d:c6:12:01:0b mtu 1450 type vxlan id 10001/);
-    expect(restore).toContain("ip route add 198.18.32.0/26 via 198.18.1.13 dev mshvx0 proto 77");
+    expect(restore[1]).toBe("ip link set dev mshvx0 alias meshctl");
+    expect(restore).toContain("ip route add 198.18.32.0/26 via 198.18.1.13 dev mshvx0 proto 77 onlink");
   });
 
   it("is empty on a node with nothing of meshctl's", () => {

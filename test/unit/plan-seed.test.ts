@@ -72,8 +72,9 @@ describe("plan for the seed inventory", async () => {
   for (const [name, cluster, underlay, overlay, mac] of SEED) {
     it(`${name}: device, address and up, as the article's commands`, () => {
       const cmds = plan.nodes.find((n) => n.name === name)?.commands ?? [];
-      expect(cmds.slice(0, 3)).toEqual([
+      expect(cmds.slice(0, 4)).toEqual([
         `ip link add vxlan-test address ${mac} type vxlan id 10001 dstport 4899 local ${underlay} dev eth0 nolearning`,
+        "ip link set dev vxlan-test alias meshctl",
         `ip addr add ${overlay}/24 dev vxlan-test`,
         "ip link set dev vxlan-test up",
       ]);
@@ -92,19 +93,21 @@ describe("plan for the seed inventory", async () => {
         others.map((o) => `ip neigh replace ${o[3]} lladdr ${o[4]} dev vxlan-test nud permanent`),
       );
       const remote = SEED.filter((s) => s[1] !== cluster);
-      expect(routes).toEqual(remote.map((o) => `ip route add ${o[5]} via ${o[3]} dev vxlan-test proto 77`));
+      expect(routes).toEqual(
+        remote.map((o) => `ip route add ${o[5]} via ${o[3]} dev vxlan-test proto 77 onlink`),
+      );
       // Flannel's order: every FDB entry before any neighbour, every neighbour before any route.
       const last = (xs: string[]) => cmds.indexOf(xs[xs.length - 1] as string);
       expect(last(fdb)).toBeLessThan(cmds.indexOf(neigh[0] as string));
       expect(last(neigh)).toBeLessThan(cmds.indexOf(routes[0] as string));
-      expect(cmds).toHaveLength(3 + fdb.length + neigh.length + routes.length);
+      expect(cmds).toHaveLength(4 + fdb.length + neigh.length + routes.length);
     });
   }
 
   it("routes the third cluster's blocks to test-cluster3's nodes (the article's slip corrected)", () => {
     const n1 = plan.nodes.find((n) => n.name === "multicluster-test-001")?.commands ?? [];
-    expect(n1).toContain("ip route add 10.236.115.0/24 via 179.17.1.15 dev vxlan-test proto 77");
-    expect(n1).toContain("ip route add 10.236.106.0/24 via 179.17.1.13 dev vxlan-test proto 77");
+    expect(n1).toContain("ip route add 10.236.115.0/24 via 179.17.1.15 dev vxlan-test proto 77 onlink");
+    expect(n1).toContain("ip route add 10.236.106.0/24 via 179.17.1.13 dev vxlan-test proto 77 onlink");
   });
 
   it("gives every cluster a disabled, no-NAT pool per other cluster's pod and service CIDR", () => {

@@ -2,7 +2,7 @@
 import { fdbSection } from "./fdb.js";
 import { deviceSection, holderSection, underlaySection, vxlansSection } from "./links.js";
 import { neighSection } from "./neighbours.js";
-import { mainRoutesSection, routesSection } from "./routes.js";
+import { connectedSection, mainRoutesSection, routesSection } from "./routes.js";
 import { paramsSection, sysctlSection, udpSection } from "./system.js";
 import type { FactsSection } from "./types.js";
 
@@ -16,6 +16,7 @@ export const SECTIONS: readonly FactsSection[] = [
   fdbSection,
   routesSection,
   mainRoutesSection,
+  connectedSection,
   sysctlSection,
   udpSection,
 ];

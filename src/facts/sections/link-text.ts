@@ -91,6 +91,11 @@ function detail(b: Building, words: string[], line: string, section: string): vo
       b.link.mac = second.toLowerCase();
     return;
   }
+  if (first === "alias") {
+    // `    alias TEXT` (after the details on every iproute2 version seen; handled wherever it is).
+    b.link.alias = line.trim().slice("alias ".length);
+    return;
+  }
   const isDetail = b.nextIsDetail;
   b.nextIsDetail = false;
   if (first === "inet") {

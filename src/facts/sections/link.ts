@@ -49,6 +49,8 @@ export interface Link {
   /** rtnl link kind; `none` for a kind-less link (NIC, lo). */
   kind: string;
   vxlan?: VxlanInfo;
+  /** Interface alias (`ip link set dev X alias …`); meshctl marks its device with one. */
+  alias?: string;
   addresses: AddressFact[];
 }
 
@@ -108,6 +110,7 @@ function parseLinkJson(o: Obj, c: Ctx): Link {
     flags: strings(o, "flags", c),
     operstate: optString(o, "operstate", c) ?? "UNKNOWN",
     mac: (optString(o, "address", c) ?? "").toLowerCase(),
+    ...(optString(o, "ifalias", c) ? { alias: optString(o, "ifalias", c) } : {}),
     kind,
     ...(kind === "vxlan" && info !== undefined ? { vxlan: vxlanInfo(info, infoCtx) } : {}),
     addresses: addressesOf(o, c),

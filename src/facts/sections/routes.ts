@@ -25,3 +25,22 @@ export const mainRoutesSection: FactsSection = {
   readback: false,
   fields: ["foreignRoutes"],
 };
+
+/**
+ * The kernel's routes on meshctl's device in the main table (the connected route of its overlay address),
+ * so a connected route flushed by hand is seen and put back. Read only when the device exists.
+ */
+export const connectedSection: FactsSection = {
+  name: "connected",
+  command: (p) => ({
+    tool: "ip",
+    args: `route show table main dev ${p.device} proto kernel`,
+    when: "device",
+  }),
+  parse(text, d) {
+    d.connected = parseRouteList(text, "connected", d.caps.ipJson, "kernel");
+  },
+  readback: true,
+  optional: true,
+  fields: ["connected"],
+};

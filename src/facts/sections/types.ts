@@ -30,6 +30,8 @@ export interface Draft {
   fdb: FdbFact[];
   routes: RouteFact[];
   mainRoutes: RouteFact[];
+  /** The kernel's routes on the device (main table); undefined when the output has no such section. */
+  connected?: RouteFact[];
   sysctl: Record<string, number>;
   udpPorts: number[];
 }
@@ -52,6 +54,8 @@ export interface FactsSection {
   parse(text: string, draft: Draft): void;
   /** Part of the read-back after a change set (what meshctl manages), or kept from the facts before. */
   readback: boolean;
+  /** Output without this section still parses (captured before the section existed); its fields stay unset. */
+  optional?: boolean;
   /** The NodeFacts fields this section fills (a read-back keeps the others from the facts before). */
   fields: readonly (keyof NodeFacts)[];
 }
