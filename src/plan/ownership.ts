@@ -151,7 +151,8 @@ export function routeAsWanted(want: RouteSpec, have: RouteFact, deviceName: stri
 /** The kernel's connected route of the device's overlay address is there (unknown facts count as there). */
 export function hasConnectedRoute(facts: NodeFacts, overlayNet: string, deviceName: string): boolean {
   if (facts.connected === undefined) return true;
-  return facts.connected.some((r) => r.dst === overlayNet && r.dev === deviceName);
+  // Listed with `dev DEV`, so iproute2 leaves the dev out of each route.
+  return facts.connected.some((r) => r.dst === overlayNet && (r.dev === undefined || r.dev === deviceName));
 }
 
 /**
