@@ -37,7 +37,7 @@ export type DeviceOwnership =
 const describeDevice = (d: DeviceFact): string =>
   d.kind === "vxlan"
     ? `a VXLAN device (VNI ${d.vni ?? "?"}, port ${d.port ?? "?"}, local ${d.localIp ?? "none"}${d.alias ? `, alias "${d.alias}"` : ", no alias"})`
-    : `a ${d.kind === "none" ? "non-VXLAN" : d.kind} device`;
+    : `a ${d.kind === "none" || d.kind === "" ? "non-VXLAN" : d.kind} device`;
 
 export function deviceOwnership(
   want: Pick<VxlanParams, "name" | "vni" | "port" | "localIp">,
