@@ -100,7 +100,7 @@ describe("ownership: a foreign device with meshctl's name", () => {
       expect(() => diffNode(a1, f)).toThrow(PlanConflict);
       expect(() => diffTeardown(a1, f)).toThrow(PlanConflict);
       expect(() => diffTeardown(a1, f)).toThrow(
-        /^a1: mshvx0 is a [a-z-]+ device, not meshctl's: remove it if it is stale/,
+        /^a1: mshvx0 is a [A-Za-z-]+ device, not meshctl's: remove it if it is stale/,
       );
     },
   );
