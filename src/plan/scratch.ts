@@ -55,7 +55,9 @@ export function scratchNodes(): (n: NodeModel) => ScratchNode {
     for (const f of n.fdb) commands.push(line(n, f, (dev) => cmd.fdbReplace(dev, f.mac, f.dst)));
     for (const w of n.neighbours) commands.push(line(n, w, (dev) => cmd.neighReplace(dev, w.ip, w.mac)));
     for (const r of n.routes) {
-      commands.push(line(n, r, (dev, proto) => cmd.routeAdd({ dst: r.dst, via: r.via, dev, proto })));
+      commands.push(
+        line(n, r, (dev, proto) => cmd.routeAdd({ dst: r.dst, via: r.via, dev, proto, onlink: true })),
+      );
     }
     return { name: n.name, cluster: n.cluster, host: n.ssh.host, commands };
   };
