@@ -41,6 +41,13 @@ export const ifNameField = parsed(
   "Linux interface name (at most 15 characters)",
 );
 export const nameField = parsed(parseDnsLabel, LABEL_PATTERN, "RFC 1123 name");
+/** A path or name handed to a remote tool: no control characters (a newline would shift stdin framing). */
+const pathLike = (description: string) =>
+  z
+    .string()
+    .min(1)
+    .regex(/^[^\x00-\x1f\x7f]*$/, { message: "must not contain control characters (newline, tab, NUL, …)" })
+    .meta({ description });
 const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const hostField = z
   .string()
@@ -64,16 +71,8 @@ export const sshSchema = z
       .regex(/^[a-z_][a-z0-9_.-]{0,31}$/, { message: "must be a POSIX user name" })
       .optional(),
     port: z.number().int().min(1).max(65535).optional(),
-    identity_file: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: "private key; ~ and relative paths allowed" }),
-    known_hosts: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: "OpenSSH known_hosts file used to verify hosts" }),
+    identity_file: pathLike("private key; ~ and relative paths allowed").optional(),
+    known_hosts: pathLike("OpenSSH known_hosts file used to verify hosts").optional(),
     become: z.boolean().optional().meta({ description: "run commands through sudo -n (non-root user)" }),
     connect_timeout: z.number().positive().max(300).optional().meta({ description: "seconds" }),
   })
@@ -105,8 +104,8 @@ export const clusterSchema = z.strictObject({
   service_cidr: cidrField,
   cni: z.enum(CNI_NAMES).default("calico"),
   control: nameField.optional().meta({ description: "node where kubectl runs; default: the first node" }),
-  kubeconfig: z.string().min(1).optional().meta({ description: "kubeconfig path on the control node" }),
-  context: z.string().min(1).optional(),
+  kubeconfig: pathLike("kubeconfig path on the control node").optional(),
+  context: pathLike("kubeconfig context").optional(),
   test_endpoints: z
     .array(ipv4Field)
     .optional()

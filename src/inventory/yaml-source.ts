@@ -7,6 +7,9 @@ import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } fr
 import { MeshctlError } from "../core/errors.js";
 import { formatPath, InputError, type InputIssue } from "./errors.js";
 
+/** No real inventory comes near this (2000 nodes: ~200 KB); a bigger file is a mistake or an attack. */
+const MAX_BYTES = 16 * 2 ** 20;
+
 export interface YamlSource {
   file: string;
   doc: Document.Parsed;
@@ -26,6 +29,17 @@ export async function readYamlFile(file: string, what: "inventory" | "playbook")
       "invalid-input",
     );
   }
+  if (text.length > MAX_BYTES) {
+    throw new InputError(what, [
+      {
+        file,
+        line: 1,
+        col: 1,
+        path: "",
+        message: `the file is larger than ${MAX_BYTES / 2 ** 20} MB: refused`,
+      },
+    ]);
+  }
   return parseYamlText(text, file, what);
 }
 
@@ -42,7 +56,22 @@ export function parseYamlText(text: string, file: string, what: "inventory" | "p
       }),
     );
   }
-  return { file, doc, lines, value: doc.toJS() };
+  let value: unknown;
+  try {
+    // An alias bomb (a billion laughs) expands exponentially: cap aliases, as `yaml` does by default.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new InputError(what, [
+      {
+        file,
+        line: 1,
+        col: 1,
+        path: "",
+        message: `YAML: ${(e as Error).message} (refused: too many alias expansions)`,
+      },
+    ]);
+  }
+  return { file, doc, lines, value };
 }
 
 /**
