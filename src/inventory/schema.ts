@@ -46,7 +46,9 @@ const pathLike = (description: string) =>
   z
     .string()
     .min(1)
-    .regex(/^[^\x00-\x1f\x7f]*$/, { message: "must not contain control characters (newline, tab, NUL, …)" })
+    .refine((v) => ![...v].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === "\x7f"), {
+      message: "must not contain control characters (newline, tab, NUL, …)",
+    })
     .meta({ description });
 const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const hostField = z
