@@ -1,9 +1,9 @@
 /**
- * Whether meshctl colours its output, decided once at start-up, before chalk or listr2 load (both read
+ * Whether meshctl colours its output, decided once at start-up, before chalk loads (it reads
  * the environment when imported): `--no-color` / `--color` on the command line, then `NO_COLOR` (any
  * non-empty value: off), then `FORCE_COLOR` (`0`/`false`: off, anything else: on), then whether the
  * output is a terminal. The choice is written back as NO_COLOR / FORCE_COLOR, which chalk, its
- * supports-color and listr2's colorette all honour, so every renderer agrees. Dependency-free.
+ * supports-color honour, so every renderer agrees. Dependency-free.
  */
 export type ColourChoice = "on" | "off" | "auto";
 
