@@ -197,7 +197,7 @@ describe("verify and diagnose on a 3 x 2 lab", () => {
     const mac = mustNs("c3-node1", "cat /sys/class/net/mshvx0/address").trim();
     mustNs(
       "c3-node1",
-      `ip link del mshvx0 && ip link add mshvx0 address ${mac} type vxlan id 999 dstport 4899 local ${c3.underlayIp} dev eth0 nolearning && ip link set mshvx0 up`,
+      `ip link del mshvx0 && ip link add mshvx0 address ${mac} type vxlan id 999 dstport 4899 local ${c3.underlayIp} dev eth0 nolearning && ip link set dev mshvx0 alias meshctl && ip link set mshvx0 up`,
     );
     expect(kubectl("cluster1", "delete ippools.crd.projectcalico.org pod-cluster2").code).toBe(0);
 
