@@ -108,7 +108,7 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
       expect(a.code).toBe(1);
       const v = byName(a, "c1-node2");
       expect(v?.status).toBe("failed");
-      expect(v?.error).toMatch(/ip route add .* proto 77: RTNETLINK answers: File exists/);
+      expect(v?.error).toMatch(/ip route add .* proto 77 onlink: RTNETLINK answers: File exists/);
       expect(v?.rollback?.restored).toBe(true);
       expect(state()).toBe(before);
       expect(byName(a, "c2-node2")?.status).toBe("changed");
@@ -301,10 +301,11 @@ steps:
     expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
   }, 60_000);
 
+  // A route with meshctl's protocol id off its device is not provably meshctl's: ownership.test.ts shows it
+  // is refused, never deleted (#10.3).
   it("teardown removes meshctl's device and routes only; pods no longer reach across; twice is a no-op", () => {
     const n1 = node("c1-node1").namespace;
     expect(ns(n1, "ip route add 198.18.200.0/24 dev eth0 proto static").code).toBe(0);
-    expect(ns(n1, "ip route add 198.18.201.0/24 dev eth0 proto 77").code).toBe(0);
     const t = meshctl("teardown", "-i", lab.info.inventory);
     expect(t.code).toBe(0);
     for (const n of lab.info.nodes) {
