@@ -264,7 +264,7 @@ describe("parseFacts: the name taken by a foreign kind (e-foreign-kind)", () => 
       name: "mshvx0",
       ifindex: 6,
       kind: "veth",
-      mac: "ae:24:98:74:b2:67",
+      mac: "ba:d8:ee:9a:de:77",
       mtu: 1500,
       up: true,
       lowerUp: false,
