@@ -12,7 +12,11 @@ const lab = useLab("output", { clusters: 3, nodesPerCluster: 20, kubeApi: true }
 const BIN = join(ROOT, "bin", "meshctl.js");
 
 function plainRun(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    timeout: 120_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
   return {
     code: r.status,
     out: r.stdout.split("\n").filter(Boolean),

@@ -34,14 +34,19 @@ export function meshctl(...args: string[]): CliRun {
   const r = spawnSync(process.execPath, [BIN, ...args, "--output", "json"], {
     encoding: "utf8",
     timeout: 90_000,
+    // A 60-node teardown prints about 1 MB of JSON: above spawnSync's default 1 MiB buffer.
+    maxBuffer: 256 * 1024 * 1024,
   });
+  if (r.status === null) {
+    throw new Error(`meshctl ${args.join(" ")} did not exit (${r.error?.message ?? `signal ${r.signal}`})`);
+  }
   let json: CliRun["json"];
   try {
     json = JSON.parse(r.stdout);
   } catch {
     throw new Error(`meshctl ${args.join(" ")} printed no JSON (exit ${r.status}): ${r.stdout}\n${r.stderr}`);
   }
-  return { code: r.status ?? -1, json, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, json, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** `sh -c cmd` inside a network namespace. */
