@@ -264,7 +264,7 @@ describe("parseFacts: the name taken by a foreign kind (e-foreign-kind)", () => 
       name: "mshvx0",
       ifindex: 6,
       kind: "veth",
-      mac: "ba:d8:ee:9a:de:77",
+      mac: "02:6d:73:00:00:0e",
       mtu: 1500,
       up: true,
       lowerUp: false,

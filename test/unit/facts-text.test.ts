@@ -3,6 +3,9 @@
  * - REAL text: test/fixtures/facts/<scenario>.text.out, captured by capture.ts from this machine's iproute2
  *   (6.1) behind a wrapper that answers `ip -V` as 4.11 and refuses `-json` as 4.11 does, in the same
  *   namespace state as <scenario>.out (JSON): both must give the same facts.
+ * - REAL OLDER BUILDS: <scenario>.iproute2-4.11.out and .iproute2-4.15.out, the same state read by `ip` and
+ *   `bridge` built from iproute2's release tags v4.11.0 (CentOS 7) and v4.15.0 (Ubuntu 18.04); see
+ *   test/fixtures/facts/README.md.
  * - OLDER SPELLINGS, one line each, written from the print functions of iproute2's history
  *   (github.com/iproute2/iproute2, read at the tags named): where the text drifted between versions.
  */
@@ -28,6 +31,23 @@ describe("real plain text (this machine's iproute2, JSON refused as 4.11 does)",
     expect(text).not.toContain("@@ip-batch");
     expect(parseFacts(text)).toEqual(parseFacts(read(`${name}.out`)));
   });
+});
+
+describe("real text of older iproute2 builds (v4.11.0 = CentOS 7, v4.15.0 = Ubuntu 18.04)", () => {
+  const builds = [
+    ["4.11", "iproute2-ss170501"],
+    ["4.15", "iproute2-ss180129"],
+  ] as const;
+  const cases = SCENARIOS.flatMap((name) => builds.map(([v, ss]) => [name, v, ss] as const));
+  it.each(cases)(
+    "%s read by %s: text mode, and the facts equal the JSON facts of the same state",
+    (name, v, ss) => {
+      const text = read(`${name}.iproute2-${v}.out`);
+      expect(text).toContain(`ip utility, ${ss}\n`);
+      expect(text).toContain("\nmode text\n");
+      expect(parseFacts(text)).toEqual(parseFacts(read(`${name}.out`)));
+    },
+  );
 });
 
 /** A draft for one section's parser, in text mode. */
