@@ -11,6 +11,7 @@ import {
   type Ipv4,
   parseIpv4,
 } from "../net/addr.js";
+import { lockoutIssues } from "./lockout.js";
 import { clusterSchema, meshSchema, nodeSchema, sshSchema } from "./schema.js";
 
 /**
@@ -132,12 +133,6 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
         });
       } else {
         underlays.push({ value: underlay, path: [...at, n.underlay_ip ? "underlay_ip" : "host"], label });
-        if (overlay !== undefined && cidrContainsIp(overlay, underlay as Ipv4)) {
-          issues.push({
-            path: [...at, n.underlay_ip ? "underlay_ip" : "host"],
-            message: `underlay IP ${underlay} lies inside the overlay subnet ${overlay}`,
-          });
-        }
       }
       (n.pod_blocks ?? []).forEach((b, bi) => {
         const bp = [...at, "pod_blocks", bi];
@@ -176,6 +171,7 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
   issues.push(...duplicates(names, "node name"));
   issues.push(...duplicates(hosts, "SSH address"));
   issues.push(...duplicates(underlays, "underlay IP"));
+  issues.push(...lockoutIssues(inv));
   return issues;
 }
 

@@ -68,7 +68,11 @@ describe("bad inventories report exactly the expected issues", () => {
     ["blocks outside their cluster's pod CIDR", "pod-blocks.yaml", /is not inside cluster east's pod/],
     ["overlapping blocks", "pod-blocks.yaml", /overlaps node east-1's block/],
     ["an overlay that overlaps a CIDR", "overlay-overlaps.yaml", /^overlay 10\.0\.0\.0\/8 overlaps cluster/],
-    ["an overlay that contains an underlay IP", "overlay-overlaps.yaml", /lies inside the overlay subnet/],
+    [
+      "an overlay that contains a node's address",
+      "overlay-overlaps.yaml",
+      /^overlay 10\.0\.0\.0\/8 contains node east-1's SSH and underlay address/,
+    ],
     ["duplicate names", "duplicates.yaml", /duplicate cluster name east/],
     ["duplicate hosts", "duplicates.yaml", /duplicate SSH address/],
     ["duplicate overlay IPs", "duplicates.yaml", /overlay IP 179\.17\.9\.1 of node node-2 collides/],

@@ -1,0 +1,83 @@
+/**
+ * Lock-out refusal, the inventory half (#10.1): a pod CIDR, pod block, service CIDR or the overlay that
+ * contains a node's SSH address or underlay address would put meshctl's routes (or the overlay's connected
+ * route) over the path the controller and the tunnels take to that node. Pure: every such containment is a
+ * problem at the CIDR's path. The per-node half, from each node's facts, is src/plan/lockout.ts.
+ */
+import { type Cidr, cidrContainsIp, type Ipv4, parseIpv4 } from "../net/addr.js";
+import type { PathIssue, RelationInventory } from "./validate.js";
+
+interface Range {
+  cidr: Cidr;
+  path: (string | number)[];
+  label: string;
+}
+
+/** One address of one node, with what it is to that node ("SSH and underlay" when both are the one IP). */
+interface Address {
+  ip: Ipv4;
+  node: string;
+  kinds: string;
+}
+
+/** Every range meshctl routes or addresses: the overlay, each cluster's pod and service CIDRs, each pod block. */
+function ranges(inv: RelationInventory): Range[] {
+  const out: Range[] = [];
+  if (inv.mesh.overlay !== undefined)
+    out.push({ cidr: inv.mesh.overlay as Cidr, path: ["mesh", "overlay"], label: "overlay" });
+  inv.clusters.forEach((c, ci) => {
+    if (c === undefined) return;
+    const name = c.name ?? `clusters[${ci}]`;
+    for (const field of ["pod_cidr", "service_cidr"] as const) {
+      const v = c[field];
+      if (v !== undefined)
+        out.push({ cidr: v as Cidr, path: ["clusters", ci, field], label: `${name}'s ${field}` });
+    }
+    c.nodes.forEach((n, ni) => {
+      (n?.pod_blocks ?? []).forEach((b, bi) => {
+        const path = ["clusters", ci, "nodes", ni, "pod_blocks", bi];
+        out.push({ cidr: b as Cidr, path, label: `node ${n?.name}'s pod block` });
+      });
+    });
+  });
+  return out;
+}
+
+/** Every address the controller or a tunnel reaches a node at: its SSH host (when an IP) and underlay IP. */
+function addresses(inv: RelationInventory): Address[] {
+  const out: Address[] = [];
+  for (const c of inv.clusters) {
+    for (const n of c?.nodes ?? []) {
+      if (n === undefined) continue;
+      const host = parseIpv4(n.host);
+      const underlay = (n.underlay_ip ?? (host.ok ? host.value : undefined)) as Ipv4 | undefined;
+      if (host.ok && host.value === underlay)
+        out.push({ ip: host.value, node: n.name, kinds: "SSH and underlay" });
+      else {
+        if (host.ok) out.push({ ip: host.value, node: n.name, kinds: "SSH" });
+        if (underlay !== undefined) out.push({ ip: underlay, node: n.name, kinds: "underlay" });
+      }
+    }
+  }
+  return out;
+}
+
+/** How many captured addresses a message names before "and N more". */
+const NAMED = 3;
+
+/** One problem per range that contains a node's SSH or underlay address, naming the addresses it captures. */
+export function lockoutIssues(inv: RelationInventory): PathIssue[] {
+  const addrs = addresses(inv);
+  const issues: PathIssue[] = [];
+  for (const r of ranges(inv)) {
+    const caught = addrs.filter((a) => cidrContainsIp(r.cidr, a.ip));
+    if (caught.length === 0) continue;
+    const named = caught.slice(0, NAMED).map((a) => `node ${a.node}'s ${a.kinds} address ${a.ip}`);
+    const more = caught.length > NAMED ? ` and ${caught.length - NAMED} more` : "";
+    issues.push({
+      path: r.path,
+      message: `${r.label} ${r.cidr} contains ${named.join(", ")}${more}: a route or address for it would take over the path to that node (lock-out); choose a range that holds no node address`,
+    });
+  }
+  return issues;
+}
