@@ -1,20 +1,11 @@
 /** The pure checks of `meshctl diagnose` on NodeFacts built in every shape that breaks a mesh. */
 import { describe, expect, it } from "vitest";
 import { checkCalicoPort } from "../../src/cni/calico/checks.js";
-import {
-  checkDevice,
-  checkEntries,
-  checkFirewall,
-  checkForwarding,
-  checkMtu,
-  checkOverlaps,
-  checkPort,
-  checkRpFilter,
-  checkUnderlay,
-  clusterFindings,
-  nodeFindings,
-} from "../../src/diagnose/checks.js";
+import { clusterFindings, nodeFindings } from "../../src/diagnose/checks.js";
+import { checkDevice, checkEntries, checkMtu, checkUnderlay } from "../../src/diagnose/device-checks.js";
 import { parseDiagnoseOutput } from "../../src/diagnose/parse.js";
+import { checkForwarding, checkRpFilter } from "../../src/diagnose/sysctl-checks.js";
+import { checkFirewall, checkOverlaps, checkPort } from "../../src/diagnose/traffic-checks.js";
 import type { Finding } from "../../src/diagnose/types.js";
 import type { NodeFacts } from "../../src/facts/types.js";
 import type { Cidr, Ipv4 } from "../../src/net/addr.js";

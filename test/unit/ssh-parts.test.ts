@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { hostKeyAlgorithms } from "../../src/exec/ssh/connection.js";
+import { hostKeyAlgorithms } from "../../src/exec/ssh/connect.js";
 import {
   AuthError,
   firstLine,
