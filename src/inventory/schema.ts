@@ -100,6 +100,13 @@ export const nodeSchema = z.strictObject({
   ssh: sshSchema.optional(),
 });
 
+/** How a node reaches a peer's pod blocks (src/model/paths.ts): the tunnel, plain routes, or per peer. */
+export const MESH_MODES = ["vxlan", "direct", "auto"] as const;
+const modeField = z.enum(MESH_MODES).meta({
+  description:
+    "vxlan: every peer through the VXLAN tunnel; direct: remote pod blocks routed via the peer's underlay address (every peer must be on a connected subnet); auto: direct per peer when it is on a connected subnet, the tunnel otherwise",
+});
+
 export const clusterSchema = z.strictObject({
   name: nameField,
   pod_cidr: cidrField,
@@ -113,6 +120,7 @@ export const clusterSchema = z.strictObject({
     .optional()
     .meta({ description: "pod IPs in this cluster that `meshctl verify` pings from the other clusters" }),
   underlay_interface: ifNameField.optional(),
+  mode: modeField.optional().meta({ description: "this cluster's mode; default: mesh.mode" }),
   ssh: sshSchema.optional(),
   nodes: z.array(nodeSchema).min(1),
 });
@@ -130,6 +138,7 @@ export const meshSchema = z.strictObject({
     })
     .default(4899),
   overlay: cidrField.meta({ description: "overlay subnet shared by every node's VXLAN device" }),
+  mode: modeField.default("vxlan"),
   mtu: z
     .union([z.literal("auto"), z.number().int().min(576).max(9000)], {
       error: 'must be "auto" or a number from 576 to 9000',

@@ -1,6 +1,9 @@
 import type { CniName } from "../cni/names.js";
 import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 
+/** How a node reaches a peer's pod blocks: the VXLAN tunnel, plain routes on the underlay, or per peer. */
+export type MeshMode = "vxlan" | "direct" | "auto";
+
 /** A validated inventory with every inherited setting resolved and every address allocated. */
 export interface Inventory {
   file: string;
@@ -11,6 +14,7 @@ export interface Inventory {
     overlay: Cidr;
     mtu: number | "auto";
     routeProtocol: number;
+    mode: MeshMode;
   };
   clusters: InventoryCluster[];
 }
@@ -20,6 +24,8 @@ export interface InventoryCluster {
   podCidr: Cidr;
   serviceCidr: Cidr;
   cni: CniName;
+  /** The cluster's mode (its own, else the mesh's). */
+  mode: MeshMode;
   control: DnsLabel;
   kubeconfig?: string;
   context?: string;

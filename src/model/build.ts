@@ -7,9 +7,10 @@
 
 import type { Inventory, InventoryNode } from "../inventory/types.js";
 import { cidrPrefix } from "../net/addr.js";
+import { pairMode } from "./paths.js";
 import { type DiscoveredBlocks, resolveModel } from "./resolve.js";
 import { routesOf } from "./routes.js";
-import type { ClusterModel, MeshModel, NodeModel } from "./types.js";
+import type { ClusterModel, FdbSpec, MeshMode, MeshModel, NodeModel } from "./types.js";
 
 export type { DiscoveredBlocks } from "./resolve.js";
 
@@ -22,12 +23,22 @@ export function buildModel(inv: Inventory, discovered?: DiscoveredBlocks): MeshM
   const prefixLen = cidrPrefix(inv.mesh.overlay);
   // What each node is to its peers, made once and shared by every peer's lists (read-only data): the
   // model of N nodes holds N² references but only O(N) entries.
-  const fdb = all.map((p) => ({ peer: p.name, mac: p.mac, dst: p.underlayIp }));
+  // (one FDB list per pair mode: a mesh of one mode shares a single one).
+  const modeOf = new Map(inv.clusters.map((c) => [c.name as string, c.mode]));
+  const mode = (n: InventoryNode): MeshMode => modeOf.get(n.cluster) ?? inv.mesh.mode;
+  const fdbByPair = new Map<MeshMode, FdbSpec[]>();
+  const fdbFor = (pair: MeshMode): FdbSpec[] => {
+    const known = fdbByPair.get(pair);
+    if (known) return known;
+    const made = all.map((p) => ({ peer: p.name, mac: p.mac, dst: p.underlayIp, pair }));
+    fdbByPair.set(pair, made);
+    return made;
+  };
   const neighbours = all.map((p) => ({ peer: p.name, ip: p.overlayIp, mac: p.mac }));
   const nodes = all.map(
     (n, i): NodeModel => ({
-      ...nodeModel(inv, n, prefixLen),
-      fdb: fdb.filter((_, j) => j !== i),
+      ...nodeModel(inv, n, prefixLen, mode(n)),
+      fdb: all.flatMap((p, j) => (j === i ? [] : [fdbFor(pairMode(mode(n), mode(p)))[j] as FdbSpec])),
       neighbours: neighbours.filter((_, j) => j !== i),
     }),
   );
@@ -38,7 +49,7 @@ export function buildModel(inv: Inventory, discovered?: DiscoveredBlocks): MeshM
 }
 
 /** A node's own part of the model (its peer lists are filled in by buildModel). */
-function nodeModel(inv: Inventory, n: InventoryNode, prefixLen: number): NodeModel {
+function nodeModel(inv: Inventory, n: InventoryNode, prefixLen: number, mode: MeshMode): NodeModel {
   return {
     name: n.name,
     cluster: n.cluster,
@@ -55,6 +66,7 @@ function nodeModel(inv: Inventory, n: InventoryNode, prefixLen: number): NodeMod
       prefixLen,
       mtu: inv.mesh.mtu,
     },
+    mode,
     routeProtocol: inv.mesh.routeProtocol,
     fdb: [],
     neighbours: [],

@@ -2,7 +2,7 @@
  * The desired state meshctl converges to: a pure function of the inventory (src/model/build.ts).
  * Every value is typed (src/net/addr.ts), so anything here may be put into a remote command.
  */
-import type { InventoryCluster, SshTarget } from "../inventory/types.js";
+import type { InventoryCluster, MeshMode, SshTarget } from "../inventory/types.js";
 import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 
 export interface DeviceSpec {
@@ -28,16 +28,28 @@ export interface NeighbourSpec {
   mac: Mac;
 }
 
+export type { MeshMode };
+
 export interface FdbSpec {
   peer: DnsLabel;
   mac: Mac;
+  /** The peer's underlay address. */
   dst: Ipv4;
+  /** The mode of this node–peer pair (src/model/paths.ts: pairMode). */
+  pair: MeshMode;
 }
 
 export interface RouteSpec {
   peer: DnsLabel;
   dst: Cidr;
+  /** The next hop: the peer's overlay address (tunnel), or its underlay address when `direct`. */
   via: Ipv4;
+  /** The peer's underlay address (the next hop of a direct route). */
+  underlay: Ipv4;
+  /** The mode of this node–peer pair (src/model/paths.ts: pairMode). */
+  pair: MeshMode;
+  /** Set by resolvePaths only: routed on the underlay via `underlay`, not through the tunnel. */
+  direct?: true;
 }
 
 export interface NodeModel {
@@ -47,6 +59,8 @@ export interface NodeModel {
   /** Pod blocks this node owns; undefined = to be discovered from the cluster. */
   podBlocks?: Cidr[];
   device: DeviceSpec;
+  /** The mode of the node's cluster; each peer pair's own is on its routes and FDB entries. */
+  mode: MeshMode;
   /** Route protocol id that marks meshctl's routes (`ip route … proto N`). */
   routeProtocol: number;
   neighbours: NeighbourSpec[];

@@ -37,12 +37,14 @@ describe("minimal inventory: defaults", async () => {
       overlay: "179.17.1.0/24",
       mtu: "auto",
       routeProtocol: 77,
+      mode: "vxlan",
     });
   });
 
   it("cluster defaults: calico, control is the first node, no kubeconfig/context", () => {
     const c = inv.clusters[0];
     expect(c?.cni).toBe("calico");
+    expect(c?.mode).toBe("vxlan");
     expect(c?.control).toBe("solo-1");
     expect(c).not.toHaveProperty("kubeconfig");
     expect(c).not.toHaveProperty("context");
@@ -127,8 +129,11 @@ describe("pinned and allocated addresses", async () => {
       overlay: "179.17.0.0/16",
       mtu: 1450,
       routeProtocol: 254,
+      mode: "auto",
     });
     const east = inv.clusters[0];
+    expect(east?.mode).toBe("direct"); // its own
+    expect(inv.clusters[1]?.mode).toBe("auto"); // the mesh's
     expect(east?.control).toBe("east-2");
     expect(east?.kubeconfig).toBe("/etc/kubernetes/admin.conf");
     expect(east?.context).toBe("kubernetes-admin@east");

@@ -90,7 +90,12 @@ describe("per node: one neighbour and one FDB entry per peer", () => {
           ip: peer?.overlayIp,
           mac: peer?.mac,
         });
-        expect(n.fdb.find((x) => x.peer === p)).toEqual({ peer: p, mac: peer?.mac, dst: peer?.underlayIp });
+        expect(n.fdb.find((x) => x.peer === p)).toEqual({
+          peer: p,
+          mac: peer?.mac,
+          dst: peer?.underlayIp,
+          pair: "vxlan",
+        });
       }
     });
   }
@@ -101,6 +106,7 @@ describe("per node: one neighbour and one FDB entry per peer", () => {
       peer: "b-2",
       mac: "02:6d:b3:11:02:0c",
       dst: "192.168.2.12",
+      pair: "vxlan",
     });
     expect(a1.neighbours.find((x) => x.peer === "b-2")).toEqual({
       peer: "b-2",
@@ -114,14 +120,14 @@ describe("routes: one per pod block of every node of the other clusters", () => 
   it("without discovery: nodes of other clusters with blocks, none to the own cluster, two for a two-block node", () => {
     const model = buildModel(inv);
     expect(nodeOf(model.nodes, "a-1").routes).toEqual([
-      { peer: "b-1", dst: "10.2.1.0/24", via: "179.17.2.11" },
-      { peer: "c-1", dst: "10.3.1.0/24", via: "179.17.3.11" },
+      { peer: "b-1", dst: "10.2.1.0/24", via: "179.17.2.11", underlay: "192.168.2.11", pair: "vxlan" },
+      { peer: "c-1", dst: "10.3.1.0/24", via: "179.17.3.11", underlay: "192.168.3.11", pair: "vxlan" },
     ]);
     expect(nodeOf(model.nodes, "b-1").routes).toEqual([
-      { peer: "a-1", dst: "10.1.1.0/24", via: "179.17.1.11" },
-      { peer: "a-1", dst: "10.1.2.0/26", via: "179.17.1.11" },
-      { peer: "a-2", dst: "10.1.3.0/24", via: "179.17.1.12" },
-      { peer: "c-1", dst: "10.3.1.0/24", via: "179.17.3.11" },
+      { peer: "a-1", dst: "10.1.1.0/24", via: "179.17.1.11", underlay: "192.168.1.11", pair: "vxlan" },
+      { peer: "a-1", dst: "10.1.2.0/26", via: "179.17.1.11", underlay: "192.168.1.11", pair: "vxlan" },
+      { peer: "a-2", dst: "10.1.3.0/24", via: "179.17.1.12", underlay: "192.168.1.12", pair: "vxlan" },
+      { peer: "c-1", dst: "10.3.1.0/24", via: "179.17.3.11", underlay: "192.168.3.11", pair: "vxlan" },
     ]);
     expect(nodeOf(model.nodes, "c-1").routes.map((r) => r.dst)).toEqual([
       "10.1.1.0/24",
