@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InputError } from "../../src/core/errors.js";
+import { InputError } from "../../src/inventory/errors.js";
 import { loadInventoryText } from "../../src/inventory/load.js";
 import { connectedSubnets, pairMode, resolvePaths } from "../../src/model/paths.js";
 import { type Cidr, cidr } from "../../src/net/addr.js";
