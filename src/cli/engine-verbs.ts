@@ -1,7 +1,9 @@
 /** `apply`, `diff`, `teardown` and `ping`: the verbs that talk to nodes. */
 import { type Command, Option } from "commander";
+import { readClusterNodes } from "../exec/cluster-nodes.js";
 import { CONFIRM_TIMEOUT_SECONDS } from "../exec/confirm.js";
 import { type Mode, planRun, type RunResult, run, runParties } from "../exec/engine.js";
+import type { OpenedClusters } from "../exec/parties.js";
 import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
 import type { Limit } from "../model/select.js";
@@ -70,6 +72,16 @@ export function registerEngineVerbs(program: Command): void {
     .action((o: EngineOpts) => runVerb("teardown", o));
 }
 
+/** `f()`, closing the sessions opened before it when it throws (they are the run's otherwise). */
+function guard<T>(opened: OpenedClusters, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    for (const p of opened.values()) void p.then((o) => o.conn.close()).catch(() => undefined);
+    throw e;
+  }
+}
+
 async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   const log = logOf(o);
   const inv = await log.stage("inventory", () => loadInventory(o.inventory));
@@ -77,16 +89,20 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
     o.playbook ?? shippedPlaybook(mode === "teardown" ? "teardown" : "mesh"),
   );
   const limit = o.limit;
-  const plan = planRun(buildModel(inv), {
-    mode,
-    playbook,
-    forks: o.forks,
-    ...(limit ? { limit } : {}),
-    ...(o.atomic ? { atomic: true } : {}),
-    ...(o.maxFail === undefined ? {} : { maxFail: o.maxFail }),
-    ...(o.confirmTimeout === undefined ? {} : { confirmTimeoutSec: o.confirmTimeout }),
-  });
   const connector = await connectorFor(o, log);
+  // `nodes_from: kubernetes` clusters: their Nodes first (the sessions are the run's, not a second read).
+  const { inventory, opened } = await log.stage("cluster nodes", () => readClusterNodes(inv, connector));
+  const plan = guard(opened, () =>
+    planRun(buildModel(inventory), {
+      mode,
+      playbook,
+      forks: o.forks,
+      ...(limit ? { limit } : {}),
+      ...(o.atomic ? { atomic: true } : {}),
+      ...(o.maxFail === undefined ? {} : { maxFail: o.maxFail }),
+      ...(o.confirmTimeout === undefined ? {} : { confirmTimeoutSec: o.confirmTimeout }),
+    }),
+  );
   const stages = stageTimer(log);
   const parties = runParties(plan);
   const display = o.output !== "text" ? "silent" : process.stderr.isTTY ? "tty" : "plain";
@@ -111,6 +127,7 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   let result: RunResult;
   try {
     result = await run(plan, {
+      clusters: opened,
       signal: abort.signal,
       connector,
       onEvent: (e) => {

@@ -5,6 +5,7 @@
  */
 import type { Finding } from "../diagnose/types.js";
 import type { NodeFacts } from "../facts/types.js";
+import type { KubeNode } from "../inventory/types.js";
 import type { ClusterModel, NodeModel } from "../model/types.js";
 import type { Cidr } from "../net/addr.js";
 import type { ChangeBase } from "../plan/change.js";
@@ -33,6 +34,8 @@ export interface ClusterResource {
 export interface ClusterState {
   /** Pod blocks by Kubernetes node name. */
   blocks: ReadonlyMap<string, Cidr[]>;
+  /** The cluster's Kubernetes Nodes (name, InternalIP): the node list of a `nodes_from: kubernetes` cluster. */
+  nodes: readonly KubeNode[];
 }
 
 /**

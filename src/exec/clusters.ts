@@ -5,6 +5,7 @@
  */
 import { type ClusterSession, type ClusterState, cniOf } from "../cni/index.js";
 import { classifyError, MeshctlError } from "../core/errors.js";
+import type { SshTarget } from "../inventory/types.js";
 import type { DiscoveredBlocks } from "../model/resolve.js";
 import type { ClusterModel, MeshModel } from "../model/types.js";
 import type { Cidr } from "../net/addr.js";
@@ -21,16 +22,26 @@ export async function openCluster(
   c: ClusterModel,
   connector: Connector,
 ): Promise<OpenCluster> {
-  const control = model.nodes.find((n) => n.name === c.control);
-  if (!control)
-    throw new MeshctlError(`control node ${c.control} of cluster ${c.name} is not in the inventory`);
-  const conn = await connector.connect(control.name, control.ssh);
+  const ssh = controlSsh(model, c);
+  if (!ssh) throw new MeshctlError(`control node ${c.control} of cluster ${c.name} is not in the inventory`);
+  const conn = await connector.connect(c.control, ssh);
   try {
     return { conn, session: await cniOf(c).open(conn, c, model.clusters) };
   } catch (e) {
     conn.close();
     throw e;
   }
+}
+
+/**
+ * How to reach a cluster's control node: its node in the model, else (a `nodes_from` cluster not read
+ * yet) its inventory entry, which must give its host.
+ */
+export function controlSsh(model: MeshModel, c: ClusterModel): SshTarget | undefined {
+  const node = model.nodes.find((n) => n.name === c.control);
+  if (node) return node.ssh;
+  const o = c.nodesFrom?.overrides.find((x) => x.name === c.control);
+  return o?.host === undefined ? undefined : { host: o.host, ...o.ssh };
 }
 
 export type ClusterRead = { cluster: string; facts: ClusterState } | { cluster: string; error: string };

@@ -6,7 +6,7 @@
  * machine (drive.ts); this is the loop. Emits events for the UI; returns a RunResult. No terminal I/O here.
  */
 import { driveTarget, newRunState } from "./drive.js";
-import { partiesOf } from "./parties.js";
+import { type OpenedClusters, partiesOf } from "./parties.js";
 import { outcomeOf, type RunEvent, type RunResult } from "./results.js";
 import type { RunPlan } from "./run-plan.js";
 import type { Connector } from "./ssh/types.js";
@@ -23,13 +23,15 @@ export interface RunIO {
    * back (and rolled back on failure), so no node is left half-way by meshctl itself.
    */
   signal?: AbortSignal;
+  /** Cluster sessions already open (their Nodes read before planning): used instead of a second read. */
+  clusters?: OpenedClusters;
 }
 
 export async function run(plan: RunPlan, io: RunIO): Promise<RunResult> {
   const emit = io.onEvent ?? (() => undefined);
   const state = newRunState(plan, io.signal);
   const hosts = await Promise.all(
-    partiesOf(plan, io.connector).map(async (p) => {
+    partiesOf(plan, io.connector, io.clusters).map(async (p) => {
       const result = await driveTarget(p, state, (step, text) =>
         emit({ id: p.id, kind: "stage", step, text }),
       );

@@ -5,11 +5,12 @@
  */
 import { cniOf } from "../cni/index.js";
 import { classifyError, MeshctlError } from "../core/errors.js";
+import type { SshTarget } from "../inventory/types.js";
 import { nodesWithoutBlocks, resolveModel } from "../model/resolve.js";
 import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
 import { shellSteps } from "../plan/shape.js";
 import { siteCheck } from "../plan/site.js";
-import { type OpenCluster, openCluster, reportedBlocks } from "./clusters.js";
+import { controlSsh, type OpenCluster, openCluster, reportedBlocks } from "./clusters.js";
 import { probeTcp } from "./confirm.js";
 import { NodeSession } from "./node-session.js";
 import type { Step } from "./results.js";
@@ -39,9 +40,20 @@ interface Reads {
   model: Promise<MeshModel>;
 }
 
-/** Opens every cluster the plan reads; resolves the model; closes those read only for pod blocks. */
-function startReads(plan: RunPlan, connector: Connector): Reads {
-  const sessions = new Map(plan.reads.map((c) => [c.name as string, openCluster(plan.model, c, connector)]));
+/** Cluster sessions opened before the run (the clusters' Nodes read first), by cluster name. */
+export type OpenedClusters = ReadonlyMap<string, Promise<OpenCluster>>;
+
+/**
+ * Opens every cluster the plan reads (or takes the session `opened` before the run: one read per
+ * cluster and run); resolves the model; closes those read only for pod blocks, and opened ones not used.
+ */
+function startReads(plan: RunPlan, connector: Connector, opened?: OpenedClusters): Reads {
+  const sessions = new Map(
+    plan.reads.map((c) => [c.name as string, opened?.get(c.name) ?? openCluster(plan.model, c, connector)]),
+  );
+  for (const [name, p] of opened ?? []) {
+    if (!sessions.has(name)) void p.then((o) => o.conn.close()).catch(() => undefined);
+  }
   for (const p of sessions.values()) p.catch(() => undefined); // observed by whoever awaits it
   const model = resolveFromReads(plan, sessions);
   model.catch(() => undefined);
@@ -79,9 +91,9 @@ async function resolveFromReads(plan: RunPlan, sessions: Reads["sessions"]): Pro
   return model;
 }
 
-export function partiesOf(plan: RunPlan, connector: Connector): Party[] {
-  const reads = startReads(plan, connector);
-  const control = (c: ClusterModel) => plan.model.nodes.find((n) => n.name === c.control) as NodeModel;
+export function partiesOf(plan: RunPlan, connector: Connector, opened?: OpenedClusters): Party[] {
+  const reads = startReads(plan, connector, opened);
+  const control = (c: ClusterModel) => ({ ssh: controlSsh(plan.model, c) as SshTarget });
   return [
     ...plan.nodes.map((node) => nodeParty(plan, node, reads.model, connector)),
     ...plan.poolClusters.map(

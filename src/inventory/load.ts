@@ -8,7 +8,15 @@ import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 import { type Allocation, allocate } from "./allocate.js";
 import { InputError, type InputIssue } from "./errors.js";
 import { inventorySchema, type RawInventory, type RawSsh } from "./schema.js";
-import type { Inventory, InventoryNode, SshSetting, SshTarget } from "./types.js";
+import type {
+  Inventory,
+  InventoryNode,
+  NodeOverride,
+  NodeSettings,
+  NodesFrom,
+  SshSetting,
+  SshTarget,
+} from "./types.js";
 import {
   type RelationInventory,
   type RelationNode,
@@ -46,6 +54,8 @@ export function resolveInventory(src: YamlSource): Inventory {
   const taken = new Set<string>();
   const toAllocate: { n: RelationNode; underlay: string; path: (string | number)[] }[] = [];
   rel.clusters.forEach((c, ci) => {
+    // A cluster whose nodes come from Kubernetes is allocated once they are read (cluster-nodes.ts).
+    if (c?.nodes_from !== undefined) return;
     c?.nodes.forEach((n, ni) => {
       const underlay = n === undefined ? undefined : underlayOf(n);
       if (n === undefined || underlay === undefined || taken.has(underlay)) return;
@@ -93,20 +103,36 @@ export function resolveInventory(src: YamlSource): Inventory {
       ...(c.kubeconfig === undefined ? {} : { kubeconfig: c.kubeconfig }),
       ...(c.context === undefined ? {} : { context: c.context }),
       testEndpoints: (c.test_endpoints ?? []) as Ipv4[],
-      nodes: c.nodes.map((n): InventoryNode => {
-        const a = allocations.get(n) as Allocation;
-        const underlayInterface = n.underlay_interface ?? c.underlay_interface ?? raw.mesh.underlay_interface;
-        return {
-          name: n.name as DnsLabel,
-          cluster: c.name as DnsLabel,
-          ssh: sshTarget(n.host, [raw.mesh.ssh, c.ssh, n.ssh], base),
-          underlayIp: (n.underlay_ip ?? n.host) as Ipv4,
-          ...(underlayInterface === undefined ? {} : { underlayInterface: underlayInterface as IfName }),
-          overlayIp: a.overlayIp,
-          mac: a.mac,
-          ...(n.pod_blocks === undefined ? {} : { podBlocks: n.pod_blocks as Cidr[] }),
-        };
-      }),
+      ...(c.nodes_from === undefined
+        ? {}
+        : {
+            nodesFrom: nodesFromOf(
+              c,
+              [raw.mesh.ssh, c.ssh],
+              c.underlay_interface ?? raw.mesh.underlay_interface,
+              base,
+            ),
+          }),
+      nodes:
+        c.nodes_from !== undefined
+          ? []
+          : c.nodes.map((n): InventoryNode => {
+              const a = allocations.get(n) as Allocation;
+              const underlayInterface =
+                n.underlay_interface ?? c.underlay_interface ?? raw.mesh.underlay_interface;
+              return {
+                name: n.name as DnsLabel,
+                cluster: c.name as DnsLabel,
+                ssh: sshTarget(n.host as string, [raw.mesh.ssh, c.ssh, n.ssh], base),
+                underlayIp: (n.underlay_ip ?? n.host) as Ipv4,
+                ...(underlayInterface === undefined
+                  ? {}
+                  : { underlayInterface: underlayInterface as IfName }),
+                overlayIp: a.overlayIp,
+                mac: a.mac,
+                ...(n.pod_blocks === undefined ? {} : { podBlocks: n.pod_blocks as Cidr[] }),
+              };
+            }),
     })),
   };
 }
@@ -117,10 +143,43 @@ export function resolvePath(p: string, base: string): string {
   return isAbsolute(p) ? p : resolve(base, p);
 }
 
+/** `nodes_from`: the inventory's `nodes:` as overrides by name, and the settings of a node without one. */
+function nodesFromOf(
+  c: RawInventory["clusters"][number],
+  layers: (RawSsh | undefined)[],
+  underlayInterface: string | undefined,
+  base: string,
+): NodesFrom {
+  const defaults: NodeSettings = {
+    ssh: sshSettings(layers, base),
+    ...(underlayInterface === undefined ? {} : { underlayInterface: underlayInterface as IfName }),
+  };
+  return {
+    source: "kubernetes",
+    defaults,
+    overrides: c.nodes.map((n): NodeOverride => {
+      const dev = n.underlay_interface ?? underlayInterface;
+      return {
+        name: n.name as DnsLabel,
+        ssh: sshSettings([...layers, n.ssh], base),
+        ...(dev === undefined ? {} : { underlayInterface: dev as IfName }),
+        ...(n.host === undefined ? {} : { host: n.host }),
+        ...(n.underlay_ip === undefined ? {} : { underlayIp: n.underlay_ip as Ipv4 }),
+        ...(n.overlay_ip === undefined ? {} : { overlayIp: n.overlay_ip as Ipv4 }),
+        ...(n.mac === undefined ? {} : { mac: n.mac.toLowerCase() as Mac }),
+        ...(n.pod_blocks === undefined ? {} : { podBlocks: n.pod_blocks as Cidr[] }),
+      };
+    }),
+  };
+}
+
 function sshTarget(host: string, layers: (RawSsh | undefined)[], base: string): SshTarget {
+  return { host, ...sshSettings(layers, base) };
+}
+
+function sshSettings(layers: (RawSsh | undefined)[], base: string): Omit<SshTarget, "host"> {
   const merged: RawSsh = Object.assign({}, ...layers.filter(Boolean));
   return {
-    host,
     port: merged.port ?? 22,
     user: merged.user ?? "root",
     ...(merged.identity_file === undefined ? {} : { identityFile: resolvePath(merged.identity_file, base) }),
@@ -169,6 +228,7 @@ const KNOWN_KEYS = [
   "kubeconfig",
   "context",
   "nodes",
+  "nodes_from",
   "host",
   "underlay_ip",
   "overlay_ip",

@@ -30,6 +30,9 @@ const CIDR_PATTERN = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
 const MAC_PATTERN = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
 const IFNAME_PATTERN = /^[A-Za-z0-9_.-]{1,15}$/;
 const LABEL_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Where a cluster's node list may come from (besides the inventory's own `nodes:`). */
+export const NODE_SOURCES = ["kubernetes"] as const;
+
 const HOST_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 
 export const ipv4Field = parsed(parseIpv4, IPV4_PATTERN, "IPv4 address");
@@ -82,7 +85,10 @@ export const sshSchema = z
 
 export const nodeSchema = z.strictObject({
   name: nameField,
-  host: hostField,
+  host: hostField.optional().meta({
+    description:
+      "SSH address: IPv4 address or DNS host name; required unless the cluster's nodes_from gives it (InternalIP)",
+  }),
   underlay_ip: ipv4Field
     .optional()
     .meta({ description: "tunnel source address; default: host, when it is an IP" }),
@@ -112,6 +118,10 @@ export const clusterSchema = z.strictObject({
   pod_cidr: cidrField,
   service_cidr: cidrField,
   cni: z.enum(CNI_NAMES).default("calico"),
+  nodes_from: z.enum(NODE_SOURCES).optional().meta({
+    description:
+      "kubernetes: the cluster's nodes are its Kubernetes Nodes (name, InternalIP); `nodes:` entries are then overrides by name, and the control node must be one of them with its host",
+  }),
   control: nameField.optional().meta({ description: "node where kubectl runs; default: the first node" }),
   kubeconfig: pathLike("kubeconfig path on the control node").optional(),
   context: pathLike("kubeconfig context").optional(),

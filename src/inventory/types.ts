@@ -31,7 +31,40 @@ export interface InventoryCluster {
   context?: string;
   /** Pod IPs `meshctl verify` pings from the other clusters. */
   testEndpoints: Ipv4[];
+  /** With nodesFrom: empty until the cluster's Nodes are read (src/inventory/cluster-nodes.ts fills it). */
   nodes: InventoryNode[];
+  /** `nodes_from: kubernetes`: the node list comes from the cluster; the inventory only overrides. */
+  nodesFrom?: NodesFrom;
+}
+
+/** A Kubernetes Node as meshctl needs it: its name and InternalIP (absent when the Node has none). */
+export interface KubeNode {
+  name: string;
+  internalIp?: Ipv4;
+}
+
+/** How a cluster's nodes are made from its Kubernetes Nodes. */
+export interface NodesFrom {
+  source: "kubernetes";
+  /** SSH settings (mesh → cluster inheritance) and underlay interface of a node without an override. */
+  defaults: NodeSettings;
+  /** The inventory's `nodes:` entries, by name: they win over what Kubernetes says. */
+  overrides: NodeOverride[];
+}
+
+export interface NodeSettings {
+  /** Every SSH setting but the host (the host is the override's, else the InternalIP). */
+  ssh: Omit<SshTarget, "host">;
+  underlayInterface?: IfName;
+}
+
+export interface NodeOverride extends NodeSettings {
+  name: DnsLabel;
+  host?: string;
+  underlayIp?: Ipv4;
+  overlayIp?: Ipv4;
+  mac?: Mac;
+  podBlocks?: Cidr[];
 }
 
 export interface InventoryNode {

@@ -27,13 +27,14 @@ export interface RelationCluster {
   pod_cidr?: string | undefined;
   service_cidr?: string | undefined;
   control?: string | undefined;
+  nodes_from?: string | undefined;
   test_endpoints?: string[] | undefined;
   ssh?: RelationSsh | undefined;
   nodes: (RelationNode | undefined)[];
 }
 export interface RelationNode {
   name: string;
-  host: string;
+  host?: string | undefined;
   underlay_ip?: string | undefined;
   overlay_ip?: string | undefined;
   mac?: string | undefined;
@@ -70,7 +71,7 @@ function duplicates<T>(items: Labelled<T>[], what: string, key: (v: T) => string
 
 /** The tunnel source of a node: underlay_ip, else host when it is an IPv4 address. */
 export function underlayOf(n: RelationNode): string | undefined {
-  return n.underlay_ip ?? (parseIpv4(n.host).ok ? n.host : undefined);
+  return n.underlay_ip ?? (n.host !== undefined && parseIpv4(n.host).ok ? n.host : undefined);
 }
 
 export function validateRelations(inv: RelationInventory): PathIssue[] {
@@ -123,14 +124,29 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
       const label = `node ${n.name}`;
       names.push({ value: n.name, path: [...at, "name"], label: `clusters[${ci}].nodes[${ni}]` });
       const port = n.ssh?.port ?? c.ssh?.port ?? inv.mesh.ssh?.port ?? 22;
-      // DNS names are case-insensitive: EDGE-1.lan and edge-1.lan are the same host.
-      hosts.push({ value: `${n.host.toLowerCase()}:${port}`, path: [...at, "host"], label });
+      const fromKube = c.nodes_from !== undefined;
+      const control = c.control ?? c.nodes[0]?.name;
+      if (n.host === undefined) {
+        // From Kubernetes, a node's host defaults to its InternalIP; the control node is reached before that.
+        if (!fromKube) issues.push({ path: [...at, "host"], message: `missing required key "host"` });
+        else if (n.name === control) {
+          issues.push({
+            path: at,
+            message: `control node ${n.name} needs host: meshctl connects to it to read the cluster's nodes`,
+          });
+        }
+      } else {
+        // DNS names are case-insensitive: EDGE-1.lan and edge-1.lan are the same host.
+        hosts.push({ value: `${n.host.toLowerCase()}:${port}`, path: [...at, "host"], label });
+      }
       const underlay = underlayOf(n);
       if (underlay === undefined) {
-        issues.push({
-          path: [...at, "host"],
-          message: `host ${n.host} is a name: set underlay_ip for node ${n.name}`,
-        });
+        if (n.host !== undefined && !fromKube) {
+          issues.push({
+            path: [...at, "host"],
+            message: `host ${n.host} is a name: set underlay_ip for node ${n.name}`,
+          });
+        }
       } else {
         underlays.push({ value: underlay, path: [...at, n.underlay_ip ? "underlay_ip" : "host"], label });
       }
@@ -210,6 +226,7 @@ export function salvage(value: unknown): RelationInventory {
             pod_cidr: valid(shape.pod_cidr, c.pod_cidr),
             service_cidr: valid(shape.service_cidr, c.service_cidr),
             control: valid(shape.control, c.control),
+            nodes_from: valid(shape.nodes_from, c.nodes_from),
             test_endpoints: valid(shape.test_endpoints, c.test_endpoints),
             ssh: salvageSsh(c.ssh),
             nodes: Array.isArray(c.nodes) ? c.nodes.map((n) => valid(looseNode, n)) : [],

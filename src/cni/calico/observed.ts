@@ -1,6 +1,7 @@
 /** Parses what kubectl printed for a Calico cluster (IPPools, BlockAffinities, Nodes) into typed state. Pure. */
 import { ParseError } from "../../core/errors.js";
-import { type Cidr, parseCidr } from "../../net/addr.js";
+import type { KubeNode } from "../../inventory/types.js";
+import { type Cidr, parseCidr, parseIpv4 } from "../../net/addr.js";
 import type { ClusterState } from "../model.js";
 import { MANAGED_BY, MANAGED_BY_LABEL, type ObservedPool } from "./pools.js";
 
@@ -15,6 +16,7 @@ interface K8sObject {
   kind?: string;
   metadata?: { name?: string; labels?: Record<string, string> };
   spec?: Record<string, unknown>;
+  status?: { addresses?: { type?: unknown; address?: unknown }[] };
 }
 
 export class KubeParseError extends ParseError {}
@@ -30,6 +32,7 @@ export function parseCalicoState(json: string): CalicoState {
   const pools: ObservedPool[] = [];
   const affinity = new Map<string, Cidr[]>();
   const podCidrs = new Map<string, Cidr[]>();
+  const nodes: KubeNode[] = [];
   for (const o of items) {
     const name = o.metadata?.name ?? "";
     const spec = o.spec ?? {};
@@ -52,6 +55,7 @@ export function parseCalicoState(json: string): CalicoState {
       if (!confirmed || !c.ok || typeof spec.node !== "string") continue;
       affinity.set(spec.node, [...(affinity.get(spec.node) ?? []), c.value]);
     } else if (o.kind === "Node") {
+      nodes.push(kubeNode(name, o));
       const list = Array.isArray(spec.podCIDRs) ? spec.podCIDRs : spec.podCIDR ? [spec.podCIDR] : [];
       const cidrs = list.map((x) => parseCidr(String(x))).flatMap((r) => (r.ok ? [r.value] : []));
       if (cidrs.length > 0) podCidrs.set(name, cidrs);
@@ -60,7 +64,18 @@ export function parseCalicoState(json: string): CalicoState {
   const blocks = new Map<string, Cidr[]>();
   for (const [node, cidrs] of podCidrs) blocks.set(node, cidrs);
   for (const [node, cidrs] of affinity) blocks.set(node, [...cidrs].sort(compareCidr));
-  return { pools, blocks };
+  return { pools, blocks, nodes };
+}
+
+/** A Node's name and its first valid InternalIP (a Node may list none, or an IPv6 one first). */
+function kubeNode(name: string, o: K8sObject): KubeNode {
+  const addresses = Array.isArray(o.status?.addresses) ? o.status.addresses : [];
+  for (const a of addresses) {
+    if (a?.type !== "InternalIP") continue;
+    const ip = parseIpv4(String(a.address ?? ""));
+    if (ip.ok) return { name, internalIp: ip.value };
+  }
+  return { name };
 }
 
 function compareCidr(a: Cidr, b: Cidr): number {
