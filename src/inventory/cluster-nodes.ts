@@ -6,7 +6,7 @@
  * renumbers nobody). Pure: the Nodes are read elsewhere (src/exec/cluster-nodes.ts).
  */
 import { MeshctlError } from "../core/errors.js";
-import { cidrContainsIp, type Ipv4, type Mac, parseDnsLabel } from "../net/addr.js";
+import { cidrContainsIp, type Ipv4, type Mac, parseDnsLabel, parseIpv4 } from "../net/addr.js";
 import { allocate } from "./allocate.js";
 import type { Inventory, InventoryCluster, InventoryNode, KubeNode, NodesFrom } from "./types.js";
 
@@ -133,11 +133,22 @@ function collisions(inv: Inventory, all: readonly InventoryNode[]): string[] {
   seen((n) => n.name, "node name");
   seen((n) => n.underlayIp, "underlay IP");
   seen((n) => `${n.ssh.host.toLowerCase()}:${n.ssh.port}`, "SSH address");
+  // Lock-out (as the inventory's own nodes are checked): no range meshctl routes may hold a node's address.
+  const ranges = [
+    { cidr: inv.mesh.overlay, label: "the overlay" },
+    ...inv.clusters.flatMap((c) => [
+      { cidr: c.podCidr, label: `${c.name}'s pod_cidr` },
+      { cidr: c.serviceCidr, label: `${c.name}'s service_cidr` },
+    ]),
+  ];
   for (const n of all) {
-    if (cidrContainsIp(inv.mesh.overlay, n.underlayIp)) {
-      out.push(
-        `underlay IP ${n.underlayIp} of node ${n.name} lies inside the overlay subnet ${inv.mesh.overlay}`,
-      );
+    const ips = new Set([n.underlayIp, ...(parseIpv4(n.ssh.host).ok ? [n.ssh.host as Ipv4] : [])]);
+    for (const ip of ips) {
+      for (const r of ranges.filter((x) => cidrContainsIp(x.cidr, ip))) {
+        out.push(
+          `node ${n.name}'s address ${ip} lies inside ${r.label} ${r.cidr} (lock-out): override its host/underlay_ip`,
+        );
+      }
     }
   }
   return out;

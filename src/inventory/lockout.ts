@@ -49,7 +49,7 @@ function addresses(inv: RelationInventory): Address[] {
   for (const c of inv.clusters) {
     for (const n of c?.nodes ?? []) {
       if (n === undefined) continue;
-      const host = parseIpv4(n.host);
+      const host = n.host === undefined ? parseIpv4("") : parseIpv4(n.host);
       const underlay = (n.underlay_ip ?? (host.ok ? host.value : undefined)) as Ipv4 | undefined;
       if (host.ok && host.value === underlay)
         out.push({ ip: host.value, node: n.name, kinds: "SSH and underlay" });

@@ -150,6 +150,7 @@ describe("withClusterNodes", () => {
               ["west-4"],
               ["east-1", "192.168.1.14"],
               ["west-5", "192.168.0.21"],
+              ["west-6", "10.3.0.9"],
             ]),
           ],
         ]),
@@ -166,6 +167,9 @@ describe("withClusterNodes", () => {
     expect(message).toContain("duplicate node name east-1");
     expect(message).toContain("duplicate underlay IP 192.168.0.21");
     expect(message).toContain("overlay IP 179.17.1.21 of node west-5");
+    expect(message).toContain(
+      "node west-6's address 10.3.0.9 lies inside west's pod_cidr 10.3.0.0/16 (lock-out)",
+    );
   });
 });
 
