@@ -1,6 +1,6 @@
 /**
  * Running kubectl on a cluster's control node over the SSH layer. The script text is fixed; the
- * kubeconfig path and context (free-form inventory strings) arrive as the first two lines of stdin,
+ * kubeconfig path and context (free-form inventory strings) arrive first on stdin, length-prefixed,
  * and manifests after them — never spliced into shell text.
  */
 import { MeshctlError } from "../core/errors.js";
@@ -17,13 +17,29 @@ export class KubeError extends MeshctlError {
   }
 }
 
-const PRELUDE = `set -u
-IFS= read -r kc || kc=
-IFS= read -r ctx || ctx=
+/**
+ * Reads the framing: a header line `<bytes of kubeconfig> <bytes of context>`, then exactly that many bytes
+ * of each (dd bs=1 reads no byte past them, unlike head -c on a pipe; the `x` keeps trailing newlines).
+ * No byte of either value can move the boundary to the kubectl input that follows.
+ */
+export const KUBECTL_PRELUDE = `set -u
+num() { case $1 in '' | *[!0-9]*) return 1 ;; esac; }
+IFS=' ' read -r nkc nctx rest && num "$nkc" && num "$nctx" && [ -z "$rest" ] ||
+  { echo "meshctl: no valid framing header on stdin" >&2; exit 3; }
+take() { if [ "$1" -gt 0 ]; then v=$(dd bs=1 count="$1" 2>/dev/null; echo x); else v=x; fi; v=\${v%x}; }
+take "$nkc"; kc=$v
+take "$nctx"; ctx=$v
 [ -n "$kc" ] && export KUBECONFIG="$kc"
 command -v kubectl >/dev/null 2>&1 || { echo "kubectl: not found" >&2; exit 127; }
 k() { if [ -n "$ctx" ]; then kubectl --context "$ctx" "$@"; else kubectl "$@"; fi; }
 `;
+
+/** What kubectlExec writes to stdin: the framing header, both values length-prefixed in bytes, then `input`. */
+export function kubectlStdin(cluster: Pick<ClusterModel, "kubeconfig" | "context">, input: string): string {
+  const kc = cluster.kubeconfig ?? "";
+  const ctx = cluster.context ?? "";
+  return `${Buffer.byteLength(kc)} ${Buffer.byteLength(ctx)}\n${kc}${ctx}${input}`;
+}
 
 /** Runs `body` (fixed text using `k` for kubectl) with the cluster's kubeconfig/context and `input` on stdin. */
 export async function kubectlExec(
@@ -32,8 +48,8 @@ export async function kubectlExec(
   body: string,
   input = "",
 ): Promise<ExecResult> {
-  const stdin = `${cluster.kubeconfig ?? ""}\n${cluster.context ?? ""}\n${input}`;
-  return conn.exec(`${PRELUDE}${body}`, { stdin, timeoutMs: 60_000, label: "kubectl" });
+  const stdin = kubectlStdin(cluster, input);
+  return conn.exec(`${KUBECTL_PRELUDE}${body}`, { stdin, timeoutMs: 60_000, label: "kubectl" });
 }
 
 /** Turns kubectl's failure output into what the user should do about it. */
