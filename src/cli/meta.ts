@@ -6,13 +6,11 @@ import { type OutputFormat, outputOption } from "./options.js";
 import { printDocument } from "./output.js";
 import { VERSION } from "./version.js";
 
-/** The whole command tree (every verb registered), for completion and the man page. */
-async function fullProgram(): Promise<Command> {
-  const { buildProgram } = await import("./program.js");
-  return buildProgram([]);
-}
-
-export function registerMeta(program: Command): void {
+/**
+ * `fullProgram` builds the whole command tree (every verb registered), for completion and the man page;
+ * program.ts hands it in, so this module does not import the program that loads it.
+ */
+export function registerMeta(program: Command, fullProgram: () => Promise<Command>): void {
   program
     .command("version")
     .description("print meshctl's version (and Node's)")

@@ -12,7 +12,10 @@ import { VERSION } from "./version.js";
 
 type Register = (program: Command) => void;
 
-const metaVerbs = async (): Promise<Register> => (await import("./meta.js")).registerMeta;
+const metaVerbs = async (): Promise<Register> => {
+  const { registerMeta } = await import("./meta.js");
+  return (program) => registerMeta(program, () => buildProgram([]));
+};
 const engineVerbs = async (): Promise<Register> => (await import("./engine-verbs.js")).registerEngineVerbs;
 
 /** Every verb, in the order help lists them, with how to load its registration. */

@@ -3,7 +3,7 @@
  * resources, diff with inverses, rollback check, diagnose checks), whatever the CNI. src/cni/types.ts
  * adds the I/O side (reading and changing a cluster).
  */
-import type { Finding } from "../diagnose/types.js";
+import type { Finding } from "../core/finding.js";
 import type { NodeFacts } from "../facts/types.js";
 import type { KubeNode } from "../inventory/types.js";
 import type { ClusterModel, NodeModel } from "../model/types.js";

@@ -1,23 +1,9 @@
 /** What `meshctl diagnose` finds. Pure data. */
 import type { Outcome } from "../core/errors.js";
+import type { Finding } from "../core/finding.js";
 import type { Cidr, Ipv4 } from "../net/addr.js";
 
-export type Severity = "error" | "warning";
-
-/** One check on one node or cluster; failing ones say why in plain language and how to fix it. */
-export interface Finding {
-  /** Exactly one of node / cluster names the subject. */
-  node?: string;
-  cluster?: string;
-  check: string;
-  ok: boolean;
-  /** How bad a failure of this check is (set on passing findings too). */
-  severity: Severity;
-  /** Plain language: what is, and why it matters. */
-  finding: string;
-  /** The exact command or inventory change that fixes it (failing findings). */
-  fix?: string;
-}
+export type { Finding, Severity } from "../core/finding.js";
 
 /** A FORWARD-hook chain as iptables or nft reports it. */
 export interface ForwardChain {

@@ -5,7 +5,7 @@
  */
 import { FactsParseError } from "./errors.js";
 import { resolveUnderlay } from "./query.js";
-import type { Link } from "./sections/link.js";
+import type { Link } from "./sections/link-types.js";
 import type { Draft } from "./sections/types.js";
 import type { DeviceFact, InterfaceFact, NodeFacts, RouteFact, VxlanPortFact } from "./types.js";
 

@@ -5,7 +5,7 @@
  * problem at the CIDR's path. The per-node half, from each node's facts, is src/plan/lockout.ts.
  */
 import { type Cidr, cidrContainsIp, type Ipv4, parseIpv4 } from "../net/addr.js";
-import type { PathIssue, RelationInventory } from "./validate.js";
+import type { PathIssue, RelationInventory } from "./relation-types.js";
 
 interface Range {
   cidr: Cidr;

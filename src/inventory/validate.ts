@@ -12,43 +12,16 @@ import {
   parseIpv4,
 } from "../net/addr.js";
 import { lockoutIssues } from "./lockout.js";
+import type {
+  PathIssue,
+  RelationCluster,
+  RelationInventory,
+  RelationNode,
+  RelationSsh,
+} from "./relation-types.js";
 import { clusterSchema, meshSchema, nodeSchema, sshSchema } from "./schema.js";
 
-/**
- * What the relation checks read: a schema-valid inventory, or what `salvage` keeps of an invalid one, so
- * that relation problems are reported together with schema problems. `undefined`: left out (invalid).
- */
-export interface RelationInventory {
-  mesh: { overlay?: string | undefined; ssh?: RelationSsh | undefined };
-  clusters: (RelationCluster | undefined)[];
-}
-export interface RelationCluster {
-  name?: string | undefined;
-  pod_cidr?: string | undefined;
-  service_cidr?: string | undefined;
-  control?: string | undefined;
-  nodes_from?: string | undefined;
-  test_endpoints?: string[] | undefined;
-  ssh?: RelationSsh | undefined;
-  nodes: (RelationNode | undefined)[];
-}
-export interface RelationNode {
-  name: string;
-  host?: string | undefined;
-  underlay_ip?: string | undefined;
-  overlay_ip?: string | undefined;
-  mac?: string | undefined;
-  pod_blocks?: string[] | undefined;
-  ssh?: RelationSsh | undefined;
-}
-interface RelationSsh {
-  port?: number | undefined;
-}
-
-export interface PathIssue {
-  path: (string | number)[];
-  message: string;
-}
+export type { PathIssue, RelationCluster, RelationInventory, RelationNode } from "./relation-types.js";
 
 interface Labelled<T> {
   value: T;

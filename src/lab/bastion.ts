@@ -9,19 +9,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LabError } from "./errors.js";
 import { CONTROLLER_IP, type LabPlan, SSH_PORT } from "./plan.js";
-import type { LabInfo } from "./state.js";
+import type { BastionInfo, LabInfo } from "./state.js";
 import { run, which } from "./sys.js";
-
-export interface BastionInfo {
-  /** The bastion node (reachable directly). */
-  node: string;
-  ip: string;
-  /** The fenced cluster: its nodes answer SSH only from the lab bridge, not from the controller. */
-  cluster: string;
-  fencedNodes: string[];
-  /** An OpenSSH client config with `ProxyJump` for the fenced nodes' addresses. */
-  sshConfig: string;
-}
 
 /** Which cluster to fence and through which node (pure). */
 export function bastionPlan(plan: LabPlan): {

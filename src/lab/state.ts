@@ -4,7 +4,6 @@
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BastionInfo } from "./bastion.js";
 import { LabError } from "./errors.js";
 
 export interface LabNodeInfo {
@@ -41,6 +40,18 @@ export interface LabClusterInfo {
   /** URL of the API server, reachable only inside the control node's namespace. */
   kubeApiUrl?: string;
   nodes: string[];
+}
+
+/** `lab up --bastion`: the jump host and the cluster fenced behind it (see bastion.ts). */
+export interface BastionInfo {
+  /** The bastion node (reachable directly). */
+  node: string;
+  ip: string;
+  /** The fenced cluster: its nodes answer SSH only from the lab bridge, not from the controller. */
+  cluster: string;
+  fencedNodes: string[];
+  /** An OpenSSH client config with `ProxyJump` for the fenced nodes' addresses. */
+  sshConfig: string;
 }
 
 export interface LabInfo {

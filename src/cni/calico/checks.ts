@@ -3,7 +3,7 @@
  * an IPPool, meshctl's, disabled, with natOutgoing false — and no foreign pool overlaps them. On a node:
  * the mesh's UDP port is not Felix's vxlanPort. Pure.
  */
-import type { Finding } from "../../diagnose/types.js";
+import type { Finding } from "../../core/finding.js";
 import type { NodeFacts } from "../../facts/types.js";
 import type { ClusterModel, NodeModel } from "../../model/types.js";
 import { type Cidr, cidrsOverlap } from "../../net/addr.js";

@@ -12,7 +12,7 @@
  * non-default flags: learning is on unless `nolearning` is printed, in every version).
  */
 import { FactsParseError, preview } from "../errors.js";
-import type { Link, VxlanInfo } from "./link.js";
+import type { Link, VxlanInfo } from "./link-types.js";
 import { defined, isIpv4, toInt } from "./read.js";
 
 const HEADER = /^(\d+):\s+([^\s:@]+)(?:@\S*)?:\s+<([^>]*)>(.*)$/;

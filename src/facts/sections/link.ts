@@ -2,9 +2,9 @@
  * One link as `ip -d addr show` / `ip -d link show` prints it, JSON or plain text, with its IPv4
  * addresses and (VXLAN) details. Shared by the device, vxlans, holder and underlay sections.
  */
-import type { Ipv4 } from "../../net/addr.js";
 import type { AddressFact } from "../types.js";
 import { parseLinksText } from "./link-text.js";
+import type { Link, VxlanInfo } from "./link-types.js";
 import {
   asObject,
   at,
@@ -27,32 +27,6 @@ import {
   toInt,
   toIpv4,
 } from "./read.js";
-
-export interface VxlanInfo {
-  vni?: number;
-  port?: number;
-  localIp?: Ipv4;
-  /** The underlay as printed: a name, an ifindex, or iproute2's `ifN` fallback. */
-  link?: string | number;
-  learning?: boolean;
-  remote?: Ipv4;
-  group?: Ipv4;
-}
-
-export interface Link {
-  ifindex: number;
-  name: string;
-  mtu: number;
-  flags: string[];
-  operstate: string;
-  mac: string;
-  /** rtnl link kind; `none` for a kind-less link (NIC, lo). */
-  kind: string;
-  vxlan?: VxlanInfo;
-  /** Interface alias (`ip link set dev X alias …`); meshctl marks its device with one. */
-  alias?: string;
-  addresses: AddressFact[];
-}
 
 function addressesOf(o: Obj, c: Ctx): AddressFact[] {
   const addrInfo = field(o, "addr_info");

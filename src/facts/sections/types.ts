@@ -5,7 +5,7 @@
 import type { IfName, Ipv4 } from "../../net/addr.js";
 import type { Capabilities } from "../caps.js";
 import type { FactsParams, FdbFact, NeighbourFact, NodeFacts, RouteFact } from "../types.js";
-import type { Link } from "./link.js";
+import type { Link } from "./link-types.js";
 
 export interface FactsScriptParams {
   /** The VXLAN device meshctl manages. */
