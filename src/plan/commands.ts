@@ -102,6 +102,8 @@ export interface RouteArgs {
   dev?: string;
   proto: number;
   table?: string;
+  /** Route priority (`metric`); meshctl's direct routes carry DIRECT_METRIC (src/plan/ownership.ts). */
+  metric?: number;
   /** The next hop is on the device whatever its addresses (no dependence on its connected route). */
   onlink?: boolean;
 }
@@ -114,6 +116,7 @@ function routeArgs(r: RouteArgs): string[] {
     "proto",
     String(r.proto),
     ...(r.table === undefined || r.table === "main" ? [] : ["table", r.table]),
+    ...(r.metric ? ["metric", String(r.metric)] : []),
     ...(r.onlink ? ["onlink"] : []),
   ];
 }

@@ -81,6 +81,7 @@ export function routeOf(r: RouteFact, proto: number) {
     ...(r.dev === undefined ? {} : { dev: r.dev }),
     proto,
     table: r.table,
+    ...(r.metric ? { metric: r.metric } : {}),
     ...(r.flags.includes("onlink") ? { onlink: true } : {}),
   };
 }

@@ -1,15 +1,13 @@
 /**
- * The entries part of one node's diff: FDB, permanent neighbours and routes on meshctl's device, each
- * change with its inverse. Pure.
+ * The entries part of one node's diff: FDB and permanent neighbours on meshctl's device, each change with
+ * its inverse (routes: route-diff.ts). Pure.
  */
 import type { NodeFacts } from "../facts/types.js";
 import type { NodeModel } from "../model/types.js";
-import type { Cidr, Ipv4, Mac } from "../net/addr.js";
+import type { Ipv4, Mac } from "../net/addr.js";
 import type { Change } from "./change.js";
 import { cmd } from "./commands.js";
-import { PlanConflict } from "./conflict.js";
-import { routeOf } from "./device-diff.js";
-import { describeRoute, managedFdb, managedNeighbours, routeAsWanted } from "./ownership.js";
+import { managedFdb, managedNeighbours } from "./ownership.js";
 
 export function diffFdb(desired: NodeModel, facts: NodeFacts): Change[] {
   const dev = desired.device.name;
@@ -91,64 +89,4 @@ export function diffNeighbours(desired: NodeModel, facts: NodeFacts, phase: "pru
     });
   }
   return out;
-}
-
-export function diffRoutes(desired: NodeModel, facts: NodeFacts, phase: "prune" | "program"): Change[] {
-  const dev = desired.device.name;
-  const proto = desired.routeProtocol;
-  const mainRoutes = facts.routes.filter((r) => r.table === "main");
-  const wanted = new Map(desired.routes.map((r) => [r.dst as string, r]));
-  const out: Change[] = [];
-  if (phase === "prune") {
-    for (const h of facts.routes) {
-      if (h.table === "main" && wanted.has(h.dst)) continue;
-      out.push({
-        resource: "route",
-        key: h.dst,
-        action: "delete",
-        before: describeRoute(h),
-        phase,
-        forward: [cmd.routeDel(routeOf(h, proto))],
-        inverse: [cmd.routeAdd(routeOf(h, proto))],
-      });
-    }
-    return out;
-  }
-  const foreignByDst = firstBy(
-    facts.foreignRoutes.filter((r) => r.table === "main"),
-    (r) => r.dst,
-  );
-  const mainByDst = firstBy(mainRoutes, (r) => r.dst);
-  for (const w of desired.routes) {
-    const foreign = foreignByDst.get(w.dst);
-    if (foreign) {
-      throw new PlanConflict(
-        desired.name,
-        `a route to ${w.dst} that meshctl did not make is in the way (${describeRoute(foreign)}): remove it, or take ${w.dst} out of the inventory`,
-      );
-    }
-    const h = mainByDst.get(w.dst);
-    if (h && routeAsWanted(w, h, dev)) continue;
-    // onlink: the peer is reached on the device whatever its addresses and connected route.
-    const next = { dst: w.dst as Cidr, via: w.via, dev, proto, onlink: true };
-    out.push({
-      resource: "route",
-      key: `${w.dst} (${w.peer})`,
-      action: h ? "update" : "create",
-      ...(h ? { before: describeRoute(h) } : {}),
-      after: `via ${w.via} dev ${dev} onlink`,
-      phase,
-      // A new route is added, never replaced: `add` fails instead of overwriting a foreign route.
-      forward: [h ? cmd.routeReplace(next) : cmd.routeAdd(next)],
-      inverse: [h ? cmd.routeReplace(routeOf(h, proto)) : cmd.routeDel(next)],
-    });
-  }
-  return out;
-}
-
-/** The first item per key, as `find` would return it (a map, so N lookups cost N, not N²). */
-function firstBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T> {
-  const m = new Map<string, T>();
-  for (const t of items) if (!m.has(key(t))) m.set(key(t), t);
-  return m;
 }

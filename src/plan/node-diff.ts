@@ -1,10 +1,14 @@
 /**
  * desired NodeModel × observed NodeFacts → the ordered changes for one node. Pure.
+ * The node's paths are chosen first (src/model/paths.ts: the tunnel or direct, per peer, from the
+ * underlay's connected subnets); the device exists only when a path uses it.
  * What is meshctl's is decided by src/plan/ownership.ts: its marked device (and every address, neighbour
- * and FDB entry on it) and the routes with its protocol id on that device. Anything else is never
- * changed; a foreign object in the way, or one that only looks like meshctl's, is an error before any change.
+ * and FDB entry on it), the routes with its protocol id on that device, and its direct routes on the
+ * underlay. Anything else is never changed; a foreign object in the way, or one that only looks like
+ * meshctl's, is an error before any change.
  */
 import type { NodeFacts } from "../facts/types.js";
+import { connectedSubnets, type ResolvedNode, resolvePaths } from "../model/paths.js";
 import type { NodeModel } from "../model/types.js";
 import type { Change } from "./change.js";
 import type { VxlanParams } from "./commands.js";
@@ -19,14 +23,22 @@ import {
   restoreDeviceCommands,
   takenWithDevice,
 } from "./device-diff.js";
-import { diffFdb, diffNeighbours, diffRoutes } from "./entry-diff.js";
-import { deviceDrift, deviceOwnership, foreignRouteReason, ownsDevice, splitRoutes } from "./ownership.js";
+import { diffFdb, diffNeighbours } from "./entry-diff.js";
+import {
+  deviceDrift,
+  deviceOwnership,
+  foreignRouteReason,
+  ownsDevice,
+  splitRoutes,
+  underlayName,
+} from "./ownership.js";
+import { diffRoutes } from "./route-diff.js";
 
 export { PlanConflict } from "./conflict.js";
 
 export interface NodeDiff {
   changes: Change[];
-  /** The device MTU the plan uses (undefined: left to the kernel, i.e. underlay MTU − 50). */
+  /** The device MTU the plan uses (undefined: left to the kernel, i.e. underlay MTU − 50; or no device). */
   mtu?: number;
 }
 
@@ -38,23 +50,46 @@ function ownershipOrRefuse(
 ) {
   const device = deviceOwnership(want, facts);
   const owned = ownsDevice(device);
-  const routes = splitRoutes(facts, desired.device.name, owned);
+  const underlay = underlayName(desired.device.underlayDev, facts);
+  const routes = splitRoutes(facts, desired.device.name, owned, underlay);
   const problems = [
     ...(device.state === "foreign" ? [device.why] : []),
     ...routes.foreign.map((r) => foreignRouteReason(r, desired.device.name)),
   ];
   if (problems.length > 0) throw new PlanConflict(desired.name, problems.join("; "));
-  return { device, ours: routes.ours };
+  return { device, ours: routes.ours, direct: routes.direct, underlay };
 }
 
-export function diffNode(desired: NodeModel, facts: NodeFacts): NodeDiff {
+/** The node's paths chosen from its facts (a node already resolved is taken as it is). */
+export function resolveNode(n: NodeModel | ResolvedNode, facts: NodeFacts): ResolvedNode {
+  if ("tunnel" in n) return n;
+  const underlay = underlayName(n.device.underlayDev, facts);
+  const iface = facts.interfaces.find((i) => i.name === underlay) ?? facts.underlay;
+  const nets = iface && iface.name === underlay ? connectedSubnets(iface.addresses) : [];
+  const r = resolvePaths(n, nets, underlay);
+  if (!r.ok) throw new PlanConflict(n.name, r.why);
+  return r.node;
+}
+
+export function diffNode(model: NodeModel | ResolvedNode, facts: NodeFacts): NodeDiff {
+  const desired = resolveNode(model, facts);
   const changes: Change[] = [];
   const want = resolveDeviceParams(desired, facts);
   const name = desired.device.name;
   const proto = desired.routeProtocol;
   const owned = ownershipOrRefuse(desired, want, facts);
+  const u = owned.underlay;
   let dev = owned.device.state === "absent" ? undefined : facts.device;
-  let observed: NodeFacts = { ...facts, routes: owned.ours };
+  let observed: NodeFacts = { ...facts, routes: [...owned.ours, ...owned.direct] };
+  if (!desired.tunnel) {
+    // No path uses the tunnel: routes first, then the device goes (with its entries), make-before-break.
+    changes.push(
+      ...diffRoutes(desired, observed, "prune", u),
+      ...diffRoutes(desired, observed, "program", u),
+    );
+    if (dev) changes.push(retireDevice(facts, name, proto));
+    return { changes };
+  }
 
   if (dev) {
     const drift = deviceDrift(want, dev);
@@ -68,10 +103,17 @@ export function diffNode(desired: NodeModel, facts: NodeFacts): NodeDiff {
         destructive: true,
         phase: "device",
         forward: [cmd.linkDel(name), ...createDevice(desired, want)],
-        inverse: [cmd.linkDel(name), ...restoreDeviceCommands(observed, proto)],
+        inverse: [cmd.linkDel(name), ...restoreDeviceCommands({ ...facts, routes: owned.ours }, proto)],
       });
-      // Everything on the old device goes with it; routes through it too.
-      observed = { ...facts, device: undefined, neighbours: [], fdb: [], routes: [], connected: [] };
+      // Everything on the old device goes with it; routes through it too (direct ones stay).
+      observed = {
+        ...facts,
+        device: undefined,
+        neighbours: [],
+        fdb: [],
+        routes: owned.direct,
+        connected: [],
+      };
       dev = undefined;
     } else if (owned.device.state === "adopt") {
       changes.push(adoptChange(name));
@@ -89,15 +131,45 @@ export function diffNode(desired: NodeModel, facts: NodeFacts): NodeDiff {
   }
   if (dev)
     changes.push(...diffDeviceAttributes(desired, want, dev), ...diffConnected(desired, observed, dev));
-  changes.push(...diffRoutes(desired, observed, "prune"));
-  changes.push(...diffNeighbours(desired, observed, "prune"));
-  changes.push(...diffFdb(desired, observed));
-  changes.push(...diffNeighbours(desired, observed, "program"));
-  changes.push(...diffRoutes(desired, observed, "program"));
+  // Entries of peers that now take the direct path go after the routes (make-before-break).
+  const retired = retiredPeers(model, desired);
+  const entries = [
+    ...diffNeighbours(desired, observed, "prune"),
+    ...diffFdb(desired, observed),
+    ...diffNeighbours(desired, observed, "program"),
+  ];
+  const late = entries.filter((c) => c.action === "delete" && retired.has(c.key.split(" ")[0] as string));
+  changes.push(...diffRoutes(desired, observed, "prune", u));
+  changes.push(...entries.filter((c) => !late.includes(c)));
+  changes.push(...diffRoutes(desired, observed, "program", u));
+  changes.push(...late.map((c) => ({ ...c, phase: "program" as const })));
   return { changes, ...(want.mtu === undefined ? {} : { mtu: want.mtu }) };
 }
 
-/** Teardown: remove meshctl's device, and with it everything on it (its routes included). */
+/** Overlay IPs and MACs of the model's peers whose tunnel entries the resolved node no longer wants. */
+function retiredPeers(model: NodeModel, desired: ResolvedNode): Set<string> {
+  const keep = new Set(desired.fdb.map((f) => f.peer as string));
+  const out = new Set<string>();
+  for (const f of model.fdb) if (!keep.has(f.peer)) out.add(f.mac);
+  for (const n of model.neighbours) if (!keep.has(n.peer)) out.add(n.ip);
+  return out;
+}
+
+/** meshctl's device when no path uses it any more: deleted last, with its entries; routes are changed apart. */
+function retireDevice(facts: NodeFacts, name: string, proto: number): Change {
+  return {
+    resource: "device",
+    key: name,
+    action: "delete",
+    before: `vxlan id ${facts.device?.vni}, no longer used (every peer is direct); ${takenWithDevice(facts, name)}`,
+    destructive: true,
+    phase: "program",
+    forward: [cmd.linkDel(name)],
+    inverse: restoreDeviceCommands({ ...facts, routes: [] }, proto),
+  };
+}
+
+/** Teardown: meshctl's direct routes, then its device, and with it everything on it (its routes included). */
 export function diffTeardown(
   desired: Pick<NodeModel, "name" | "device" | "routeProtocol">,
   facts: NodeFacts,
@@ -105,9 +177,13 @@ export function diffTeardown(
   const proto = desired.routeProtocol;
   const name = desired.device.name;
   const owned = ownershipOrRefuse(desired, desired.device, facts);
+  const routes = diffRoutes({ ...desired, routes: [] }, { ...facts, routes: owned.direct }, "prune").map(
+    (c) => ({ ...c, phase: "device" as const }),
+  );
   const dev = facts.device;
-  if (!dev || owned.device.state === "absent") return [];
+  if (!dev || owned.device.state === "absent") return routes;
   return [
+    ...routes,
     {
       resource: "device",
       key: name,

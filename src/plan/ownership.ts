@@ -11,8 +11,19 @@
  *   is refused before any change, never deleting or recreating it.
  * - **On meshctl's device**, every address, permanent neighbour and FDB entry is meshctl's.
  * - **A route** is meshctl's when it carries meshctl's protocol id AND sits on meshctl's own device (its
- *   `dev`). A route with the protocol id anywhere else (another device, a blackhole, a multipath route,
- *   or on a device that is not provably meshctl's) is reported and refused, never deleted.
+ *   `dev`), or — a direct route (mode direct/auto, issue #14) — when it carries the protocol id AND sits
+ *   on the node's underlay interface, in the main table, via a gateway, with meshctl's direct-route metric
+ *   DIRECT_METRIC. A route with the protocol id anywhere else (another device, another metric on the
+ *   underlay, a blackhole, a multipath route, or on a device that is not provably meshctl's) is reported
+ *   and refused, never deleted.
+ *
+ * Why a metric, and not a record of what was installed: the kernel's own state stays the one thing that
+ * proves ownership (a record on the node can be lost, restored from a backup or left behind, and would be
+ * a second source to keep in step with the routes), the facts stay one read, and the metric is what lets a
+ * mode switch be make-before-break: a direct route (metric DIRECT_METRIC) and the tunnel's route to the same
+ * block (metric 0) coexist, so the new one is added before the old one is deleted, in one batch.
+ * A foreign route with both the protocol id and that metric on the underlay would be taken as meshctl's:
+ * mesh.route_protocol exists to keep the id unshared.
  */
 import type { DeviceFact, NodeFacts, RouteFact } from "../facts/types.js";
 import type { NodeModel, RouteSpec } from "../model/types.js";
@@ -21,6 +32,13 @@ import type { VxlanParams } from "./commands.js";
 
 /** VXLAN over IPv4 costs 50 bytes: device MTU = underlay MTU − 50. */
 export const VXLAN_OVERHEAD = 50;
+
+/** The metric of meshctl's direct routes on the underlay: with the protocol id, meshctl's mark there. */
+export const DIRECT_METRIC = 7077;
+
+/** The interface the node's direct routes use: the inventory's underlay_interface, else the holder of local. */
+export const underlayName = (underlayDev: string | undefined, facts: NodeFacts): string | undefined =>
+  underlayDev ?? facts.underlay?.name;
 
 /** The interface alias that marks meshctl's device. */
 export const DEVICE_MARK = "meshctl";
@@ -65,19 +83,35 @@ export function deviceOwnership(
 
 export const ownsDevice = (o: DeviceOwnership): boolean => o.state === "ours" || o.state === "adopt";
 
-/** meshctl's routes (its protocol id on its own device) and the routes with its protocol id that are not. */
+/** A direct route of meshctl's: its protocol id (every fact route has it), on `underlay`, main, via, its metric. */
+export const isDirectRoute = (r: RouteFact, underlay: string | undefined): boolean =>
+  underlay !== undefined &&
+  r.dev === underlay &&
+  r.table === "main" &&
+  r.type === "unicast" &&
+  r.via !== undefined &&
+  r.nexthops === undefined &&
+  r.metric === DIRECT_METRIC;
+
+/**
+ * meshctl's routes (its protocol id on its own device: `ours`; on the underlay with its metric: `direct`)
+ * and the routes with its protocol id that are neither.
+ */
 export function splitRoutes(
   facts: NodeFacts,
   deviceName: string,
   owned: boolean,
-): { ours: RouteFact[]; foreign: RouteFact[] } {
+  underlay?: string,
+): { ours: RouteFact[]; direct: RouteFact[]; foreign: RouteFact[] } {
   const ours: RouteFact[] = [];
+  const direct: RouteFact[] = [];
   const foreign: RouteFact[] = [];
   for (const r of facts.routes) {
     if (owned && r.dev === deviceName && r.nexthops === undefined) ours.push(r);
+    else if (isDirectRoute(r, underlay)) direct.push(r);
     else foreign.push(r);
   }
-  return { ours, foreign };
+  return { ours, direct, foreign };
 }
 
 export function describeRoute(r: RouteFact): string {
@@ -89,6 +123,7 @@ export function describeRoute(r: RouteFact): string {
     r.nexthops ? `(${r.nexthops.length} next hops)` : "",
     r.table !== "main" ? `table ${r.table}` : "",
     `proto ${r.protocol}`,
+    r.metric ? `metric ${r.metric}` : "",
   ]
     .filter(Boolean)
     .join(" ");
@@ -137,8 +172,17 @@ export function managedNeighbours(facts: NodeFacts): { ip: Ipv4; mac: Mac }[] {
     .map((n) => ({ ip: n.ip, mac: n.mac as Mac }));
 }
 
-/** A route to a remote block is as wanted: main table, via the peer, on the device, `onlink`. */
-export function routeAsWanted(want: RouteSpec, have: RouteFact, deviceName: string): boolean {
+/**
+ * A route to a remote block is as wanted: main table, via the peer, on the device, `onlink` — or, a
+ * direct one, via the peer's underlay address on the underlay with meshctl's direct metric.
+ */
+export function routeAsWanted(
+  want: RouteSpec,
+  have: RouteFact,
+  deviceName: string,
+  underlay?: string,
+): boolean {
+  if (want.direct) return have.dst === want.dst && have.via === want.via && isDirectRoute(have, underlay);
   return (
     have.table === "main" &&
     have.dst === want.dst &&
@@ -184,7 +228,7 @@ export function managedState(f: NodeFacts): string {
     routes: f.routes
       .map(
         (r) =>
-          `${r.table}:${r.dst}>${r.via ?? ""}@${r.dev ?? ""}${r.flags.includes("onlink") ? "+onlink" : ""}`,
+          `${r.table}:${r.dst}>${r.via ?? ""}@${r.dev ?? ""}${r.flags.includes("onlink") ? "+onlink" : ""}${r.metric ? `#${r.metric}` : ""}`,
       )
       .sort(),
     connected: (f.connected ?? []).map((r) => `${r.dst}@${r.dev ?? ""}`).sort(),

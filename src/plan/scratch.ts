@@ -2,10 +2,13 @@
 import type { ClusterResource } from "../cni/model.js";
 import { rulesOf } from "../cni/rules.js";
 import type { NodeFacts } from "../facts/types.js";
+import { resolvePaths } from "../model/paths.js";
 import type { MeshModel, NodeModel } from "../model/types.js";
-import type { IfName } from "../net/addr.js";
+import { cidr, type IfName } from "../net/addr.js";
 import { type Cmd, cmd, renderCmd } from "./commands.js";
+import { PlanConflict } from "./conflict.js";
 import { diffNode } from "./node-diff.js";
+import { DIRECT_METRIC } from "./ownership.js";
 import { commandsOf } from "./render.js";
 
 export interface ScratchPlan {
@@ -49,18 +52,41 @@ export function scratchNodes(): (n: NodeModel) => ScratchNode {
     cache.set(entry, text);
     return text;
   };
-  return (n) => {
-    const peerless: NodeModel = { ...n, fdb: [], neighbours: [], routes: [] };
+  return (model) => {
+    const n = assumePaths(model);
+    const peerless = { ...n, fdb: [], neighbours: [], routes: [] };
     const commands = commandsOf(diffNode(peerless, emptyFacts(n)).changes);
     for (const f of n.fdb) commands.push(line(n, f, (dev) => cmd.fdbReplace(dev, f.mac, f.dst)));
     for (const w of n.neighbours) commands.push(line(n, w, (dev) => cmd.neighReplace(dev, w.ip, w.mac)));
+    const under = n.device.underlayDev;
     for (const r of n.routes) {
       commands.push(
-        line(n, r, (dev, proto) => cmd.routeAdd({ dst: r.dst, via: r.via, dev, proto, onlink: true })),
+        r.direct
+          ? renderCmd(
+              cmd.routeAdd({
+                dst: r.dst,
+                via: r.via,
+                ...(under === undefined ? {} : { dev: under }),
+                proto: n.routeProtocol,
+                metric: DIRECT_METRIC,
+              }),
+            )
+          : line(n, r, (dev, proto) => cmd.routeAdd({ dst: r.dst, via: r.via, dev, proto, onlink: true })),
       );
     }
     return { name: n.name, cluster: n.cluster, host: n.ssh.host, commands };
   };
+}
+
+/**
+ * Paths without facts: a `direct` pair is taken as direct (apply refuses a peer off the connected
+ * subnets), an `auto` pair as the tunnel (apply chooses from the node's connected subnets).
+ */
+function assumePaths(n: NodeModel) {
+  const direct = n.routes.filter((r) => r.pair === "direct").map((r) => cidr(`${r.underlay}/32`));
+  const r = resolvePaths(n, direct);
+  if (!r.ok) throw new PlanConflict(n.name, r.why);
+  return r.node;
 }
 
 export function scratchClusters(model: MeshModel, clusters = model.clusters): ScratchCluster[] {
