@@ -139,7 +139,7 @@ export const OS_RELEASES: Record<string, OsRelease> = {
     name: "centos7",
     description: "CentOS 7.9 (iproute 4.11)",
     iproute2: "4.11",
-    rpFilter: 0,
+    rpFilter: 1,
     ip: {
       version: "ip utility, iproute2-ss170501",
       options: ipOptions(false),
@@ -159,7 +159,7 @@ export const OS_RELEASES: Record<string, OsRelease> = {
     name: "ubuntu1804",
     description: "Ubuntu 18.04 (iproute2 4.15)",
     iproute2: "4.15",
-    rpFilter: 0,
+    rpFilter: 1,
     ip: {
       version: "ip utility, iproute2-ss180129",
       options: ipOptions(true),

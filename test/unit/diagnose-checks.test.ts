@@ -123,22 +123,28 @@ describe("sysctls", () => {
     expect(f?.fix).toMatch(/^sysctl -w net\.ipv4\.ip_forward=1/);
   });
 
-  it("rp_filter: the effective value is max(all, dev); strict is an error on the device and the underlay", () => {
+  it("rp_filter: the effective value is max(all, dev); strict passes (the mesh's routes are symmetric) and says what it drops", () => {
     // conf.all = 1 makes eth0 (0) strict; mshvx0 at 2 stays loose.
     const fs = checkRpFilter(a1, facts({ sysctl: { ...okSysctl, "net.ipv4.conf.all.rp_filter": 1 } }));
     expect(fs.map((f) => [f.ok, f.finding.split(" ")[3]])).toEqual([
       [true, "(the"],
-      [false, "eth0"],
+      [true, "(the"],
     ]);
-    expect(fs[1]?.finding).toMatch(/effective 1 = max\(conf\.all 1, conf\.eth0 0\)/);
-    expect(fs[1]?.fix).toBe(
-      "sysctl -w net.ipv4.conf.eth0.rp_filter=2; sysctl -w net.ipv4.conf.all.rp_filter=2",
+    expect(fs[0]?.finding).toBe("rp_filter on mshvx0 (the mesh device) is loose (2)");
+    expect(fs[1]?.finding).toMatch(
+      /^rp_filter on eth0 \(the underlay\) is strict: effective 1 = max\(conf\.all 1, conf\.eth0 0\); the mesh's traffic passes: VXLAN packets/,
     );
     const own = checkRpFilter(a1, facts({ sysctl: { ...okSysctl, "net.ipv4.conf.mshvx0.rp_filter": 1 } }));
-    expect(failing(own)[0]?.fix).toBe("sysctl -w net.ipv4.conf.mshvx0.rp_filter=2");
-    expect(failing(checkRpFilter(a1, facts({ sysctl: { "net.ipv4.ip_forward": 1 } })))[0]?.severity).toBe(
-      "warning",
+    expect(own[0]?.ok).toBe(true);
+    expect(own[0]?.finding).toMatch(
+      /mshvx0 \(the mesh device\) is strict: .*routes back to every remote pod block .* SNATed/,
     );
+    expect(own[1]?.finding).toBe("rp_filter on eth0 (the underlay) is off (0)");
+    const unread = failing(checkRpFilter(a1, facts({ sysctl: { "net.ipv4.ip_forward": 1 } })));
+    expect(unread.map((f) => [f.severity, f.fix])).toEqual([
+      ["warning", "sysctl net.ipv4.conf.mshvx0.rp_filter"],
+      ["warning", "sysctl net.ipv4.conf.eth0.rp_filter"],
+    ]);
   });
 });
 
@@ -316,7 +322,7 @@ describe("overlapping routes", () => {
     const lm = labModel();
     const { facts: f, extra } = parseDiagnoseOutput(fixture("diagnose-broken.out"));
     const fs = failing(nodeFindings(lm, nodeOf(lm, "c3-node1"), f, extra));
-    expect(fs.map((x) => x.check)).toEqual(["ip-forward", "rp-filter", "rp-filter", "mtu", "route-overlap"]);
+    expect(fs.map((x) => x.check)).toEqual(["ip-forward", "mtu", "route-overlap"]);
     expect(fs.find((x) => x.check === "route-overlap")?.finding).toMatch(
       /198\.18\.16\.0\/27 dev eth0 .* c1-node1's pod block 198\.18\.16\.0\/26/,
     );
