@@ -2,10 +2,10 @@
 import type { Command } from "commander";
 import { diagnoseToJson, renderDiagnose } from "../diagnose/render.js";
 import { runDiagnose } from "../diagnose/run.js";
-import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
 import type { Limit } from "../model/select.js";
 import { exitCodeOfOutcome } from "./exit-codes.js";
+import { loadInventoryReporting } from "./inventory.js";
 import { type OutputFormat, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
 import { connectorFor } from "./ssh-options.js";
@@ -26,7 +26,7 @@ export function registerDiagnose(program: Command): void {
       "check every node and cluster for what breaks the mesh (device, rp_filter, forwarding, UDP port, firewall, MTU, overlapping routes) and print the fix (exit 1: an error found)",
     )
     .action(async (o: DiagnoseOpts) => {
-      const inv = await loadInventory(o.inventory);
+      const inv = await loadInventoryReporting(o.inventory);
       const connector = await connectorFor(o);
       const limit = o.limit;
       const result = await runDiagnose(buildModel(inv), {

@@ -1,11 +1,11 @@
 /** `meshctl discover`: the pod blocks each cluster assigns its nodes (Calico block affinities). */
 import type { Command } from "commander";
-import { loadInventory } from "../inventory/load.js";
 import { discoverBlocks, writeBlocks } from "../kube/discover.js";
 import { buildModel } from "../model/build.js";
 import type { Limit } from "../model/select.js";
 import { selectNodes } from "../model/select.js";
 import { ExitCode } from "./exit-codes.js";
+import { loadInventoryReporting } from "./inventory.js";
 import { type OutputFormat, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
 import { connectorFor } from "./ssh-options.js";
@@ -23,7 +23,7 @@ export function registerDiscover(program: Command): void {
         write?: boolean;
         acceptNewHostKeys?: boolean;
       }) => {
-        const inv = await loadInventory(o.inventory);
+        const inv = await loadInventoryReporting(o.inventory);
         const model = buildModel(inv);
         const limit = o.limit;
         const clusters = new Set(selectNodes(model, limit).map((n) => n.cluster as string));

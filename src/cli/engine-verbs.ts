@@ -4,7 +4,6 @@ import { readClusterNodes } from "../exec/cluster-nodes.js";
 import { CONFIRM_TIMEOUT_SECONDS } from "../exec/confirm.js";
 import { type Mode, planRun, type RunResult, run, runParties } from "../exec/engine.js";
 import type { OpenedClusters } from "../exec/parties.js";
-import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
 import type { Limit } from "../model/select.js";
 import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
@@ -13,6 +12,7 @@ import { stageTimer } from "../ui/log.js";
 import { startProgress } from "../ui/progress.js";
 import { renderRecap, runToJson } from "../ui/recap.js";
 import { ExitCode, exitCodeOfOutcome } from "./exit-codes.js";
+import { loadInventoryReporting } from "./inventory.js";
 import { intArg, type OutputFormat, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
 import { connectorFor, logOf, type SshCliOpts } from "./ssh-options.js";
@@ -84,7 +84,7 @@ function guard<T>(opened: OpenedClusters, f: () => T): T {
 
 async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
   const log = logOf(o);
-  const inv = await log.stage("inventory", () => loadInventory(o.inventory));
+  const inv = await log.stage("inventory", () => loadInventoryReporting(o.inventory));
   const playbook = await loadPlaybook(
     o.playbook ?? shippedPlaybook(mode === "teardown" ? "teardown" : "mesh"),
   );

@@ -2,7 +2,8 @@
  * One machine-readable contract for every verb (`-o json` or `-o yaml`, as kubectl has them): a document
  * `{schemaVersion, command, exitCode, ...}` on stdout, the verb's own fields after these three. Errors
  * follow the same contract: `{schemaVersion, command, exitCode, error: {kind, message, problems?}}`, so a
- * script reads one shape whether the run worked or not (as `terraform validate -json` does).
+ * script reads one shape whether the run worked or not (as `terraform validate -json` does). The inventory's
+ * warnings (allowed, probably not meant; they never change the exit code) are in `warnings`, when there are any.
  */
 import type { MeshctlError } from "../core/errors.js";
 import type { InputIssue } from "../inventory/errors.js";
@@ -20,8 +21,25 @@ export interface Document {
   [field: string]: unknown;
 }
 
+/** The inventory's warnings of this run: every document carries them as `warnings` (when there are any). */
+const noted: InputIssue[] = [];
+
+export function noteWarnings(warnings: readonly InputIssue[]): void {
+  noted.push(...warnings);
+}
+
+/** `{warnings}` when warnings were noted, else nothing (for documents written without `document`). */
+export function warningsField(): { warnings?: InputIssue[] } {
+  return noted.length > 0 ? { warnings: [...noted] } : {};
+}
+
+/** A new run (main() is called more than once in tests). */
+export function clearWarnings(): void {
+  noted.length = 0;
+}
+
 export function document(command: string, exitCode: number, fields: object): Document {
-  return { schemaVersion: SCHEMA_VERSION, command, exitCode, ...fields };
+  return { schemaVersion: SCHEMA_VERSION, command, exitCode, ...warningsField(), ...fields };
 }
 
 export async function renderDocument(format: "json" | "yaml", doc: Document): Promise<string> {

@@ -5,11 +5,11 @@
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
 import { isUnreachable } from "../core/errors.js";
-import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
 import type { Limit } from "../model/select.js";
 import { selectNodes } from "../model/select.js";
 import { ExitCode } from "./exit-codes.js";
+import { loadInventoryReporting } from "./inventory.js";
 import { type OutputFormat, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
 import { connectorFor, logOf, type SshCliOpts } from "./ssh-options.js";
@@ -33,7 +33,7 @@ export function registerPing(program: Command): void {
   withRemoteOptions(program.command("ping"))
     .description("connect to every node and run `true` (checks SSH, host keys and sudo)")
     .action(async (o: PingOpts) => {
-      const inv = await loadInventory(o.inventory);
+      const inv = await loadInventoryReporting(o.inventory);
       const nodes = selectNodes(buildModel(inv), o.limit);
       const log = logOf(o);
       const connector = await connectorFor(o, log);

@@ -5,7 +5,7 @@
  */
 import { stringify } from "yaml";
 import type { ScratchNode } from "../plan/scratch.js";
-import { SCHEMA_VERSION } from "./output.js";
+import { SCHEMA_VERSION, warningsField } from "./output.js";
 
 const PIECE = 256;
 
@@ -37,7 +37,9 @@ function* planJson(
   clusters: unknown[],
   missing: string[],
 ): Generator<string> {
-  yield `{\n  "schemaVersion": ${SCHEMA_VERSION},\n  "command": "plan",\n  "exitCode": ${exitCode},\n  "nodes": [`;
+  const { warnings } = warningsField();
+  const warned = warnings ? `\n  "warnings": ${indented(warnings, 1)},` : "";
+  yield `{\n  "schemaVersion": ${SCHEMA_VERSION},\n  "command": "plan",\n  "exitCode": ${exitCode},${warned}\n  "nodes": [`;
   let first = true;
   for (const n of nodes) {
     yield first ? "\n" : ",\n";
@@ -54,7 +56,10 @@ function* planYaml(
   clusters: unknown[],
   missing: string[],
 ): Generator<string> {
-  yield stringify({ schemaVersion: SCHEMA_VERSION, command: "plan", exitCode }, { lineWidth: 0 });
+  yield stringify(
+    { schemaVersion: SCHEMA_VERSION, command: "plan", exitCode, ...warningsField() },
+    { lineWidth: 0 },
+  );
   let any = false;
   for (const n of nodes) {
     if (!any) yield "nodes:\n";

@@ -2,13 +2,14 @@
 import type { Command } from "commander";
 import { stringify } from "yaml";
 import { shQuote } from "../exec/ssh/quote.js";
-import { loadInventory } from "../inventory/load.js";
+import { KUBECTL_APPLY_ARGS } from "../kube/kubectl.js";
 import { buildModel } from "../model/build.js";
 import { nodesWithoutBlocks } from "../model/resolve.js";
 import { type Limit, selectClusters, selectNodes } from "../model/select.js";
 import type { ClusterModel } from "../model/types.js";
 import { type ScratchCluster, type ScratchNode, scratchClusters, scratchNodes } from "../plan/scratch.js";
 import { ExitCode } from "./exit-codes.js";
+import { loadInventoryReporting } from "./inventory.js";
 import { inventoryOption, limitOption, type OutputFormat, outputOption } from "./options.js";
 import { planDocument } from "./plan-document.js";
 import { writeChunks } from "./write-stream.js";
@@ -22,14 +23,14 @@ interface PlanOpts {
 /**
  * The kubectl command line meshctl runs on the control node to apply a cluster's resources: the
  * inventory's kubeconfig as KUBECONFIG and its context as --context (each only when set; else kubectl's
- * own default, ~/.kube/config of the SSH user), as src/kube/kubectl.ts and the CNI session run it.
+ * own default, ~/.kube/config of the user it runs as), as src/kube/kubectl.ts and the CNI session run it.
  */
 export function kubectlApply(c: Pick<ClusterModel, "kubeconfig" | "context">): string {
   return [
     c.kubeconfig ? `KUBECONFIG=${shQuote(c.kubeconfig)}` : "",
     "kubectl",
     c.context ? `--context ${shQuote(c.context)}` : "",
-    "apply --server-side --field-manager=meshctl --force-conflicts -f -",
+    KUBECTL_APPLY_ARGS,
   ]
     .filter(Boolean)
     .join(" ");
@@ -49,7 +50,7 @@ export function registerPlan(program: Command): void {
     .addOption(outputOption())
     .addOption(limitOption())
     .action(async (opts: PlanOpts) => {
-      const inv = await loadInventory(opts.inventory);
+      const inv = await loadInventoryReporting(opts.inventory);
       const model = buildModel(inv);
       const nodes = selectNodes(model, opts.limit);
       const named = selectClusters(model, opts.limit);
@@ -103,7 +104,9 @@ function* nodeText(n: ScratchNode): Generator<string> {
 function clustersText(clusters: PlanCluster[], missing: string[]): string {
   const out: string[] = [];
   for (const c of clusters) {
-    const kc = c.kubeconfig ?? "kubectl's default ($KUBECONFIG, else ~/.kube/config of the SSH user)";
+    const kc =
+      c.kubeconfig ??
+      "kubectl's default (~/.kube/config of the user it runs as: root under become, else the SSH user)";
     out.push(
       `# cluster ${c.name}: on control node ${c.control}; kubeconfig ${kc}; context ${c.context ?? "its current context"}`,
       `${c.command} <<'EOF'`,

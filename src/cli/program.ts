@@ -8,6 +8,7 @@
 import { Command, CommanderError } from "commander";
 import { applyColourChoice, colourChoice } from "../ui/colour.js";
 import { addVerbHelp } from "./help.js";
+import { clearWarnings } from "./output.js";
 import { VERSION } from "./version.js";
 
 type Register = (program: Command) => void;
@@ -58,6 +59,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 
 export async function main(argv: string[]): Promise<number> {
   applyColourChoice(colourChoice(argv, process.env));
+  clearWarnings();
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);

@@ -1,7 +1,9 @@
 import chalk from "chalk";
 import { MeshctlError } from "../core/errors.js";
+import { InputError } from "../inventory/errors.js";
 import { ExitCode, exitCodeOfKind } from "./exit-codes.js";
 import { errorDocument, renderDocument, requestedOutput } from "./output.js";
+import { reportWarnings } from "./warnings.js";
 
 /**
  * Reports an error and returns the exit code: for a person on stderr (no stack trace unless it is a bug),
@@ -12,6 +14,7 @@ export async function reportError(e: unknown, argv: readonly string[] = process.
   const err = e instanceof Error ? e : new Error(String(e));
   const code = known ? exitCodeOfKind((e as MeshctlError).kind) : ExitCode.internal;
   const out = requestedOutput(argv);
+  if (e instanceof InputError) reportWarnings(e.warnings);
   if (out.format !== "text") {
     process.stdout.write(await renderDocument(out.format, errorDocument(out.command, code, err)));
     if (known) return code;

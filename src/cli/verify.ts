@@ -1,11 +1,11 @@
 /** `meshctl verify`: ping across the mesh — node × node over the overlay, at full MTU, and pod × pod. */
 import { type Command, Option } from "commander";
-import { loadInventory } from "../inventory/load.js";
 import { buildModel } from "../model/build.js";
 import type { Limit } from "../model/select.js";
 import { renderVerify, verifyToJson } from "../verify/render.js";
 import { runVerify } from "../verify/run.js";
 import { exitCodeOfOutcome } from "./exit-codes.js";
+import { loadInventoryReporting } from "./inventory.js";
 import { intArg, type OutputFormat, withRemoteOptions } from "./options.js";
 import { printDocument } from "./output.js";
 import { connectorFor } from "./ssh-options.js";
@@ -34,7 +34,7 @@ export function registerVerify(program: Command): void {
         .default(1000),
     )
     .action(async (o: VerifyOpts) => {
-      const inv = await loadInventory(o.inventory);
+      const inv = await loadInventoryReporting(o.inventory);
       const connector = await connectorFor(o);
       const limit = o.limit;
       const tty = o.output === "text" && process.stderr.isTTY;

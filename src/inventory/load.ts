@@ -8,6 +8,7 @@ import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 import { type Allocation, allocate } from "./allocate.js";
 import { InputError, type InputIssue } from "./errors.js";
 import { inventorySchema, type RawInventory, type RawSsh } from "./schema.js";
+import { schemaIssues } from "./schema-issues.js";
 import type {
   Inventory,
   InventoryNode,
@@ -24,10 +25,21 @@ import {
   underlayOf,
   validateRelations,
 } from "./validate.js";
+import { inventoryWarnings } from "./warnings.js";
 import { issueAt, parseYamlText, readYamlFile, type YamlSource } from "./yaml-source.js";
 
 export async function loadInventory(file: string): Promise<Inventory> {
   return resolveInventory(await readYamlFile(file, "inventory"));
+}
+
+/** A valid inventory and what is allowed in it but probably not meant (never an error). */
+export interface CheckedInventory {
+  inventory: Inventory;
+  warnings: InputIssue[];
+}
+
+export async function loadCheckedInventory(file: string): Promise<CheckedInventory> {
+  return checkInventory(await readYamlFile(file, "inventory"));
 }
 
 export function loadInventoryText(text: string, file = "inventory.yaml"): Inventory {
@@ -35,18 +47,13 @@ export function loadInventoryText(text: string, file = "inventory.yaml"): Invent
 }
 
 export function resolveInventory(src: YamlSource): Inventory {
+  return checkInventory(src).inventory;
+}
+
+/** Throws InputError with every problem (and the warnings) at once. */
+export function checkInventory(src: YamlSource): CheckedInventory {
   const parsed = inventorySchema.safeParse(src.value ?? {}, { error: missingKey });
-  const issues: InputIssue[] = [];
-  if (!parsed.success) {
-    for (const i of parsed.error.issues) {
-      const path = i.path.filter((p): p is string | number => typeof p !== "symbol");
-      if (i.code === "unrecognized_keys") {
-        for (const key of i.keys) issues.push(issueAt(src, path, `unknown key "${key}"${suggest(key)}`, key));
-      } else {
-        issues.push(issueAt(src, path, i.message));
-      }
-    }
-  }
+  const issues: InputIssue[] = parsed.success ? [] : schemaIssues(src, parsed.error.issues);
   // Every problem at once: relations and allocation also run on whatever passed the schema.
   const rel: RelationInventory = parsed.success ? parsed.data : salvage(src.value);
   const pathIssues = validateRelations(rel);
@@ -79,10 +86,11 @@ export function resolveInventory(src: YamlSource): Inventory {
     pathIssues.push(...result.issues);
   }
   issues.push(...pathIssues.map((i) => issueAt(src, i.path, i.message)));
-  if (!parsed.success || issues.length > 0) throw new InputError("inventory", sortIssues(issues));
+  const warnings = sortIssues(inventoryWarnings(rel).map((i) => issueAt(src, i.path, i.message)));
+  if (!parsed.success || issues.length > 0) throw new InputError("inventory", sortIssues(issues), warnings);
   const raw = parsed.data;
   const base = dirname(resolve(src.file));
-  return {
+  const inventory: Inventory = {
     file: src.file,
     mesh: {
       device: raw.mesh.device as IfName,
@@ -135,6 +143,7 @@ export function resolveInventory(src: YamlSource): Inventory {
             }),
     })),
   };
+  return { inventory, warnings };
 }
 
 /** `~/x` → home, relative → next to the inventory file. */
@@ -201,73 +210,6 @@ function explicitSsh(m: RawSsh): SshSetting[] {
     ["connect_timeout", "connectTimeout"],
   ];
   return keys.flatMap(([k, s]) => (m[k] === undefined ? [] : [s]));
-}
-
-const KNOWN_KEYS = [
-  "mesh",
-  "clusters",
-  "device",
-  "vni",
-  "port",
-  "overlay",
-  "mtu",
-  "route_protocol",
-  "mode",
-  "underlay_interface",
-  "ssh",
-  "user",
-  "identity_file",
-  "known_hosts",
-  "become",
-  "connect_timeout",
-  "name",
-  "pod_cidr",
-  "service_cidr",
-  "cni",
-  "control",
-  "kubeconfig",
-  "context",
-  "nodes",
-  "nodes_from",
-  "host",
-  "underlay_ip",
-  "overlay_ip",
-  "mac",
-  "pod_blocks",
-  "test_endpoints",
-];
-
-/** " (did you mean …?)" for a key one or two edits away from a known one. */
-function suggest(key: string): string {
-  if (KNOWN_KEYS.includes(key)) return " at this level (check the indentation)";
-  let best: string | undefined;
-  let bestD = 3;
-  for (const k of KNOWN_KEYS) {
-    const d = editDistance(key.toLowerCase().replaceAll("-", "_"), k);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best ? ` (did you mean "${best}"?)` : "";
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j] as number;
-      row[j] = Math.min(
-        (row[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      prev = tmp;
-    }
-  }
-  return row[b.length] as number;
 }
 
 /** For an absent key (`key:` without a value) zod says "expected string, received undefined (null)". */

@@ -16,6 +16,8 @@ export interface RelationCluster {
   test_endpoints?: string[] | undefined;
   ssh?: RelationSsh | undefined;
   nodes: (RelationNode | undefined)[];
+  /** Every node's name, also of nodes left out for other problems (undefined: the name itself is invalid). */
+  names?: (string | undefined)[];
 }
 export interface RelationNode {
   name: string;

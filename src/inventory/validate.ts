@@ -20,6 +20,7 @@ import type {
   RelationSsh,
 } from "./relation-types.js";
 import { clusterSchema, meshSchema, nodeSchema, sshSchema } from "./schema.js";
+import { closest } from "./suggest.js";
 
 export type { PathIssue, RelationCluster, RelationInventory, RelationNode } from "./relation-types.js";
 
@@ -139,8 +140,6 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
         blocks.push({ value: b as Cidr, path: bp, label: `${label}'s block` });
       });
     });
-    // A node left out for its own problems may be the one named: check control only in a complete cluster.
-    const complete = c.nodes.every((n) => n !== undefined);
     (c.test_endpoints ?? []).forEach((ip, i) => {
       if (c.pod_cidr !== undefined && !cidrContainsIp(c.pod_cidr as Cidr, ip as Ipv4)) {
         issues.push({
@@ -149,12 +148,8 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
         });
       }
     });
-    if (c.control !== undefined && complete && !c.nodes.some((n) => n?.name === c.control)) {
-      issues.push({
-        path: ["clusters", ci, "control"],
-        message: `control node ${c.control} is not a node of ${clusterLabel(c, ci)}`,
-      });
-    }
+    const control = controlProblem(inv, c, clusterLabel(c, ci));
+    if (control) issues.push({ path: ["clusters", ci, "control"], message: control });
   });
   issues.push(...duplicates(clusterNames, "cluster name"));
   issues.push(...duplicates(names, "node name"));
@@ -162,6 +157,21 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
   issues.push(...duplicates(underlays, "underlay IP"));
   issues.push(...lockoutIssues(inv));
   return issues;
+}
+
+/** A cluster's `control` that names none of its nodes, with the node it probably meant. */
+function controlProblem(inv: RelationInventory, c: RelationCluster, label: string): string | undefined {
+  const names = c.names ?? c.nodes.map((n) => n?.name);
+  // An invalid name may be the one meant: then nothing can be said.
+  if (c.control === undefined || names.includes(c.control) || names.includes(undefined)) return undefined;
+  const head = `control node ${c.control} is not a node of ${label}`;
+  const namesOf = (o: RelationCluster | undefined) => o?.names ?? o?.nodes.map((n) => n?.name) ?? [];
+  const elsewhere = inv.clusters.find((o) => o !== c && namesOf(o).includes(c.control));
+  if (elsewhere?.name !== undefined) {
+    return `${head} (it is a node of cluster ${elsewhere.name}: kubectl must run in the cluster it configures)`;
+  }
+  const meant = closest(c.control, names as string[]);
+  return meant === undefined ? head : `${head} — did you mean "${meant}"?`;
 }
 
 // ---- salvage: the schema-valid parts of an inventory that failed the schema ---------------------------
@@ -203,6 +213,9 @@ export function salvage(value: unknown): RelationInventory {
             test_endpoints: valid(shape.test_endpoints, c.test_endpoints),
             ssh: salvageSsh(c.ssh),
             nodes: Array.isArray(c.nodes) ? c.nodes.map((n) => valid(looseNode, n)) : [],
+            names: Array.isArray(c.nodes)
+              ? c.nodes.map((n) => (isRecord(n) ? valid(nodeSchema.shape.name, n.name) : undefined))
+              : [],
           }
         : undefined,
     ),

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { MeshctlError } from "../core/errors.js";
 import { formatPath, InputError, type InputIssue } from "./errors.js";
+import { sourceSnippet } from "./snippet.js";
 
 /** No real inventory comes near this (2000 nodes: ~200 KB); a bigger file is a mistake or an attack. */
 const MAX_BYTES = 16 * 2 ** 20;
@@ -46,15 +47,23 @@ export async function readYamlFile(file: string, what: "inventory" | "playbook")
 export function parseYamlText(text: string, file: string, what: "inventory" | "playbook"): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const problems = [...doc.errors];
-  if (problems.length > 0) {
-    throw new InputError(
-      what,
-      problems.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return { file, line: pos.line, col: pos.col, path: "", message: `YAML: ${e.message.split("\n")[0]}` };
-      }),
-    );
+  // Only the first syntax error: the parser's later ones are mostly consequences of it (one tab used as
+  // indentation gives eight), and after a fix the file is read again anyway.
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    const pos = lines.linePos(first.pos[0]);
+    const end = lines.linePos(Math.max(first.pos[1], first.pos[0] + 1));
+    const width = end.line === pos.line ? Math.max(1, end.col - pos.col) : 1;
+    throw new InputError(what, [
+      {
+        file,
+        line: pos.line,
+        col: pos.col,
+        path: "",
+        message: `YAML: ${first.message.split("\n")[0]}${hintFor(first.code)}`,
+        snippet: sourceSnippet(text, pos.line, pos.col, width),
+      },
+    ]);
   }
   let value: unknown;
   try {
@@ -72,6 +81,13 @@ export function parseYamlText(text: string, file: string, what: "inventory" | "p
     ]);
   }
   return { file, doc, lines, value };
+}
+
+/** What to do about the errors people make most. */
+function hintFor(code: string): string {
+  if (code === "TAB_AS_INDENT") return " (indent with spaces)";
+  if (code === "DUPLICATE_KEY") return " (a key given twice: keep one)";
+  return "";
 }
 
 /**

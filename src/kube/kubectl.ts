@@ -41,6 +41,9 @@ export function kubectlStdin(cluster: Pick<ClusterModel, "kubeconfig" | "context
   return `${Buffer.byteLength(kc)} ${Buffer.byteLength(ctx)}\n${kc}${ctx}${input}`;
 }
 
+/** How meshctl applies a cluster's resources (the session runs `k ${…}`, plan prints `kubectl ${…}`). */
+export const KUBECTL_APPLY_ARGS = "apply --server-side --field-manager=meshctl --force-conflicts -f -";
+
 /** Runs `body` (fixed text using `k` for kubectl) with the cluster's kubeconfig/context and `input` on stdin. */
 export async function kubectlExec(
   conn: Connection,

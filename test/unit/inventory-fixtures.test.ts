@@ -56,8 +56,15 @@ describe("bad inventories report exactly the expected issues", () => {
   // README "Validation": each problem class it names, the fixture that shows it, and a message it expects.
   const CLASSES: [string, string, RegExp][] = [
     ["YAML syntax", "yaml-syntax.yaml", /^YAML: /],
+    ["only the first YAML error (a tab)", "yaml-tab.yaml", /^YAML: Tabs are not allowed as indentation/],
+    [
+      "a misspelt required key, once",
+      "misspelt-required-keys.yaml",
+      /^unknown key "pod_cdir" — did you mean "pod_cidr"\?$/,
+    ],
+    ["a mistyped control beside a bad MAC", "control-typo-beside-bad-mac.yaml", /did you mean "east-1"\?$/],
     ["duplicate keys", "yaml-duplicate-key.yaml", /Map keys must be unique/],
-    ["unknown keys (with did you mean)", "unknown-keys.yaml", /unknown key "vnii" \(did you mean "vni"\?\)/],
+    ["unknown keys (with did you mean)", "unknown-keys.yaml", /unknown key "vnii" — did you mean "vni"\?/],
     ["types", "wrong-types.yaml", /expected number, received string/],
     [
       "non-canonical networks",

@@ -5,7 +5,7 @@
 import { stringify } from "yaml";
 import { InternalError } from "../../core/errors.js";
 import type { Connection } from "../../exec/ssh/types.js";
-import { kubectlExec, kubeFailure } from "../../kube/kubectl.js";
+import { KUBECTL_APPLY_ARGS, kubectlExec, kubeFailure } from "../../kube/kubectl.js";
 import type { ClusterModel } from "../../model/types.js";
 import type { ClusterApplyOutcome, ClusterChange, ClusterSession } from "../types.js";
 import { type KubeOp, type PoolChange, reached } from "./diff.js";
@@ -19,7 +19,7 @@ const APPLY = `set -f
 IFS= read -r dels || dels=
 rc=0
 if [ -n "$dels" ]; then k delete ippools.crd.projectcalico.org $dels --ignore-not-found >&2 || rc=1; fi
-if [ "$1" = with-apply ]; then k apply --server-side --field-manager=meshctl --force-conflicts -f - >&2 || rc=1; fi
+if [ "$1" = with-apply ]; then k ${KUBECTL_APPLY_ARGS} >&2 || rc=1; fi
 echo ${MARK}
 ${READ} || exit 3
 exit $rc
