@@ -8,7 +8,7 @@ import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 import { type Allocation, allocate } from "./allocate.js";
 import { InputError, type InputIssue } from "./errors.js";
 import { inventorySchema, type RawInventory, type RawSsh } from "./schema.js";
-import { schemaIssues } from "./schema-issues.js";
+import { schemaIssues, withoutMeant } from "./schema-issues.js";
 import type {
   Inventory,
   InventoryNode,
@@ -53,7 +53,8 @@ export function resolveInventory(src: YamlSource): Inventory {
 /** Throws InputError with every problem (and the warnings) at once. */
 export function checkInventory(src: YamlSource): CheckedInventory {
   const parsed = inventorySchema.safeParse(src.value ?? {}, { error: missingKey });
-  const issues: InputIssue[] = parsed.success ? [] : schemaIssues(src, parsed.error.issues);
+  const schema = parsed.success ? undefined : schemaIssues(src, parsed.error.issues);
+  const issues: InputIssue[] = schema?.issues ?? [];
   // Every problem at once: relations and allocation also run on whatever passed the schema.
   const rel: RelationInventory = parsed.success ? parsed.data : salvage(src.value);
   const pathIssues = validateRelations(rel);
@@ -87,7 +88,9 @@ export function checkInventory(src: YamlSource): CheckedInventory {
   }
   issues.push(...pathIssues.map((i) => issueAt(src, i.path, i.message)));
   const warnings = sortIssues(inventoryWarnings(rel).map((i) => issueAt(src, i.path, i.message)));
-  if (!parsed.success || issues.length > 0) throw new InputError("inventory", sortIssues(issues), warnings);
+  if (!parsed.success || issues.length > 0) {
+    throw new InputError("inventory", sortIssues(withoutMeant(issues, schema?.meant ?? new Set())), warnings);
+  }
   const raw = parsed.data;
   const base = dirname(resolve(src.file));
   const inventory: Inventory = {

@@ -7,40 +7,34 @@ import { formatPath, type InputIssue } from "./errors.js";
 import { unknownKeyHint } from "./suggest.js";
 import { issueAt, type YamlSource } from "./yaml-source.js";
 
-type Path = (string | number)[];
+export interface SchemaIssues {
+  issues: InputIssue[];
+  /** Paths (`clusters[0].pod_cidr`) of the keys misspelt keys were meant to be: not to be reported missing. */
+  meant: Set<string>;
+}
 
-export function schemaIssues(src: YamlSource, zodIssues: readonly z.core.$ZodIssue[]): InputIssue[] {
+export function schemaIssues(src: YamlSource, zodIssues: readonly z.core.$ZodIssue[]): SchemaIssues {
   const issues: InputIssue[] = [];
-  /** `parent path|key` of each required key a misspelt key stands for: not reported as missing. */
   const meant = new Set<string>();
-  const pathOf = (i: z.core.$ZodIssue): Path =>
-    i.path.filter((p): p is string | number => typeof p !== "symbol");
   for (const i of zodIssues) {
-    if (i.code !== "unrecognized_keys") continue;
-    const path = pathOf(i);
+    const path = i.path.filter((p): p is string | number => typeof p !== "symbol");
+    if (i.code !== "unrecognized_keys") {
+      issues.push(issueAt(src, path, i.message));
+      continue;
+    }
     for (const key of i.keys) {
       const hint = unknownKeyHint(key, path);
-      if (hint.meant !== undefined) meant.add(`${formatPath(path)}|${hint.meant}`);
+      if (hint.meant !== undefined) meant.add(formatPath([...path, hint.meant]));
       issues.push(issueAt(src, path, `unknown key "${key}"${hint.hint}`, key));
     }
   }
-  for (const i of zodIssues) {
-    if (i.code === "unrecognized_keys") continue;
-    const path = pathOf(i);
-    const key = path[path.length - 1];
-    const missing = i.code === "invalid_type" && typeof key === "string" && absent(src.value, path);
-    if (missing && meant.has(`${formatPath(path.slice(0, -1))}|${key}`)) continue;
-    issues.push(issueAt(src, path, i.message));
-  }
-  return issues;
+  return { issues, meant };
 }
 
-/** Whether the map at `path` minus its last step exists and lacks that last key. */
-function absent(value: unknown, path: Path): boolean {
-  let v = value;
-  for (const step of path.slice(0, -1)) {
-    if (typeof v !== "object" || v === null) return false;
-    v = (v as Record<string | number, unknown>)[step];
-  }
-  return typeof v === "object" && v !== null && !Object.hasOwn(v, path[path.length - 1] as string);
+/**
+ * Without "missing required key" for the keys in `meant` (reported by the schema or, for a key required
+ * only in some cases such as `host`, by the relation checks): the misspelt key's issue says it all.
+ */
+export function withoutMeant(issues: readonly InputIssue[], meant: ReadonlySet<string>): InputIssue[] {
+  return issues.filter((i) => !(meant.has(i.path) && i.message.startsWith("missing required key ")));
 }
