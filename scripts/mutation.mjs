@@ -28,7 +28,7 @@ export const FOLDERS = {
   },
   cni: {
     mutate: ["src/cni/**/*.ts", "!src/cni/calico/session.ts"],
-    tests: ["kube-pools", "model", "diagnose-pools", "diagnose-checks"],
+    tests: ["cni-rules", "kube-pools", "model", "diagnose-pools", "diagnose-checks"],
     floor: 0,
   },
   "known-hosts": { mutate: ["src/exec/ssh/known-hosts.ts"], tests: ["known-hosts"], floor: 75 },

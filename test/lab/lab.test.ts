@@ -170,7 +170,12 @@ describe("a 3 x 2 lab", () => {
       ssh: { user: "root", port: 22, identity_file: info.identityFile, known_hosts: info.knownHosts },
     });
     const inv = await loadInventory(info.inventory);
-    expect(inv).toBeTruthy();
+    expect(inv.clusters.map((c) => ({ name: c.name, podCidr: c.podCidr, control: c.control }))).toEqual(
+      info.clusters.map((c) => ({ name: c.name, podCidr: c.podCidr, control: c.control })),
+    );
+    expect(inv.clusters.flatMap((c) => c.nodes.map((n) => [n.name, n.ssh.host, n.podBlocks]))).toEqual(
+      info.nodes.map((n) => [n.name, n.underlayIp, n.podBlocks]),
+    );
     expect(text).toContain("pod_blocks: [ 198.18.48.64/26 ]");
   });
 

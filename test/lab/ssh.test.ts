@@ -3,7 +3,7 @@
  * node 1's namespace on port 2222 with MaxSessions 10 and its own host key. Runs as root.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -23,8 +23,9 @@ import {
 } from "../../src/exec/ssh/index.js";
 import type { SshTarget } from "../../src/inventory/types.js";
 import { type LabInfo, labDown, labUp } from "../../src/lab/index.js";
+import { processesMatching, requireRootOrFail } from "./helpers/host.js";
+import { until } from "./helpers/node-mounts.js";
 
-const isRoot = process.getuid?.() === 0;
 const NOSUDO_USER = "mshssh-nosudo";
 const EXTRA_PORT = 2222;
 const PASSPHRASE = "correct horse battery staple";
@@ -121,7 +122,7 @@ async function startExtraSshd(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!isRoot) return;
+  requireRootOrFail();
   dir = mkdtempSync(join(tmpdir(), "meshctl-ssh-lab-"));
   lab = await labUp({ dir, clusters: 1, nodesPerCluster: 2, kubeApi: false });
   // Keys of our own: one unknown to the servers, one encrypted and authorised.
@@ -149,7 +150,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (!isRoot) return;
   for (const c of connectors) c.closeAll();
   if (extraSshd && extraSshd.exitCode === null) {
     const gone = new Promise((r) => extraSshd?.once("exit", r));
@@ -163,7 +163,7 @@ afterAll(async () => {
   }
 });
 
-describe.skipIf(!isRoot)("ssh against real sshd", () => {
+describe("ssh against real sshd", () => {
   describe("exec", () => {
     let conn: Connection;
     beforeAll(async () => {
@@ -354,6 +354,60 @@ describe.skipIf(!isRoot)("ssh against real sshd", () => {
     });
   });
 
+  describe("ssh-agent", () => {
+    let agent: ChildProcess | undefined;
+    let sock = "";
+    const agentEnv = () => ({ ...process.env, SSH_AUTH_SOCK: sock });
+
+    beforeAll(async () => {
+      sock = join(dir, "agent.sock");
+      agent = spawn("ssh-agent", ["-D", "-a", sock], { stdio: "ignore" });
+      expect(await until(() => existsSync(sock), 10_000)).toBe(true);
+      execFileSync("ssh-add", ["-q", lab.identityFile], { env: agentEnv(), stdio: "ignore" });
+    });
+    afterAll(async () => {
+      if (agent && agent.exitCode === null) {
+        const gone = new Promise((r) => agent?.once("exit", r));
+        agent.kill("SIGTERM");
+        await Promise.race([gone, sleep(3000)]);
+      }
+    });
+
+    it("a key only ssh-agent holds logs in, the agent found through SSH_AUTH_SOCK", async () => {
+      const viaEnv = connector({ agentSocket: undefined, env: { SSH_AUTH_SOCK: sock } });
+      const conn = await viaEnv.connect(node(0).name, target({ identityFile: undefined }));
+      expect((await conn.exec("echo agent")).stdout).toBe("agent\n");
+    });
+
+    it("the agent's keys are offered after a refused identity file", async () => {
+      const conn = await connector({ agentSocket: sock }).connect(
+        node(0).name,
+        target({ identityFile: join(dir, "wrong_key") }),
+      );
+      expect((await conn.exec("echo second")).stdout).toBe("second\n");
+    });
+
+    it("without the agent the same login is refused, saying what was tried", async () => {
+      const err = await failure(
+        connector({ agentSocket: null }).connect(
+          node(0).name,
+          target({ identityFile: join(dir, "wrong_key") }),
+        ),
+      );
+      expect(err).toBeInstanceOf(AuthError);
+      expect(err.message).not.toContain("ssh-agent");
+      execFileSync("ssh-add", ["-q", "-D"], { env: agentEnv(), stdio: "ignore" });
+      const empty = await failure(
+        connector({ agentSocket: sock }).connect(
+          node(0).name,
+          target({ identityFile: join(dir, "wrong_key") }),
+        ),
+      );
+      expect(empty).toBeInstanceOf(AuthError);
+      expect(empty.message).toContain("the keys in ssh-agent");
+    });
+  });
+
   describe("unreachable", () => {
     it("an address nobody answers → UnreachableError within the connect timeout", async () => {
       const t0 = Date.now();
@@ -408,8 +462,9 @@ describe.skipIf(!isRoot)("ssh against real sshd", () => {
       n.name,
       target({ host: n.underlayIp }),
     );
-    const running = conn.exec("sleep 30");
-    await sleep(100);
+    // Wait for the command to run on the node (not a fixed sleep: a loaded machine starts it late).
+    const running = conn.exec("exec sleep 30.125");
+    expect(await until(() => processesMatching("sleep 30.125").length > 0, 10_000)).toBe(true);
     execFileSync("ip", ["netns", "exec", n.namespace, "ip", "link", "set", "eth0", "down"]);
     try {
       const t0 = Date.now();

@@ -147,6 +147,11 @@ describe("good inventories load", () => {
   }
 
   it("the seed inventory loads", async () => {
-    await expect(loadInventory("inventories/seed.yaml")).resolves.toBeDefined();
+    const inv = await loadInventory("inventories/seed.yaml");
+    expect(inv.clusters.map((c) => [c.name, c.nodes.map((n) => n.name)])).toEqual([
+      ["test-cluster1", ["multicluster-test-001", "multicluster-test-002"]],
+      ["test-cluster2", ["multicluster-test-003", "multicluster-test-004"]],
+      ["test-cluster3", ["multicluster-test-005", "multicluster-test-006"]],
+    ]);
   });
 });

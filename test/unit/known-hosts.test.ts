@@ -37,14 +37,23 @@ function keygen(name: string, type: string, bits?: number): Key {
   return { type: t, b64, blob: Buffer.from(b64, "base64"), sshKeygenFingerprint: fp };
 }
 
-/** Lines as ssh-keygen -F finds them (1-based numbers), to check our matching against OpenSSH's. */
-function sshKeygenFind(file: string, name: string): number[] {
-  try {
-    const out = execFileSync("ssh-keygen", ["-F", name, "-f", file], { encoding: "utf8" });
-    return [...out.matchAll(/found: line (\d+)/g)].map((m) => Number(m[1]));
-  } catch {
-    return []; // exit 1: not found
+/**
+ * Lines as ssh-keygen -F finds them (1-based numbers) for each name, to check our matching against
+ * OpenSSH's. One shell runs every lookup: a process spawn per name from the test runner cost seconds on a
+ * loaded machine (the 40-host parallel-append test hit its timeout).
+ */
+function sshKeygenFind(file: string, names: string[]): Map<string, number[]> {
+  const script = 'f=$1; shift; for h do printf "@@%s\\n" "$h"; ssh-keygen -F "$h" -f "$f" || true; done';
+  const out = execFileSync("sh", ["-c", script, "sh", file, ...names], { encoding: "utf8" });
+  const found = new Map<string, number[]>();
+  let current: number[] | undefined;
+  for (const l of out.split("\n")) {
+    if (l.startsWith("@@")) found.set(l.slice(2), (current = []));
+    const m = /found: line (\d+)/.exec(l);
+    if (m) current?.push(Number(m[1]));
   }
+  expect([...found.keys()]).toEqual(names);
+  return found;
 }
 
 beforeAll(() => {
@@ -137,9 +146,10 @@ describe("matching (checked against ssh-keygen -F)", () => {
       "198.18.2.33",
       "198.18.0.111",
     ];
+    const theirs = sshKeygenFind(file, names);
     for (const name of names) {
       const ours = entries.filter((e) => entryMatches(e, name)).map((e) => e.line);
-      expect({ name, lines: ours }).toEqual({ name, lines: sshKeygenFind(file, name) });
+      expect({ name, lines: ours }).toEqual({ name, lines: theirs.get(name) });
     }
   });
 
@@ -252,13 +262,17 @@ describe("KnownHostsFile (accept-new)", () => {
     const reparsed = parseKnownHosts(text, file);
     expect(reparsed.problems).toEqual([]);
     expect(reparsed.entries).toHaveLength(41);
+    const theirs = sshKeygenFind(file, hosts);
     for (const [i, h] of hosts.entries()) {
-      expect(sshKeygenFind(file, h)).toEqual([i + 3]);
+      expect(theirs.get(h), h).toEqual([i + 3]);
       expect(checkHostKey(reparsed.entries, h, (i % 3 ? k("ed1") : k("ec")).blob).kind).toBe("ok");
     }
-    expect(text.split("\n")[2]).toBe(formatKnownHostsLine("198.18.0.10", k("ec").blob));
-    expect(text.split("\n")[3]).toMatch(/^\[198\.18\.0\.11\]:2222 ssh-ed25519 /);
-  });
+    // As ssh-keygen wrote the key (its .pub file), not as our own formatter would.
+    expect(text.split("\n")[2]).toBe(`198.18.0.10 ecdsa-sha2-nistp256 ${k("ec").b64}`);
+    expect(formatKnownHostsLine("198.18.0.10", k("ec").blob)).toBe(text.split("\n")[2]);
+    expect(text.split("\n")[3]).toBe(`[198.18.0.11]:2222 ssh-ed25519 ${k("ed1").b64}`);
+    // 40 appends and one ssh-keygen per host: seconds on a machine shared by eight jobs, not 5.
+  }, 30_000);
 });
 
 describe("host key errors", () => {

@@ -41,6 +41,20 @@ function result(nodes: NodeVerify[]): VerifyResult {
   return { columns: columnsOf(m), nodes, warnings: [], outcome: verifyOutcome(nodes) };
 }
 
+describe("formatRtt", () => {
+  it.each([
+    [0.034, "0.03"],
+    [0.999, "1.00"],
+    [1, "1.0"],
+    [2.345, "2.3"],
+    [9.96, "10.0"],
+    [10, "10"],
+    [12.6, "13"],
+  ])("%s ms → %s", (ms, text) => {
+    expect(formatRtt(ms)).toBe(text);
+  });
+});
+
 describe("verify output", () => {
   const broken = result([
     nodeResult("c1-node1", "verify-fdb-broken.out"),
@@ -52,7 +66,8 @@ describe("verify output", () => {
     expect(cellOf(a, "c1-node1")).toEqual({ text: "·", state: "self" });
     expect(cellOf(a, "c2-node2")).toEqual({ text: "✗ all", state: "fail" });
     expect(cellOf(b, "c1-node1").text).toBe("✗ all");
-    expect(cellOf(a, "c2-node1")).toEqual({ text: `✔ ${formatRtt(a.probes[2]?.rttMs ?? 0)}`, state: "ok" });
+    // The overlay probe to c2-node1 (198.18.1.13): rtt avg 0.034 ms in the fixture.
+    expect(cellOf(a, "c2-node1")).toEqual({ text: "✔ 0.03", state: "ok" });
     expect(cellOf(unreachable("c3-node1"), "c1-node1")).toEqual({ text: "?", state: "unknown" });
     const mtu = nodeResult("c1-node1", "verify-mtu-blackhole.out");
     expect(cellOf(mtu, "c2-node2").text).toBe("✗ mtu");
