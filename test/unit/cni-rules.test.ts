@@ -32,7 +32,7 @@ const pool = (name: string, cidr: string, extra: Partial<ObservedPool> = {}): Ob
   ...extra,
 });
 const converged = (): ObservedPool[] => [pool("pod-c2", "198.18.32.0/20"), pool("svc-c2", "198.19.32.0/20")];
-const state = (pools: ObservedPool[]): CalicoState => ({ pools, blocks: new Map() });
+const state = (pools: ObservedPool[]): CalicoState => ({ pools, blocks: new Map(), nodes: [] });
 const manifest = (name: string, cidr: string, natOutgoing = false, disabled = true, labels = LABELS) => ({
   apiVersion: "crd.projectcalico.org/v1",
   kind: "IPPool",
