@@ -48,7 +48,10 @@ function sshKeygenFind(file: string, names: string[]): Map<string, number[]> {
   const found = new Map<string, number[]>();
   let current: number[] | undefined;
   for (const l of out.split("\n")) {
-    if (l.startsWith("@@")) found.set(l.slice(2), (current = []));
+    if (l.startsWith("@@")) {
+      current = [];
+      found.set(l.slice(2), current);
+    }
     const m = /found: line (\d+)/.exec(l);
     if (m) current?.push(Number(m[1]));
   }
