@@ -1,6 +1,6 @@
 /**
  * The only place that turns error kinds and run outcomes into exit codes: the README's "Exit codes"
- * table is the contract (0, 1, 2, 3, 4, 64, 70, 130).
+ * table is the contract (0, 1, 2, 3, 4, 64, 70, 130, 141).
  */
 import type { ErrorKind, Outcome } from "../core/errors.js";
 
@@ -22,6 +22,8 @@ export const ExitCode = {
   interrupted: 130,
   /** A second SIGTERM: left at once (128 + 15, the convention). */
   terminated: 143,
+  /** stdout's reader went away (`meshctl plan | head`): 128 + SIGPIPE, as a tool killed by it. */
+  brokenPipe: 141,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
