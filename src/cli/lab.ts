@@ -99,6 +99,14 @@ export function registerLab(program: Command): void {
       "iproute2 behaviour per cluster, cycling: centos7 (4.11), ubuntu1804 (4.15), debian12 (6.1), host (default)",
     )
     .option("--bastion", "fence the last cluster: reachable only through a bastion node (ProxyJump)", false)
+    .addOption(
+      new Option(
+        "--subnets <N>",
+        "underlay subnets: 1, or 2 (even clusters on 198.18.2.0/24, joined to 198.18.0.0/24 by a router namespace)",
+      )
+        .argParser(positiveInt)
+        .default(1),
+    )
     .action(
       async (o: {
         clusters: number;
@@ -109,6 +117,7 @@ export function registerLab(program: Command): void {
         kubeApi: boolean;
         os?: string;
         bastion: boolean;
+        subnets: number;
         pods: number;
         services: number;
         bare: boolean;
@@ -123,6 +132,7 @@ export function registerLab(program: Command): void {
           discover: o.discover,
           kubeApi: o.kubeApi,
           bastion: o.bastion,
+          subnets: o.subnets,
           log: progress,
           ...(o.out ? { out: o.out } : {}),
         });

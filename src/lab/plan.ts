@@ -4,6 +4,10 @@
  *
  * Every address is inside 198.18.0.0/15 (RFC 2544 benchmarking range):
  *   198.18.0.0/24     underlay: the bridge (controller 198.18.0.1) and node k at 198.18.0.(10+k)
+ *   198.18.2.0/24     with --subnets 2, the second underlay subnet: the even clusters' nodes (node k at
+ *                     198.18.2.(10+k)) on a second bridge (controller 198.18.2.1); a router namespace
+ *                     joins the two subnets (198.18.0.254 and 198.18.2.254), and each node routes the
+ *                     other subnet through it
  *   198.18.1.0/24     overlay subnet handed to meshctl (node k gets 198.18.1.(10+k) by host-bit mapping)
  *   198.18.16C.0/20   pod CIDR of cluster C; node n (0-based) owns the /26 at n*64 (and, with discovery,
  *                     a second /26 at 2048 + n*64)
@@ -23,6 +27,15 @@ export const LAB_LINK_PREFIX = "mshlab";
 export const NODE_NS_PREFIX = "mshlab-";
 export const POD_NS_PREFIX = "mshpod-";
 export const CONTROLLER_IP = "198.18.0.1";
+/** --subnets 2: the second underlay subnet's bridge, the controller's address on it, the router. */
+export const LAB_BRIDGE2 = "mshlab1";
+export const CONTROLLER_IP2 = "198.18.2.1";
+export const ROUTER_NS = "mshlab-router";
+/** Underlay subnet s (1 or 2): its network, the router's address on it. */
+export const SUBNETS = [
+  { net: "198.18.0.0/24", third: 0, router: "198.18.0.254" },
+  { net: "198.18.2.0/24", third: 2, router: "198.18.2.254" },
+] as const;
 export const UNDERLAY_PREFIX = 24;
 export const OVERLAY_CIDR = "198.18.1.0/24";
 export const POD_BLOCK_PREFIX = 26;
@@ -61,6 +74,8 @@ export interface PlannedNode {
   control: boolean;
   /** `--os` release the node pretends to run (`host`: this machine's own iproute2). */
   os: string;
+  /** Underlay subnet (1, or 2 for even clusters with --subnets 2). */
+  subnet: 1 | 2;
 }
 
 export interface PlannedCluster {
@@ -94,6 +109,8 @@ export interface LabPlan {
   clusters: PlannedCluster[];
   nodes: PlannedNode[];
   discover: boolean;
+  /** Underlay subnets (1, or 2 joined by the router namespace). */
+  subnets: 1 | 2;
   busy?: BusySize;
 }
 
@@ -133,8 +150,10 @@ export function planLab(
   nodesPerCluster: number,
   discover: boolean,
   osList: readonly string[] = [HOST_OS],
+  subnets = 1,
 ): LabPlan {
   validateSize(clusters, nodesPerCluster, discover);
+  if (subnets !== 1 && subnets !== 2) throw new LabError(`--subnets must be 1 or 2 (got ${subnets})`);
   const planned: PlannedCluster[] = [];
   const all: PlannedNode[] = [];
   let k = 0;
@@ -149,6 +168,7 @@ export function planLab(
       control: `c${c}-node1`,
       nodes: [],
     };
+    const subnet: 1 | 2 = subnets === 2 && c % 2 === 0 ? 2 : 1;
     for (let n = 1; n <= nodesPerCluster; n++) {
       k++;
       const first = podBase + (n - 1) * 64;
@@ -163,19 +183,20 @@ export function planLab(
         namespace: `${NODE_NS_PREFIX}${c}-${n}`,
         podNamespace: `${POD_NS_PREFIX}${c}-${n}`,
         hostLink: `${LAB_LINK_PREFIX}-n${k}`,
-        underlayIp: `198.18.0.${10 + k}`,
+        underlayIp: `198.18.${subnet === 2 ? SUBNETS[1].third : SUBNETS[0].third}.${10 + k}`,
         podBlocks: blocks,
         podGateway: intToIp(first + 1),
         podIp: intToIp(first + 2),
         control: n === 1,
         os: cluster.os,
+        subnet,
       };
       cluster.nodes.push(node);
       all.push(node);
     }
     planned.push(cluster);
   }
-  return { clusters: planned, nodes: all, discover };
+  return { clusters: planned, nodes: all, discover, subnets: subnets === 2 ? 2 : 1 };
 }
 
 export function validateBusy(busy: BusySize): void {

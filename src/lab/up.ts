@@ -36,6 +36,8 @@ export interface LabUpOptions {
   log?: (line: string) => void;
   /** Fence the last cluster behind a bastion node (see bastion.ts). */
   bastion?: boolean;
+  /** Underlay subnets: 1 (default), or 2 (even clusters on 198.18.2.0/24, joined by a router namespace). */
+  subnets?: number;
 }
 
 export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
@@ -48,7 +50,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
       "--discover needs the fake Kubernetes APIs (pod blocks are discovered from them): drop --no-kube-api",
     );
   }
-  const plan = planLab(opts.clusters ?? 3, opts.nodesPerCluster ?? 2, discover, opts.os);
+  const plan = planLab(opts.clusters ?? 3, opts.nodesPerCluster ?? 2, discover, opts.os, opts.subnets ?? 1);
   if (opts.busy !== false) {
     plan.busy = opts.busy ?? DEFAULT_BUSY;
     validateBusy(plan.busy);
