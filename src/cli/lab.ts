@@ -194,6 +194,30 @@ export function registerLab(program: Command): void {
     });
 
   lab
+    .command("reboot")
+    .description(
+      "simulate a reboot of NODE: remove the runtime state meshctl made there (its device, /run/meshctl), then run meshctl's enabled boot units in the node as systemd would",
+    )
+    .argument("<node>", "the lab node to reboot")
+    .addOption(dirOption())
+    .action(async (name: string, o: { dir: string }) => {
+      const r = await (await loadLab()).labReboot({ dir: o.dir, node: name });
+      const out = [
+        `${r.node}: lost ${r.devices.length > 0 ? `device ${r.devices.join(", ")}` : "no meshctl device"} and ${r.runFiles} entr${r.runFiles === 1 ? "y" : "ies"} of /run/meshctl`,
+      ];
+      if (r.units.length === 0) out.push(`${r.node}: no meshctl unit enabled: nothing ran at boot`);
+      for (const u of r.units) {
+        out.push(`${r.node}: ${u.name} ${u.status}${u.detail ? ` (${u.detail})` : ""}`);
+        for (const l of u.lines) {
+          out.push(`  ${l.code === 0 ? "ok" : `exit ${l.code}`}: ${l.command}`);
+          if (l.code !== 0 && l.output) out.push(...l.output.split("\n").map((x) => `    ${x}`));
+        }
+      }
+      process.stdout.write(`${out.join("\n")}\n`);
+      if (r.units.some((u) => u.status === "failed")) process.exitCode = ExitCode.failed;
+    });
+
+  lab
     .command("status")
     .description(
       "show the lab and check its namespaces and processes (exit 1 when there is none or it is unhealthy)",

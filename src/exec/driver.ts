@@ -5,6 +5,8 @@
  *   `run|force <ip|bridge> <B> 0 <T>` + B bytes of batch lines → `<tool> [-force] -batch -`
  *   `run|force|check sh <B> <E> <T>` + E lines NAME=VALUE + a B-byte script → a playbook's site script,
  *                                  with those values in its environment (`check` answers `@@rc <exit code>`)
+ *   `run|force file <B> 0 <T>` + a line `put PATH MODE|link PATH TARGET|remove PATH` + B bytes of content
+ *                                → one of meshctl's own files, written atomically (src/exec/driver-files.ts)
  *   `facts` / `readback`         → prints the facts again, all of them / only what meshctl manages
  *   `journal - <B>` + B bytes    → keeps the undo of the coming change set (forced requests) in a file;
  *   `commit`                     → drops it. If stdin ends (the controller or its connection is gone) with
@@ -19,8 +21,16 @@
  * plus its read-back in one round trip. Inventory values reach the node only as batch lines built from
  * typed values (src/plan/commands.ts) on stdin — the script text itself is constant but for typed values.
  */
-import { type BatchCmd, batchLine, type Cmd, type ShellCmd, type Tool } from "../plan/commands.js";
+import {
+  type BatchCmd,
+  batchLine,
+  type Cmd,
+  type FileCmd,
+  type ShellCmd,
+  type Tool,
+} from "../plan/commands.js";
 import { CONFIRM_CASES, REVERT_FUNCTIONS } from "./confirm.js";
+import { FILE_CASE, FILE_FUNCTIONS, fileRequest } from "./driver-files.js";
 
 /**
  * Everything meshctl keeps on a node lives here: a directory only root can enter (created 0700 by the
@@ -137,6 +147,7 @@ ${CONFIRM_CASES}
             head -c "$n" >/dev/null; echo "@@skipped"; continue
           fi
           out=$(run_sh "$nenv" "$n" "$lim") ;;
+${FILE_CASE}
         *) echo "@@error bad tool"; exit 3 ;;
       esac
       rc=$?
@@ -157,6 +168,7 @@ ${CONFIRM_CASES}
   esac
 done
 }
+${FILE_FUNCTIONS}
 ${REVERT_FUNCTIONS}`;
 }
 
@@ -178,7 +190,10 @@ for f in ${LOCK_FILE} ${JOURNAL_FILE}; do [ -L "$f" ] && fail "$f is a symbolic 
 }
 
 /** One request: consecutive `ip`/`bridge` commands of one tool, or a single site script. */
-export type Batch = { tool: Tool; cmds: BatchCmd[] } | { tool: "sh"; cmds: [ShellCmd] };
+export type Batch =
+  | { tool: Tool; cmds: BatchCmd[] }
+  | { tool: "sh"; cmds: [ShellCmd] }
+  | { tool: "file"; cmds: [FileCmd] };
 
 /** Groups commands into batches of consecutive commands of the same tool, preserving order. */
 export function toBatches(cmds: readonly Cmd[]): Batch[] {
@@ -186,6 +201,7 @@ export function toBatches(cmds: readonly Cmd[]): Batch[] {
   for (const c of cmds) {
     const last = out[out.length - 1];
     if (c.tool === "sh") out.push({ tool: "sh", cmds: [c] });
+    else if (c.tool === "file") out.push({ tool: "file", cmds: [c] });
     else if (last && last.tool === c.tool) (last.cmds as BatchCmd[]).push(c);
     else out.push({ tool: c.tool, cmds: [c] });
   }
@@ -198,6 +214,7 @@ export function batchLimit(b: Batch): number {
 }
 
 export function encodeBatch(b: Batch, mode: "run" | "force" | "check" = "run"): string {
+  if (b.tool === "file") return fileRequest(b.cmds[0], mode, batchLimit(b));
   if (b.tool === "sh") {
     const c = b.cmds[0];
     const env = Object.entries(c.env).map(([k, v]) => `${k}=${v}`);

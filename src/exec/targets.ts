@@ -8,6 +8,8 @@ import type { ClusterModel, NodeModel } from "../model/types.js";
 import type { Change } from "../plan/change.js";
 import { diffNode, diffTeardown, PlanConflict } from "../plan/node-diff.js";
 import { managedState } from "../plan/ownership.js";
+import { bootFacts } from "../plan/persist.js";
+import { diffPersist } from "../plan/persist-diff.js";
 import type { PlanShape } from "../plan/shape.js";
 import { siteChange } from "../plan/site.js";
 import { LostContactError } from "./errors.js";
@@ -59,6 +61,10 @@ export function nodeChanges(
   return shape.steps.flatMap((s): Change[] => {
     if (s.kind === "phase") return diff.filter((c) => c.phase === s.phase);
     if (s.kind === "teardown") return diffTeardown(node, facts);
+    if (s.kind === "persist") {
+      const scratch = () => diffNode(node, bootFacts(facts)).changes.flatMap((c) => c.forward);
+      return diffPersist(node, facts, s.state, scratch);
+    }
     const code = checks?.[shellIndex++] ?? (s.step.state === "present" ? 0 : 1);
     const c = siteChange(node, s.step, code);
     return c ? [c] : [];

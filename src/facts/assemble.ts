@@ -126,5 +126,6 @@ export function finish(d: Draft): NodeFacts {
     sysctl: keepSysctl(d.sysctl, new Set(keep.filter((k): k is string => k !== undefined))),
     vxlanPorts: vxlanPorts(d.vxlans),
     udpPorts: d.udpPorts,
+    ...(d.persist === undefined ? {} : { persist: d.persist }),
   };
 }

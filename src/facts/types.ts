@@ -140,6 +140,26 @@ export interface VxlanPortFact {
   up: boolean;
 }
 
+/** One of meshctl's persistence files as found: a regular file (with its text), a link, or anything else. */
+export interface PersistFileFact {
+  path: string;
+  kind: "file" | "link" | "other";
+  /** The file's text (regular files only). */
+  content?: string;
+}
+
+/** meshctl's boot persistence on the node (src/plan/persist.ts, read by src/facts/sections/persist.ts). */
+export interface PersistFacts {
+  /** /run/systemd/system is a directory, or systemctl is on the PATH. */
+  systemd: boolean;
+  /** The unit (undefined: absent). */
+  unit?: PersistFileFact;
+  /** The enablement link; `ours`: a link that resolves to the unit (undefined: absent). */
+  wants?: { path: string; kind: "ours" | "link" | "other" };
+  /** Every file of the device's replay files there (`<device>@…` in /var/lib/meshctl). */
+  files: PersistFileFact[];
+}
+
 export interface NodeFacts {
   params: FactsParams;
   /** The device named `params.device`; undefined when absent. */
@@ -174,4 +194,6 @@ export interface NodeFacts {
   vxlanPorts: VxlanPortFact[];
   /** Local UDP ports with a bound socket (IPv4 and IPv6; VXLAN devices that are up hold one too). */
   udpPorts: number[];
+  /** meshctl's boot persistence; undefined when not read (output of an older script). */
+  persist?: PersistFacts;
 }

@@ -103,6 +103,7 @@ export function checkInventory(src: YamlSource): CheckedInventory {
       mtu: raw.mesh.mtu,
       routeProtocol: raw.mesh.route_protocol,
       mode: raw.mesh.mode,
+      persist: raw.mesh.persist,
     },
     clusters: raw.clusters.map((c) => ({
       name: c.name as DnsLabel,

@@ -169,6 +169,10 @@ export const meshSchema = z.strictObject({
         "ip route protocol id of meshctl's routes; numbers of the kernel and of routing daemons are refused",
     }),
   underlay_interface: ifNameField.optional(),
+  persist: z.boolean().default(true).meta({
+    description:
+      "install on every node a systemd unit (meshctl-<device>.service) and the ip/bridge batch files it replays at boot; false: install none (and remove any installed)",
+  }),
   ssh: sshSchema.optional(),
 });
 

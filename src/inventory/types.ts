@@ -15,6 +15,8 @@ export interface Inventory {
     mtu: number | "auto";
     routeProtocol: number;
     mode: MeshMode;
+    /** Boot persistence on the nodes (`mesh.persist`, default true). */
+    persist: boolean;
   };
   clusters: InventoryCluster[];
 }

@@ -18,6 +18,7 @@ export {
   planLab,
   SUDO_USER,
 } from "./plan.js";
+export { type BootUnit, type LabRebootResult, labReboot } from "./reboot.js";
 export type { LabClusterInfo, LabInfo, LabNodeInfo } from "./state.js";
 export { type LabClusterStatus, type LabNodeStatus, type LabStatus, labStatus } from "./status.js";
 export { type LabUpOptions, labUp } from "./up.js";

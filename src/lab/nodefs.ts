@@ -8,7 +8,7 @@ import { delimiter, join } from "node:path";
 import { LabError } from "./errors.js";
 import { HOST_OS, osRelease } from "./osrelease.js";
 import { wrapperScript } from "./oswrapper.js";
-import { type BindMount, labDirInTmp, NODE_PRIVATE_DIRS, type NodeFiles } from "./sshd.js";
+import { type BindMount, labDirInTmp, NODE_PRIVATE_DIRS, NODE_SYSTEMD_RUN, type NodeFiles } from "./sshd.js";
 
 const SYSTEM_DIRS = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
@@ -40,6 +40,7 @@ export function makeNodeDirs(files: NodeFiles, labDir: string): void {
     mkdirSync(files.privateDir(d), { recursive: true, mode: 0o700 });
     chmodSync(files.privateDir(d), 0o700);
   }
+  mkdirSync(join(files.privateDir(NODE_SYSTEMD_RUN), "system"), { recursive: true, mode: 0o755 });
 }
 
 /**
@@ -48,11 +49,12 @@ export function makeNodeDirs(files: NodeFiles, labDir: string): void {
  * lands on the host.
  */
 export function missingHostDirs(): string[] {
-  return [...NODE_PRIVATE_DIRS, "/etc/systemd/system"].filter((d) => !existsSync(d));
+  return [...NODE_PRIVATE_DIRS, "/etc/systemd/system", NODE_SYSTEMD_RUN].filter((d) => !existsSync(d));
 }
 
 export function createHostDir(d: string): void {
-  mkdirSync(d, { recursive: true, mode: d === "/etc/systemd/system" ? 0o755 : 0o700 });
+  const shared = d === "/etc/systemd/system" || d === NODE_SYSTEMD_RUN;
+  mkdirSync(d, { recursive: true, mode: shared ? 0o755 : 0o700 });
 }
 
 const osDir = (labDir: string) => join(labDir, "os");

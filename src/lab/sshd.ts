@@ -29,6 +29,11 @@ export interface NodeFiles {
 
 /** Directories meshctl may write on a node: each node gets its own, empty, root-only copy. */
 export const NODE_PRIVATE_DIRS = ["/run/meshctl", "/var/lib/meshctl"] as const;
+/**
+ * Each node's own /run/systemd, holding `system/`: what a host booted by systemd has, so the node counts as
+ * a systemd host for meshctl's boot persistence (the host's own /run/systemd is never touched).
+ */
+export const NODE_SYSTEMD_RUN = "/run/systemd";
 
 export function nodeFiles(labDir: string, node: PlannedNode): NodeFiles {
   const dir = join(labDir, "nodes", node.name);
@@ -93,6 +98,7 @@ export function nodeMounts(
     [files.runLock, "/run/lock"],
     [files.systemdUnits, "/etc/systemd/system"],
     ...NODE_PRIVATE_DIRS.map((d): BindMount => [files.privateDir(d), d]),
+    [files.privateDir(NODE_SYSTEMD_RUN), NODE_SYSTEMD_RUN],
     ...extra,
     ...(inTmp ? [[labDir, inTmp, "rbind"] as BindMount] : []),
     [files.tmp, "/tmp", "rbind"],

@@ -68,6 +68,7 @@ function nodeModel(inv: Inventory, n: InventoryNode, prefixLen: number, mode: Me
     },
     mode,
     routeProtocol: inv.mesh.routeProtocol,
+    ...(inv.mesh.persist ? {} : { persist: false }),
     fdb: [],
     neighbours: [],
     routes: [],

@@ -66,6 +66,8 @@ export interface NodeModel {
   neighbours: NeighbourSpec[];
   fdb: FdbSpec[];
   routes: RouteSpec[];
+  /** false: no boot persistence on this node (`mesh.persist: false`); undefined or true: installed. */
+  persist?: boolean;
 }
 
 /**

@@ -10,7 +10,8 @@ export type Resource =
   | "neighbour"
   | "route"
   | "ippool"
-  | "shell";
+  | "shell"
+  | "persist";
 export type Action = "create" | "update" | "delete" | "recreate";
 
 /**
@@ -41,8 +42,8 @@ export interface Change extends ChangeBase {
   inverse: Cmd[];
 }
 
-/** `site`: a playbook's shell step, run where the playbook puts it. */
-export type Phase = "device" | "prune" | "fdb" | "program" | "site";
+/** `site`: a playbook's shell step, run where the playbook puts it; `persist`: the boot files (src/plan/persist-diff.ts). */
+export type Phase = "device" | "prune" | "fdb" | "program" | "site" | "persist";
 
 export const changeSymbol = (a: Action): string =>
   a === "create" ? "+" : a === "delete" ? "-" : a === "recreate" ? "!" : "~";

@@ -27,10 +27,27 @@ export interface ShellCmd {
   timeoutSec?: number;
 }
 
-export type Cmd = BatchCmd | ShellCmd;
+/**
+ * One of meshctl's own files on the node (the boot persistence of src/plan/persist.ts), written by the
+ * driver itself: `put` writes `content` to a fresh temporary file in the same root-only directory and
+ * renames it over `path`; `link` makes `path` a symbolic link to `target` the same way; `remove` unlinks it.
+ * The path and target are built from typed values only; the content travels as data on stdin.
+ */
+export type FileCmd =
+  | { tool: "file"; op: "put"; path: string; content: string; mode: "644" | "600" }
+  | { tool: "file"; op: "link"; path: string; target: string }
+  | { tool: "file"; op: "remove"; path: string };
 
-export const renderCmd = (c: Cmd): string =>
-  c.tool === "sh" ? `sh (${c.label})` : `${c.tool} ${c.args.join(" ")}`;
+export type Cmd = BatchCmd | ShellCmd | FileCmd;
+
+export function renderCmd(c: Cmd): string {
+  if (c.tool === "sh") return `sh (${c.label})`;
+  if (c.tool === "file") {
+    if (c.op === "put") return `write ${c.path} (${Buffer.byteLength(c.content)} bytes, mode ${c.mode})`;
+    return c.op === "link" ? `link ${c.path} -> ${c.target}` : `remove ${c.path}`;
+  }
+  return `${c.tool} ${c.args.join(" ")}`;
+}
 export const batchLine = (c: BatchCmd): string => c.args.join(" ");
 
 const ip = (...args: string[]): BatchCmd => ({ tool: "ip", args });

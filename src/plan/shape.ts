@@ -3,7 +3,12 @@ import { isShellStep, type Playbook, type ShellStep } from "../playbook/schema.j
 import type { Phase } from "./change.js";
 
 export interface PlanShape {
-  steps: ({ kind: "phase"; phase: Phase } | { kind: "teardown" } | { kind: "shell"; step: ShellStep })[];
+  steps: (
+    | { kind: "phase"; phase: Phase }
+    | { kind: "teardown" }
+    | { kind: "persist"; state: "present" | "absent" }
+    | { kind: "shell"; step: ShellStep }
+  )[];
   pools: "present" | "absent" | "none";
 }
 
@@ -21,6 +26,7 @@ export function planShape(pb: Playbook): PlanShape {
     if (isShellStep(s)) steps.push({ kind: "shell", step: s });
     else if (s.builtin === "teardown") steps.push({ kind: "teardown" });
     else if (s.builtin === "ippools") pools = s.state;
+    else if (s.builtin === "persist") steps.push({ kind: "persist", state: s.state });
     else steps.push({ kind: "phase", phase: STEP_PHASE[s.builtin] as Phase });
   }
   return { steps, pools };

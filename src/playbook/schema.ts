@@ -11,6 +11,7 @@ export const BUILTIN_NODE_STEPS = [
   "fdb",
   "neighbours-routes",
   "teardown",
+  "persist",
 ] as const;
 export const BUILTIN_CLUSTER_STEPS = ["ippools"] as const;
 

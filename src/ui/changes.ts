@@ -27,8 +27,9 @@ const KIND_OF: Record<ChangeBase["resource"], string> = {
   route: "route",
   ippool: "pool",
   shell: "site step",
+  persist: "boot file",
 };
-const KIND_ORDER = ["device", "fdb", "neighbour", "route", "pool", "site step"];
+const KIND_ORDER = ["device", "fdb", "neighbour", "route", "boot file", "pool", "site step"];
 
 /** `device 1, fdb 40, neighbour 40, route 78`: a change list counted by kind. */
 export function countByKind(changes: readonly ChangeBase[]): string {

@@ -27,8 +27,9 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
     for (const n of d.json.nodes) {
       expect(n.status).toBe("ok");
       expect(n.commandsSent).toBe(0);
-      // device + 5 fdb + 5 neighbours + 4 routes (2 other clusters x 2 nodes x 1 block)
-      expect(n.changes).toHaveLength(15);
+      // device + 5 fdb + 5 neighbours + 4 routes (2 other clusters x 2 nodes x 1 block), then the boot
+      // persistence: 3 replay files, the unit and its enablement link
+      expect(n.changes).toHaveLength(20);
     }
     expect(ns(node("c1-node1").namespace, "ip link show mshvx0").code).not.toBe(0);
   });
@@ -36,7 +37,7 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
   it("apply converges every node; every pod then reaches every pod of the other clusters", () => {
     const a = meshctl("apply", "-i", lab.info.inventory);
     expect(a.code).toBe(0);
-    for (const n of a.json.nodes) expect([n.name, n.status, n.changed]).toEqual([n.name, "changed", 15]);
+    for (const n of a.json.nodes) expect([n.name, n.status, n.changed]).toEqual([n.name, "changed", 20]);
     for (const from of lab.info.nodes) {
       for (const to of lab.info.nodes) {
         if (to.cluster === from.cluster) continue;
@@ -150,7 +151,14 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
     // Back to the plain inventory: the ghost's entries are pruned as stale.
     const back = meshctl("apply", "-i", lab.info.inventory);
     expect(back.code).toBe(0);
-    expect(byName(back, "c1-node1")?.changes.map((c) => c.action)).toEqual(["delete", "delete", "delete"]);
+    // Its FDB, neighbour and route entries, and the replay files that held them.
+    expect(byName(back, "c1-node1")?.changes.map((c) => `${c.action} ${c.resource}`)).toEqual([
+      "delete route",
+      "delete neighbour",
+      "delete fdb",
+      "update persist",
+      "update persist",
+    ]);
   });
 
   it("an underlay IP that no interface of the node holds stops that node before any change", () => {

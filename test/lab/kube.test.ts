@@ -137,7 +137,9 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     for (const n of d.json.nodes) {
       const keys = n.changes.map((c) => `${c.action} ${c.resource} ${c.key}`);
       expect(keys, n.name).toEqual(
-        node(n.name).cluster === "cluster2" ? [] : [`create route ${block} (c2-node1)`],
+        node(n.name).cluster === "cluster2"
+          ? []
+          : [`create route ${block} (c2-node1)`, "update persist /var/lib/meshctl/mshvx0@3.ip"],
       );
     }
     expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
@@ -152,7 +154,7 @@ describe("IPPools and pod-block discovery on a 3 x 2 lab", () => {
     expect(gone.code).toBe(0);
     expect(
       gone.json.nodes.find((n) => n.name === "c1-node1")?.changes.map((c) => `${c.action} ${c.key}`),
-    ).toEqual([`delete ${block}`]);
+    ).toEqual([`delete ${block}`, "update /var/lib/meshctl/mshvx0@3.ip"]);
   });
 
   it("a stale pool of meshctl's (its cluster left the inventory) is deleted", () => {

@@ -39,7 +39,7 @@ describe("output at 60 nodes", () => {
     expect(r.err).toHaveLength(63);
     // stdout: one summary line per node with counts by kind, then the recap (title, 3 clusters, total).
     const perNode = r.out.filter((l) =>
-      /^c\d-node\d+ \(cluster\d, 198\.18\.0\.\d+\): changed — device \d+, fdb \d+, neighbour \d+, route \d+$/.test(
+      /^c\d-node\d+ \(cluster\d, 198\.18\.0\.\d+\): changed — device \d+, fdb \d+, neighbour \d+, route \d+, boot file 5$/.test(
         l,
       ),
     );

@@ -133,6 +133,7 @@ describe("readbackScript", () => {
       "fdb",
       "routes",
       "connected",
+      "persist",
     ]);
     expect(commands(branch(script, "json"))).toEqual([
       "batch: addr show",

@@ -38,6 +38,7 @@ describe("minimal inventory: defaults", async () => {
       mtu: "auto",
       routeProtocol: 77,
       mode: "vxlan",
+      persist: true,
     });
   });
 
@@ -130,6 +131,7 @@ describe("pinned and allocated addresses", async () => {
       mtu: 1450,
       routeProtocol: 254,
       mode: "auto",
+      persist: false,
     });
     const east = inv.clusters[0];
     expect(east?.mode).toBe("direct"); // its own

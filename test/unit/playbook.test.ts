@@ -24,20 +24,24 @@ async function issues(text: string): Promise<string[]> {
 }
 
 describe("shipped playbooks", () => {
-  it("mesh: the node steps in Flannel's order, then the pools", async () => {
+  it("mesh: the node steps in Flannel's order, then boot persistence, then the pools", async () => {
     const shape = planShape(await loadPlaybook(shippedPlaybook("mesh")));
     expect(shape.steps).toEqual([
       { kind: "phase", phase: "device" },
       { kind: "phase", phase: "prune" },
       { kind: "phase", phase: "fdb" },
       { kind: "phase", phase: "program" },
+      { kind: "persist", state: "present" },
     ]);
     expect(shape.pools).toBe("present");
   });
 
-  it("teardown: pools absent, then routes and device", async () => {
+  it("teardown: pools absent, boot persistence removed, then routes and device", async () => {
     const shape = planShape(await loadPlaybook(shippedPlaybook("teardown")));
-    expect(shape).toEqual({ steps: [{ kind: "teardown" }], pools: "absent" });
+    expect(shape).toEqual({
+      steps: [{ kind: "persist", state: "absent" }, { kind: "teardown" }],
+      pools: "absent",
+    });
   });
 });
 

@@ -2,6 +2,7 @@
 import { fdbSection } from "./fdb.js";
 import { deviceSection, holderSection, underlaySection, vxlansSection } from "./links.js";
 import { neighSection } from "./neighbours.js";
+import { persistSection } from "./persist.js";
 import { connectedSection, mainRoutesSection, routesSection } from "./routes.js";
 import { paramsSection, sysctlSection, udpSection } from "./system.js";
 import type { FactsSection } from "./types.js";
@@ -19,6 +20,7 @@ export const SECTIONS: readonly FactsSection[] = [
   connectedSection,
   sysctlSection,
   udpSection,
+  persistSection,
 ];
 
 /** The sections a read-back after a change set prints (what meshctl manages). */

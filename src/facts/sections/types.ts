@@ -4,7 +4,7 @@
  */
 import type { IfName, Ipv4 } from "../../net/addr.js";
 import type { Capabilities } from "../caps.js";
-import type { FactsParams, FdbFact, NeighbourFact, NodeFacts, RouteFact } from "../types.js";
+import type { FactsParams, FdbFact, NeighbourFact, NodeFacts, PersistFacts, RouteFact } from "../types.js";
 import type { Link } from "./link-types.js";
 
 export interface FactsScriptParams {
@@ -34,6 +34,8 @@ export interface Draft {
   connected?: RouteFact[];
   sysctl: Record<string, number>;
   udpPorts: number[];
+  /** Undefined when the output has no such section. */
+  persist?: PersistFacts;
 }
 
 /**

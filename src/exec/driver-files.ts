@@ -1,0 +1,80 @@
+/**
+ * The driver's `file` requests: meshctl's own files on the node (its boot persistence, src/plan/persist.ts),
+ * written by the driver itself so their content travels as data on stdin, never as script text.
+ *   run|force file <B> 0 <T>, then one line, then B bytes of content:
+ *     put PATH MODE      → B bytes to a fresh `mktemp` file (O_EXCL) in PATH's directory, chmod MODE, then
+ *                          renamed over PATH (`mv -T`: a link or anything at PATH is replaced, never followed)
+ *     link PATH TARGET   → a symbolic link made beside PATH, renamed over it (as `systemctl enable` makes it)
+ *     remove PATH        → unlinks PATH (a link is removed, not followed)
+ * Only meshctl's paths are accepted (the unit, its enablement link, `/var/lib/meshctl/<device>@…`), each
+ * directly in its directory, and only when that directory is a real directory owned by root that no one
+ * else can write (/var/lib/meshctl is created 0700 and kept so).
+ */
+
+import { BOOT_DIR, UNIT_DIR, WANTS_DIR } from "../facts/persist-paths.js";
+import type { FileCmd } from "../plan/commands.js";
+
+/** Shell functions of the driver's library (`file_dir`, `file_ok`, `run_file`). */
+export const FILE_FUNCTIONS = `# file_dir DIR MODE: DIR is a real directory owned by root that only root can write (made with MODE)
+file_dir() {
+  [ -L "$1" ] && { echo "$1 is a symbolic link: refusing to follow it"; return 1; }
+  [ -e "$1" ] || mkdir -m "$2" "$1" 2>/dev/null || [ -d "$1" ] || { echo "cannot create $1"; return 1; }
+  [ ! -L "$1" ] && [ -d "$1" ] || { echo "$1 is not a directory: refusing"; return 1; }
+  fst=$(stat -c '%u %a' "$1") || return 1
+  set -- "$1" "$2" $fst
+  [ "$3" = 0 ] || { echo "$1 is owned by uid $3, not root: refusing"; return 1; }
+  case "$4" in *[2367]?|*[2367]) echo "$1 can be written by others than root (mode $4): refusing"; return 1 ;; esac
+  [ "$2" != 700 ] || [ "$4" = 700 ] || chmod 700 "$1"
+}
+# file_ok OP PATH ARG: the path is one of meshctl's, its directories are safe; sets fd (PATH's directory)
+file_ok() {
+  case "$2$3" in *..*|*//*|*[!A-Za-z0-9@_./-]*) echo "refusing $2 $3: not a plain path"; return 1 ;; esac
+  case "$1:$2" in
+    put:${UNIT_DIR}/meshctl-*.service|remove:${UNIT_DIR}/meshctl-*.service) fd=${UNIT_DIR} ;;
+    link:${WANTS_DIR}/meshctl-*.service|remove:${WANTS_DIR}/meshctl-*.service) fd=${WANTS_DIR} ;;
+    put:${BOOT_DIR}/?*@?*|remove:${BOOT_DIR}/?*@?*) fd=${BOOT_DIR} ;;
+    *) echo "refusing to $1 $2: not one of meshctl's files"; return 1 ;;
+  esac
+  [ "\${2%/*}" = "$fd" ] || { echo "refusing $2: not directly in $fd"; return 1; }
+  case "$1:$3" in put:644|put:600|remove:|link:${UNIT_DIR}/meshctl-*.service) ;; *) echo "refusing to $1 $2 $3"; return 1 ;; esac
+  case "$fd" in
+    ${BOOT_DIR}) file_dir "$fd" 700 ;;
+    ${WANTS_DIR}) file_dir ${UNIT_DIR} 755 && file_dir "$fd" 755 ;;
+    *) file_dir "$fd" 755 ;;
+  esac
+}
+# run_file NBYTES: a line \`put PATH MODE\`, \`link PATH TARGET\` or \`remove PATH\`, then NBYTES of content
+run_file() {
+  nb=$1; IFS= read -r fl; set -f; set -- $fl; set +f
+  op=\${1:-}; p=\${2:-}; a=\${3:-}
+  if ! file_ok "$op" "$p" "$a"; then head -c "$nb" >/dev/null; return 1; fi
+  case "$op" in
+    put)
+      t=$(mktemp "$fd/.meshctl.XXXXXX") || { head -c "$nb" >/dev/null; return 1; }
+      head -c "$nb" >"$t" && chmod "$a" "$t" && mv -fT "$t" "$p" || { rm -f "$t"; return 1; } ;;
+    link)
+      head -c "$nb" >/dev/null; t="$fd/.meshctl.$$.link"; rm -f "$t"
+      ln -s "$a" "$t" && mv -fT "$t" "$p" || { rm -f "$t"; return 1; } ;;
+    remove)
+      head -c "$nb" >/dev/null; rm -f "$p" || return 1
+      [ "$fd" != ${BOOT_DIR} ] || rmdir "$fd" 2>/dev/null || : ;;
+  esac
+}`;
+
+/** The serve() case for `file` (request words: mode, tool, n). */
+export const FILE_CASE = `        file)
+          if [ "$failed" = 1 ] && [ "$mode" = run ]; then IFS= read -r l; head -c "$n" >/dev/null; echo "@@skipped"; continue; fi
+          out=$(run_file "$n" 2>&1) ;;`;
+
+const PLAIN_PATH = /^(\/[A-Za-z0-9@_.-]+)+$/;
+
+/** Encodes one file request; a path that is not plain (it never is, being built from typed values) throws. */
+export function fileRequest(c: FileCmd, mode: "run" | "force" | "check", limit: number): string {
+  const words = c.op === "put" ? [c.path, c.mode] : c.op === "link" ? [c.path, c.target] : [c.path];
+  for (const w of [c.path, ...(c.op === "link" ? [c.target] : [])]) {
+    if (!PLAIN_PATH.test(w) || w.includes(".."))
+      throw new Error(`file request: refusing a path that is not plain: ${JSON.stringify(w)}`);
+  }
+  const body = c.op === "put" ? c.content : "";
+  return `${mode} file ${Buffer.byteLength(body)} 0 ${limit}\n${c.op} ${words.join(" ")}\n${body}`;
+}

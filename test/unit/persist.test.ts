@@ -1,0 +1,272 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { nodeChanges } from "../../src/exec/targets.js";
+import { parsePersist } from "../../src/facts/sections/persist.js";
+import type { NodeFacts, PersistFacts } from "../../src/facts/types.js";
+import { renderCmd } from "../../src/plan/commands.js";
+import { diffNode, PlanConflict } from "../../src/plan/node-diff.js";
+import { bootFacts, bootFiles, persistState, renderUnit } from "../../src/plan/persist.js";
+import { diffPersist } from "../../src/plan/persist-diff.js";
+import type { PlanShape } from "../../src/plan/shape.js";
+import { bareFacts, convergedFacts, model, nodeOf } from "../support/builders.js";
+
+const a1 = nodeOf(model(), "a1");
+const scratchOf = (f: NodeFacts) => () => diffNode(a1, bootFacts(f)).changes.flatMap((c) => c.forward);
+const want = (f: NodeFacts) => persistState(a1, scratchOf(f)());
+const UNIT = "/etc/systemd/system/meshctl-mshvx0.service";
+const WANTS = "/etc/systemd/system/multi-user.target.wants/meshctl-mshvx0.service";
+
+/** Facts with the persistence exactly as apply installs it. */
+function installed(f: NodeFacts): PersistFacts {
+  const w = want(f);
+  return {
+    systemd: true,
+    unit: { path: w.unit.path, kind: "file", content: w.unit.content },
+    wants: { path: w.wants.path, kind: "ours" },
+    files: w.files.map((b) => ({ path: b.path, kind: "file" as const, content: b.content })),
+  };
+}
+const withPersist = (f: NodeFacts, p: PersistFacts): NodeFacts => ({ ...f, persist: p });
+const diff = (f: NodeFacts, state: "present" | "absent" = "present", n = a1) =>
+  diffPersist(n, f, state, () => diffNode(n, bootFacts(f)).changes.flatMap((c) => c.forward));
+const rendered = (cs: { forward: unknown[] }[]) =>
+  cs.flatMap((c) => c.forward.map((x) => renderCmd(x as Parameters<typeof renderCmd>[0])));
+
+describe("boot files and unit (rendering)", () => {
+  const f = convergedFacts(a1);
+  const w = want(f);
+
+  it("replays the node's from-scratch change set: device (ip), FDB (bridge), neighbours and routes (ip)", () => {
+    expect(w.files.map((b) => b.path)).toEqual([
+      "/var/lib/meshctl/mshvx0@1.ip",
+      "/var/lib/meshctl/mshvx0@2.bridge",
+      "/var/lib/meshctl/mshvx0@3.ip",
+    ]);
+    const [dev, fdb, entries] = w.files;
+    expect(dev?.content).toBe(
+      [
+        "link add mshvx0 address 02:6d:c6:12:01:0b mtu 1450 type vxlan id 10001 dstport 4899 local 198.18.0.11 dev eth0 nolearning",
+        "link set dev mshvx0 alias meshctl",
+        "addr add 198.18.1.11/24 dev mshvx0",
+        "link set dev mshvx0 up",
+        "",
+      ].join("\n"),
+    );
+    expect(fdb?.content.split("\n").filter(Boolean)).toHaveLength(a1.fdb.length);
+    expect(fdb?.content).toContain(
+      "fdb replace 02:6d:c6:12:01:0c dev mshvx0 dst 198.18.0.12 self permanent\n",
+    );
+    expect(entries?.content).toContain(
+      "neigh replace 198.18.1.12 lladdr 02:6d:c6:12:01:0c dev mshvx0 nud permanent\n",
+    );
+    expect(entries?.content).toContain(
+      "route add 198.18.40.0/26 via 198.18.1.13 dev mshvx0 proto 77 onlink\n",
+    );
+    expect(entries?.content.split("\n").filter(Boolean)).toHaveLength(
+      a1.neighbours.length + a1.routes.length,
+    );
+  });
+
+  it("is the same whatever the node has now (rendered from the desired state, not the live one)", () => {
+    expect(want(bareFacts(a1))).toEqual(w);
+  });
+
+  it("the unit: oneshot, after the network, before kubelet, only when the device is absent, enabled in multi-user", () => {
+    const u = w.unit.content;
+    for (const line of [
+      "[Unit]",
+      "After=network-online.target",
+      "Wants=network-online.target",
+      "Before=kubelet.service",
+      "ConditionPathExists=!/sys/class/net/mshvx0",
+      "Type=oneshot",
+      "RemainAfterExit=yes",
+      "ExecStart=/sbin/ip -batch /var/lib/meshctl/mshvx0@1.ip",
+      "ExecStart=/sbin/bridge -force -batch /var/lib/meshctl/mshvx0@2.bridge",
+      "ExecStart=/sbin/ip -force -batch /var/lib/meshctl/mshvx0@3.ip",
+      "WantedBy=multi-user.target",
+    ])
+      expect(u.split("\n")).toContain(line);
+    expect(w.unit.path).toBe(UNIT);
+    expect(w.wants).toEqual({ path: WANTS, target: UNIT });
+  });
+
+  it("groups any commands by tool run, skipping site scripts", () => {
+    const files = bootFiles("d0", [
+      { tool: "ip", args: ["route", "add", "198.18.0.0/24", "dev", "d0", "proto", "77"] },
+      { tool: "sh", label: "x", script: "true", env: {} },
+      { tool: "ip", args: ["route", "add", "198.18.1.0/24", "dev", "d0", "proto", "77"] },
+    ]);
+    expect(files).toEqual([
+      {
+        path: "/var/lib/meshctl/d0@1.ip",
+        tool: "ip",
+        content: "route add 198.18.0.0/24 dev d0 proto 77\nroute add 198.18.1.0/24 dev d0 proto 77\n",
+      },
+    ]);
+    expect(renderUnit("d0", files)).toContain("ExecStart=/sbin/ip -batch /var/lib/meshctl/d0@1.ip\n");
+  });
+
+  it("passes systemd-analyze verify (systemd of this machine)", () => {
+    const dir = execFileSync("mktemp", ["-d"]).toString().trim();
+    const path = `${dir}/meshctl-mshvx0.service`;
+    execFileSync("sh", ["-c", 'cat >"$1"', "sh", path], { input: w.unit.content });
+    // Only the unit's own problems count: the tools' paths are checked as on a node (ip, bridge in /sbin).
+    const out = execFileSync("sh", ["-c", 'systemd-analyze verify "$1" 2>&1; echo "rc=$?"', "sh", path])
+      .toString()
+      .trim();
+    execFileSync("rm", ["-rf", dir]);
+    expect(out).toBe("rc=0");
+  });
+});
+
+describe("persist facts", () => {
+  it("parses files with their text, the link, systemd; a last line without newline is kept as is", () => {
+    const text = [
+      "systemd 1",
+      `@ unit file ${UNIT}`,
+      "|[Unit]",
+      "|",
+      "|X=1",
+      `@ wants ours ${WANTS}`,
+      "@ boot file /var/lib/meshctl/mshvx0@1.ip",
+      "|link add x",
+      "~tail",
+      "@ boot other /var/lib/meshctl/mshvx0@2.ip",
+    ].join("\n");
+    expect(parsePersist(text)).toEqual({
+      systemd: true,
+      unit: { path: UNIT, kind: "file", content: "[Unit]\n\nX=1\n" },
+      wants: { path: WANTS, kind: "ours" },
+      files: [
+        { path: "/var/lib/meshctl/mshvx0@1.ip", kind: "file", content: "link add x\ntail" },
+        { path: "/var/lib/meshctl/mshvx0@2.ip", kind: "other" },
+      ],
+    });
+    expect(parsePersist(`systemd 0\n@ unit absent ${UNIT}\n@ wants absent ${WANTS}`)).toEqual({
+      systemd: false,
+      files: [],
+    });
+    expect(() => parsePersist("systemd 1\n|stray")).toThrow(/outside a file/);
+  });
+});
+
+describe("diffPersist", () => {
+  const f = convergedFacts(a1);
+
+  it("as installed: nothing to do", () => {
+    expect(diff(withPersist(f, installed(f)))).toEqual([]);
+  });
+
+  it("nothing installed: every file, then the unit, then its enablement; each undone by removing it", () => {
+    const cs = diff(withPersist(f, { systemd: true, files: [] }));
+    expect(cs.map((c) => `${c.action} ${c.key}`)).toEqual([
+      "create /var/lib/meshctl/mshvx0@1.ip",
+      "create /var/lib/meshctl/mshvx0@2.bridge",
+      "create /var/lib/meshctl/mshvx0@3.ip",
+      `create ${UNIT}`,
+      `create ${WANTS}`,
+    ]);
+    expect(cs.every((c) => c.phase === "persist" && c.resource === "persist")).toBe(true);
+    expect(rendered(cs).at(-1)).toBe(`link ${WANTS} -> ${UNIT}`);
+    expect(cs.flatMap((c) => c.inverse.map(renderCmd))).toEqual([
+      "remove /var/lib/meshctl/mshvx0@1.ip",
+      "remove /var/lib/meshctl/mshvx0@2.bridge",
+      "remove /var/lib/meshctl/mshvx0@3.ip",
+      `remove ${UNIT}`,
+      `remove ${WANTS}`,
+    ]);
+  });
+
+  it("a stale file is rewritten and undone by writing back what was there; an extra one is removed", () => {
+    const p = installed(f);
+    const stale = p.files[2] as { content: string };
+    stale.content = "route add 198.18.99.0/24 via 198.18.1.99 dev mshvx0 proto 77 onlink\n";
+    p.files.push({ path: "/var/lib/meshctl/mshvx0@4.ip", kind: "file", content: "old\n" });
+    const cs = diff(withPersist(f, p));
+    expect(cs.map((c) => `${c.action} ${c.key}`)).toEqual([
+      "update /var/lib/meshctl/mshvx0@3.ip",
+      "delete /var/lib/meshctl/mshvx0@4.ip",
+    ]);
+    expect(cs[0]?.inverse).toEqual([
+      { tool: "file", op: "put", path: "/var/lib/meshctl/mshvx0@3.ip", content: stale.content, mode: "600" },
+    ]);
+    expect(cs[1]?.inverse).toEqual([
+      { tool: "file", op: "put", path: "/var/lib/meshctl/mshvx0@4.ip", content: "old\n", mode: "600" },
+    ]);
+  });
+
+  it("a unit edited by hand is rewritten (mode 644); a dangling enablement link is remade", () => {
+    const p = installed(f);
+    (p.unit as { content: string }).content = "[Unit]\n";
+    p.wants = { path: WANTS, kind: "link" };
+    const cs = diff(withPersist(f, p));
+    expect(cs.map((c) => `${c.action} ${c.key}`)).toEqual([`update ${UNIT}`, `update ${WANTS}`]);
+    expect(cs[0]?.forward[0]).toMatchObject({ op: "put", mode: "644" });
+    expect(cs[0]?.inverse[0]).toMatchObject({ op: "put", content: "[Unit]\n", mode: "644" });
+  });
+
+  it("follows the desired state: a peer's new block changes the entries' file only", () => {
+    const n = {
+      ...a1,
+      routes: [...a1.routes, { peer: a1.routes[0]?.peer, dst: "198.18.48.0/26", via: a1.routes[0]?.via }],
+    };
+    const cs = diffPersist(n as typeof a1, withPersist(f, installed(f)), "present", () =>
+      diffNode(n as typeof a1, bootFacts(f)).changes.flatMap((c) => c.forward),
+    );
+    expect(cs.map((c) => `${c.action} ${c.key}`)).toEqual(["update /var/lib/meshctl/mshvx0@3.ip"]);
+    expect(JSON.stringify(cs[0]?.forward)).toContain(
+      "route add 198.18.48.0/26 via 198.18.1.13 dev mshvx0 proto 77 onlink\\n",
+    );
+  });
+
+  it("teardown (absent) and persist: false remove the enablement, the unit, then the files; undone by putting them back", () => {
+    const p = withPersist(f, installed(f));
+    for (const cs of [diff(p, "absent"), diff(p, "present", { ...a1, persist: false })]) {
+      expect(cs.map((c) => `${c.action} ${c.key}`)).toEqual([
+        `delete ${WANTS}`,
+        `delete ${UNIT}`,
+        "delete /var/lib/meshctl/mshvx0@1.ip",
+        "delete /var/lib/meshctl/mshvx0@2.bridge",
+        "delete /var/lib/meshctl/mshvx0@3.ip",
+      ]);
+      expect(cs[0]?.inverse.map(renderCmd)).toEqual([`link ${WANTS} -> ${UNIT}`]);
+      expect(cs[1]?.inverse[0]).toMatchObject({ op: "put", path: UNIT, mode: "644" });
+    }
+    expect(diff(withPersist(f, { systemd: false, files: [] }), "absent")).toEqual([]);
+  });
+
+  it("a node without systemd fails clearly, unless opted out", () => {
+    const none = withPersist(f, { systemd: false, files: [] });
+    expect(() => diff(none)).toThrow(PlanConflict);
+    expect(() => diff(none)).toThrow(/a1: no systemd on this node .*mesh\.persist: false/);
+    expect(diff(none, "present", { ...a1, persist: false })).toEqual([]);
+  });
+
+  it("refuses what is not meshctl's under its names (a directory, a link instead of a file), even on teardown", () => {
+    const p = installed(f);
+    p.unit = { path: UNIT, kind: "link" };
+    expect(() => diff(withPersist(f, p))).toThrow(/meshctl-mshvx0.service is a symbolic link.*refusing/);
+    expect(() => diff(withPersist(f, p), "absent")).toThrow(PlanConflict);
+    const q = installed(f);
+    q.wants = { path: WANTS, kind: "other" };
+    expect(() => diff(withPersist(f, q))).toThrow(/is not a symbolic link/);
+  });
+
+  it("the mesh playbook's persist step comes after the entries and plans from the facts", () => {
+    const shape: PlanShape = {
+      steps: [
+        { kind: "phase", phase: "device" },
+        { kind: "phase", phase: "fdb" },
+        { kind: "phase", phase: "program" },
+        { kind: "persist", state: "present" },
+      ],
+      pools: "none",
+    };
+    const bare = withPersist(bareFacts(a1), { systemd: true, files: [] });
+    const cs = nodeChanges(a1, bare, shape);
+    expect(cs.slice(-5).every((c) => c.phase === "persist")).toBe(true);
+    expect(cs.filter((c) => c.phase === "persist")).toHaveLength(5);
+    expect(nodeChanges(a1, withPersist(f, installed(f)), shape)).toEqual([]);
+  });
+});
