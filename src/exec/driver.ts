@@ -44,6 +44,8 @@ export const LOCK_WAIT_SECONDS = 30;
 export const JOURNAL_FILE = `${STATE_DIR}/journal`;
 /** Node-side limit of one `ip`/`bridge` batch (seconds): a batch of kernel calls never takes this long. */
 export const BATCH_LIMIT_SECONDS = 30;
+/** The controller's limit for one of meshctl's own files to be written (a few local file operations). */
+export const FILE_LIMIT_SECONDS = 10;
 /** Default node-side limit of a playbook's shell step (seconds); a step's `timeout:` overrides it. */
 export const STEP_LIMIT_SECONDS = 60;
 
@@ -210,6 +212,7 @@ export function toBatches(cmds: readonly Cmd[]): Batch[] {
 
 /** The node-side time limit of a batch, in whole seconds. */
 export function batchLimit(b: Batch): number {
+  if (b.tool === "file") return FILE_LIMIT_SECONDS;
   return b.tool === "sh" ? (b.cmds[0].timeoutSec ?? STEP_LIMIT_SECONDS) : BATCH_LIMIT_SECONDS;
 }
 

@@ -108,7 +108,9 @@ export function nodeTarget(
     okCount: (changes) => {
       if (shape.steps.some((s) => s.kind === "teardown")) return 0;
       const total = 1 + node.fdb.length + node.neighbours.length + node.routes.length;
-      return Math.max(0, total - changes.filter((c) => c.action !== "delete").length);
+      // Entries already as wanted (the boot files are counted as changes only).
+      const fixing = changes.filter((c) => c.action !== "delete" && c.resource !== "persist");
+      return Math.max(0, total - fixing.length);
     },
     apply: async (changes) => {
       let out: Awaited<ReturnType<NodeSession["apply"]>>;

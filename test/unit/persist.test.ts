@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { encodeBatch, toBatches } from "../../src/exec/driver.js";
+import { fileRequest } from "../../src/exec/driver-files.js";
 import { nodeChanges } from "../../src/exec/targets.js";
 import { parsePersist } from "../../src/facts/sections/persist.js";
 import type { NodeFacts, PersistFacts } from "../../src/facts/types.js";
@@ -268,5 +270,23 @@ describe("diffPersist", () => {
     expect(cs.slice(-5).every((c) => c.phase === "persist")).toBe(true);
     expect(cs.filter((c) => c.phase === "persist")).toHaveLength(5);
     expect(nodeChanges(a1, withPersist(f, installed(f)), shape)).toEqual([]);
+  });
+});
+
+describe("file requests to the driver", () => {
+  it("frame the content by byte count after one line naming the operation", () => {
+    const put = { tool: "file", op: "put", path: UNIT, content: "[Unit]\né\n", mode: "644" } as const;
+    expect(encodeBatch({ tool: "file", cmds: [put] })).toBe(`run file 10 0 10\nput ${UNIT} 644\n[Unit]\né\n`);
+    expect(
+      encodeBatch({ tool: "file", cmds: [{ tool: "file", op: "link", path: WANTS, target: UNIT }] }, "force"),
+    ).toBe(`force file 0 0 10\nlink ${WANTS} ${UNIT}\n`);
+    expect(renderCmd(put)).toBe(`write ${UNIT} (10 bytes, mode 644)`);
+    expect(toBatches([put, put]).map((b) => b.tool)).toEqual(["file", "file"]);
+  });
+
+  it("refuse a path that is not plain (it never is: paths are built from typed names)", () => {
+    for (const path of ["/var/lib/meshctl/x y", "/var/lib/meshctl/../x", "relative", "/a\nb"]) {
+      expect(() => fileRequest({ tool: "file", op: "remove", path }, "run", 10)).toThrow(/not plain/);
+    }
   });
 });

@@ -13,16 +13,17 @@ import { bootFilePrefix, unitPath, wantsPath } from "../persist-paths.js";
 import type { PersistFacts, PersistFileFact } from "../types.js";
 import type { FactsSection } from "./types.js";
 
+// No command substitution (each would fork): `st` sets $s.
 const PERSIST_SH = (
   unit: string,
   wants: string,
   prefix: string,
-) => `st() { if [ -L "$1" ]; then echo link; elif [ -f "$1" ]; then echo file; elif [ -e "$1" ]; then echo other; else echo absent; fi; }
+) => `st() { if [ -L "$1" ]; then s=link; elif [ -f "$1" ]; then s=file; elif [ -e "$1" ]; then s=other; else s=absent; fi; }
 body() { [ -f "$1" ] && [ ! -L "$1" ] || return 0; l=; while IFS= read -r l; do printf '|%s\\n' "$l"; done <"$1" 2>/dev/null; [ -z "$l" ] || printf '~%s\\n' "$l"; }
 if [ -d /run/systemd/system ] || command -v systemctl >/dev/null 2>&1; then echo 'systemd 1'; else echo 'systemd 0'; fi
-echo "@ unit $(st '${unit}') ${unit}"; body '${unit}'
-w=$(st '${wants}'); [ "$w" = link ] && [ '${wants}' -ef '${unit}' ] && w=ours; echo "@ wants $w ${wants}"
-for f in '${prefix}'*; do [ -e "$f" ] || [ -L "$f" ] || continue; echo "@ boot $(st "$f") $f"; body "$f"; done`;
+st '${unit}'; echo "@ unit $s ${unit}"; body '${unit}'
+st '${wants}'; [ "$s" = link ] && [ '${wants}' -ef '${unit}' ] && s=ours; echo "@ wants $s ${wants}"
+for f in '${prefix}'*; do [ -e "$f" ] || [ -L "$f" ] || continue; st "$f"; echo "@ boot $s $f"; body "$f"; done`;
 
 const ENTRY = /^@ (unit|wants|boot) (file|link|ours|other|absent) (\/\S+)$/;
 

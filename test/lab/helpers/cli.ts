@@ -9,7 +9,7 @@ import { type LabInfo, type LabUpOptions, labDown, labUp } from "../../../src/la
 import { requireRootOrFail } from "./host.js";
 
 export const ROOT = join(import.meta.dirname, "..", "..", "..");
-const BIN = join(ROOT, "bin", "meshctl.js");
+export const BIN = join(ROOT, "bin", "meshctl.js");
 const BIN_TARGET = join(ROOT, "dist", "cli", "main.js");
 
 export interface HostJson {
