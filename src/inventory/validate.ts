@@ -11,6 +11,7 @@ import {
   type Ipv4,
   parseIpv4,
 } from "../net/addr.js";
+import { closest } from "./closest.js";
 import { lockoutIssues } from "./lockout.js";
 import type {
   PathIssue,
@@ -20,7 +21,6 @@ import type {
   RelationSsh,
 } from "./relation-types.js";
 import { clusterSchema, meshSchema, nodeSchema, sshSchema } from "./schema.js";
-import { closest } from "./suggest.js";
 
 export type { PathIssue, RelationCluster, RelationInventory, RelationNode } from "./relation-types.js";
 

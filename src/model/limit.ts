@@ -8,6 +8,7 @@
  * an empty pattern (`''`, `',,'`, `a,,b`: an unset variable) is refused — each a usage error.
  */
 import { UsageError } from "../core/errors.js";
+import { closest } from "../inventory/closest.js";
 
 export interface LimitPattern {
   /** The pattern as written, without the `!`. */
@@ -89,7 +90,14 @@ export function selectByLimit<N extends Named>(
   );
   if (unmatched.length > 0) {
     const list = unmatched.map((p) => `${p.exclude ? "!" : ""}${p.text}`).join(", ");
-    throw new UsageError(`--limit: ${list} matches no node or cluster of the inventory`);
+    const names = [...nodes.map((n) => n.name), ...clusters];
+    // A plain name (no glob) near one of the inventory: what was probably meant.
+    const meant = unmatched.flatMap((p) => {
+      const m = /[*?[]/.test(p.text) ? undefined : closest(p.text, names);
+      return m === undefined ? [] : [`${p.exclude ? "!" : ""}${m}`];
+    });
+    const hint = meant.length > 0 ? ` — did you mean ${meant.join(", ")}?` : "";
+    throw new UsageError(`--limit: ${list} matches no node or cluster of the inventory${hint}`);
   }
   const include = limit.patterns.filter((p) => !p.exclude);
   const exclude = limit.patterns.filter((p) => p.exclude);

@@ -4,10 +4,11 @@
  * for what is allowed but probably not meant.
  */
 import { describe, expect, it } from "vitest";
+import { closest, editDistance } from "../../src/inventory/closest.js";
 import { formatIssue, InputError, type InputIssue } from "../../src/inventory/errors.js";
 import { checkInventory, loadCheckedInventory, loadInventoryText } from "../../src/inventory/load.js";
 import { sourceSnippet } from "../../src/inventory/snippet.js";
-import { closest, editDistance, keysAt, unknownKeyHint } from "../../src/inventory/suggest.js";
+import { keysAt, unknownKeyHint } from "../../src/inventory/suggest.js";
 import { parseYamlText } from "../../src/inventory/yaml-source.js";
 
 function errorOf(text: string): InputError {

@@ -61,6 +61,16 @@ describe("--limit selection", () => {
     expect(usage(() => pick("c1,!c1-nod2"))).toMatch(/!c1-nod2 matches no node/);
   });
 
+  it("a name near one of the inventory says which was probably meant; a glob gets no guess", () => {
+    expect(usage(() => pick("c1,!c1-nod2"))).toBe(
+      "--limit: !c1-nod2 matches no node or cluster of the inventory — did you mean !c1-node2?",
+    );
+    expect(usage(() => pick("egde-10,c2-ndoe1"))).toMatch(/— did you mean edge-10, c2-node1\?$/);
+    expect(usage(() => pick("edgy"))).toMatch(/— did you mean edge\?$/);
+    expect(usage(() => pick("c1-nod?"))).toBe("--limit: c1-nod? matches no node or cluster of the inventory");
+    expect(usage(() => pick("zzzzzz"))).toBe("--limit: zzzzzz matches no node or cluster of the inventory");
+  });
+
   it("a limit that leaves no node is an error", () => {
     expect(usage(() => pick("c1,!c1"))).toMatch(/selects no node/);
   });
