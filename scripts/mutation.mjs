@@ -13,17 +13,35 @@ export const FOLDERS = {
   model: { mutate: ["src/model/**/*.ts"], tests: ["model", "plan-seed", "engine-parts"], floor: 75 },
   plan: {
     mutate: ["src/plan/**/*.ts"],
-    tests: ["node-diff", "device-drift", "site-step", "plan-seed", "changes-render"],
+    tests: [
+      "node-diff",
+      "device-drift",
+      "direct-diff",
+      "ownership",
+      "site-step",
+      "plan-seed",
+      "changes-render",
+      "playbook",
+    ],
     floor: 0,
   },
   inventory: {
     mutate: ["src/inventory/**/*.ts", "!src/inventory/write-schema.ts"],
-    tests: ["inventory-load", "inventory-fixtures", "allocate", "model"],
+    tests: [
+      "inventory-load",
+      "inventory-fixtures",
+      "inventory-lockout",
+      "inventory-messages",
+      "cluster-nodes",
+      "allocate",
+      "model",
+      "paths",
+    ],
     floor: 0,
   },
   facts: {
     mutate: ["src/facts/**/*.ts"],
-    tests: ["facts-parse", "facts-errors", "facts-script", "facts-routes"],
+    tests: ["facts-parse", "facts-errors", "facts-script", "facts-routes", "facts-text"],
     floor: 0,
   },
   cni: {
