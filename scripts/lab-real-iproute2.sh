@@ -1,25 +1,26 @@
 #!/bin/bash
-# Rehearse the whole cycle on nodes that run REAL old iproute2 builds (not the lab's --os wrappers):
-# cluster1 on 4.11 (CentOS 7), cluster2 on 4.15 (Ubuntu 18.04). Manual check, not part of CI (CI cannot build
+# Rehearse the whole cycle on nodes that run REAL old iproute2 builds (not the lab's --os wrappers): one
+# cluster of 3 nodes per build given, cluster N on the Nth build (e.g. 4.11 = CentOS 7, 4.18 = RHEL 8.0,
+# 5.3 = RHEL 8.2). Manual check, not part of CI (CI cannot build
 # them: it has no access to iproute2's git). Build the trees as test/fixtures/facts/README.md says, then copy
 # <tree>/ip/ip and <tree>/bridge/bridge to a directory outside /tmp (each lab node has a private /tmp):
 #
-#   sudo flock /tmp/meshctl-lab.lock scripts/lab-real-iproute2.sh /opt/ipr/4.11.0 /opt/ipr/4.15.0
+#   sudo flock /tmp/meshctl-lab.lock scripts/lab-real-iproute2.sh /opt/ipr/4.11.0 /opt/ipr/4.18.0 /opt/ipr/5.3.0
 #
 # Each node's sshd runs in its own mount namespace; the builds are bind-mounted over `ip` and `bridge` there.
 # Prints every verb's exit code; expects diff 2, apply 0, diff 0, apply 0, verify 0, diagnose 0, teardown 0,
 # diff 2. Takes its lab down. Addresses: the lab's 198.18.0.0/15 only.
 set -u
 cd "$(dirname "$0")/.."
-OLD=$1 NEWER=$2
+TREES=("$@")
 D=$(mktemp -d /tmp/meshctl-real-iproute2-XXXXXX)
 trap 'node bin/meshctl.js lab down --dir "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-node bin/meshctl.js lab up --clusters 2 --nodes 3 --os centos7,ubuntu1804 --dir "$D" >"$D/up.log" 2>&1 ||
+node bin/meshctl.js lab up --clusters ${#TREES[@]} --nodes 3 --os centos7 --dir "$D" >"$D/up.log" 2>&1 ||
   { cat "$D/up.log"; exit 1; }
 node -e 'for (const p of JSON.parse(require("fs").readFileSync(process.argv[1])).processes)
   if (p.role === "sshd") console.log(p.pid, p.owner)' "$D/lab.json" |
 while read -r pid owner; do
-  case $owner in c1-*) tree=$OLD ;; *) tree=$NEWER ;; esac
+  c=${owner%%-*}; tree=${TREES[$((${c#c} - 1))]}
   for t in ip bridge; do
     for p in /usr/local/sbin/$t /usr/local/bin/$t /usr/sbin/$t /usr/bin/$t /sbin/$t /bin/$t; do
       nsenter -t "$pid" -m sh -c '[ -e "$1" ] && mount --bind "$2" "$1"' sh "$p" "$tree/$t/$t"

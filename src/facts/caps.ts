@@ -3,13 +3,16 @@
  * round trip; one iproute2 package ships both tools) and an input of every section's command and parser.
  * JSON appeared per command (iproute2 history): `bridge -json fdb` 4.7, `-json` for link/addr 4.14,
  * `ip -j route` / `ip -j neigh` 4.17 (4.14–4.16 silently print plain text); before 4.14 `-json` is
- * refused. So: 4.17 and later → JSON everywhere, every `ip` read in one `ip -j -batch` process; older →
- * plain text everywhere (one process per read).
+ * refused. But route JSON stayed invalid until 5.5 (captured from real builds, test/fixtures/facts): 4.18–4.20
+ * print the route type without a key (`{"unicast","dst":…}`, fixed in 5.0) and `{}` for every link a `show
+ * dev` filter skips, and up to 5.4 a multipath route prints its nexthops as text inside the JSON (fixed in 5.5,
+ * iproute2 commit 4ecefff3). So: 5.5 and later → JSON everywhere, every `ip` read in one `ip -j -batch`
+ * process; older → plain text everywhere (RHEL 8.0–8.2, Debian 10 included).
  */
 import { UnsupportedNodeError } from "./errors.js";
 
 export interface Capabilities {
-  /** Every `ip` read prints JSON (≥ 4.17): they all run in one `ip -j -batch` process. */
+  /** Every `ip` read prints valid JSON (≥ 5.5): they all run in one `ip -j -batch` process. */
   ipJson: boolean;
   /** `bridge -j fdb show` prints JSON. */
   bridgeJson: boolean;
@@ -21,8 +24,8 @@ export const TEXT_CAPS: Capabilities = { ipJson: false, bridgeJson: false };
 /** The oldest iproute2 and kernel meshctl supports (CentOS 7.4+: iproute 4.11, kernel 3.10). */
 export const MIN_IPROUTE2 = { major: 4, minor: 11, snapshot: 170501 } as const;
 export const MIN_KERNEL = { major: 3, minor: 10 } as const;
-/** iproute2 4.17 (`ip -V` of the release: `iproute2-ss180608`): JSON for every `ip` read. */
-export const JSON_FROM = { major: 4, minor: 17, snapshot: 180608 } as const;
+/** iproute2 5.5 (`ip -V` of the release: `iproute2-ss200127`): valid JSON for every `ip` read. */
+export const JSON_FROM = { major: 5, minor: 5, snapshot: 200127 } as const;
 
 /**
  * The probe: prints `@@caps` with `ip -V`'s line, the kernel release and the chosen mode, and sets `$mode`

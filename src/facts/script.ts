@@ -8,7 +8,7 @@
  *   @@meshctl-facts 2        format marker (anything before it, e.g. a login banner, is ignored)
  *   @@caps                   `ip -V`, `kernel <release>`, `mode json|text`
  *   @@params                 JSON echo of the parameters
- *   json mode (iproute2 ≥ 4.17): every `ip` read in ONE process, `ip -d -j -batch -`:
+ *   json mode (iproute2 ≥ 5.5): every `ip` read in ONE process, `ip -d -j -batch -`:
  *     @@ip-batch <names…>    one JSON array per named section, in order
  *     @@<name> + `[]`        a guarded section whose interface does not exist
  *   text mode (older): one `ip -d …` process per section, plain text

@@ -16,7 +16,7 @@ const base: FactsScriptParams = {
   localIp: ipv4("198.18.250.2"),
 };
 
-/** The part of the script that runs in a mode (`json`: iproute2 ≥ 4.17; `text`: older). */
+/** The part of the script that runs in a mode (`json`: iproute2 ≥ 5.5; `text`: older). */
 function branch(script: string, mode: "json" | "text"): string {
   const start = script.indexOf('if [ "$mode" = json ]; then');
   const other = script.indexOf("\nelse\n", start);

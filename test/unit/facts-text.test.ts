@@ -1,11 +1,10 @@
 /**
- * The plain-text path (iproute2 before 4.17, where `ip -j` is refused or ignored):
+ * The plain-text path (iproute2 before 5.5, where `ip -j` is refused, ignored or prints invalid JSON):
  * - REAL text: test/fixtures/facts/<scenario>.text.out, captured by capture.ts from this machine's iproute2
  *   (6.1) behind a wrapper that answers `ip -V` as 4.11 and refuses `-json` as 4.11 does, in the same
  *   namespace state as <scenario>.out (JSON): both must give the same facts.
- * - REAL OLDER BUILDS: <scenario>.iproute2-4.11.out and .iproute2-4.15.out, the same state read by `ip` and
- *   `bridge` built from iproute2's release tags v4.11.0 (CentOS 7) and v4.15.0 (Ubuntu 18.04); see
- *   test/fixtures/facts/README.md.
+ * - REAL BUILDS: <scenario>.iproute2-<version>.out, the same state read by `ip` and `bridge` built from
+ *   iproute2's release tags 4.11 to 6.4; see test/fixtures/facts/README.md.
  * - OLDER SPELLINGS, one line each, written from the print functions of iproute2's history
  *   (github.com/iproute2/iproute2, read at the tags named): where the text drifted between versions.
  */
@@ -33,18 +32,26 @@ describe("real plain text (this machine's iproute2, JSON refused as 4.11 does)",
   });
 });
 
-describe("real text of older iproute2 builds (v4.11.0 = CentOS 7, v4.15.0 = Ubuntu 18.04)", () => {
+describe("real output of iproute2 builds from 4.11 to 6.4 (test/fixtures/facts/README.md)", () => {
+  // [file suffix, `ip -V`, the mode the probe chose]
   const builds = [
-    ["4.11", "iproute2-ss170501"],
-    ["4.15", "iproute2-ss180129"],
+    ["4.11", "iproute2-ss170501", "text"], // CentOS 7
+    ["4.15", "iproute2-ss180129", "text"], // Ubuntu 18.04
+    ["4.18", "iproute2-ss180813", "text"], // RHEL 8.0: invalid route JSON, fdb `dst` without keyword
+    ["4.20", "iproute2-ss190107", "text"], // Debian 10
+    ["5.3", "iproute2-ss190924", "text"], // RHEL 8.2: multipath nexthops as text inside JSON
+    ["5.5", "iproute2-ss200127", "json"], // Ubuntu 20.04
+    ["5.5.text", "iproute2-ss170501", "text"], // 5.5's plain text (`ip -V` answering as 4.11)
+    ["6.4", "iproute2-6.4.0", "json"],
+    ["6.4.text", "iproute2-ss170501", "text"], // 6.4's text: nolearning last, only non-default flags
   ] as const;
-  const cases = SCENARIOS.flatMap((name) => builds.map(([v, ss]) => [name, v, ss] as const));
+  const cases = SCENARIOS.flatMap((name) => builds.map(([v, ss, mode]) => [name, v, ss, mode] as const));
   it.each(cases)(
-    "%s read by %s: text mode, and the facts equal the JSON facts of the same state",
-    (name, v, ss) => {
+    "%s read by %s: the probe's mode, and the facts equal the JSON facts of the same state",
+    (name, v, ss, mode) => {
       const text = read(`${name}.iproute2-${v}.out`);
       expect(text).toContain(`ip utility, ${ss}\n`);
-      expect(text).toContain("\nmode text\n");
+      expect(text).toContain(`\nmode ${mode}\n`);
       expect(parseFacts(text)).toEqual(parseFacts(read(`${name}.out`)));
     },
   );
@@ -143,6 +150,14 @@ describe("fdb: older spellings", () => {
       ),
     ).toEqual([
       { mac: "02:6d:73:00:00:02", kind: "unicast", dst: "198.18.250.3", flags: ["self"], state: "permanent" },
+      { mac: "02:6d:73:00:00:03", kind: "unicast", dst: "198.18.250.4", flags: ["self"], state: "permanent" },
+    ]);
+  });
+  it("4.17–4.18 print the destination without `dst` (bridge/fdb.c at v4.18.0; fixed by 4abb8c72 in 4.19)", () => {
+    expect(
+      fdb("00:00:00:00:00:00 198.18.250.9 self permanent\n02:6d:73:00:00:03 198.18.250.4 self permanent\n"),
+    ).toEqual([
+      { mac: "00:00:00:00:00:00", kind: "flood", dst: "198.18.250.9", flags: ["self"], state: "permanent" },
       { mac: "02:6d:73:00:00:03", kind: "unicast", dst: "198.18.250.4", flags: ["self"], state: "permanent" },
     ]);
   });
@@ -250,10 +265,15 @@ describe("capabilities: the probe decides JSON or text from `ip -V`", () => {
     ["ip utility, iproute2-ss171112", "text"], // 4.14: -json for link/addr only
     ["ip utility, iproute2-ss180129", "text"], // 4.15, Ubuntu 18.04: ip -j route prints text
     ["ip utility, iproute2-ss180402", "text"], // 4.16
-    ["ip utility, iproute2-ss180608", "json"], // 4.17
-    ["ip utility, iproute2-ss180813", "json"], // 4.18, RHEL 8.0
-    ["ip utility, iproute2-ss190107", "json"], // 4.20, Debian 10
+    ["ip utility, iproute2-ss180608", "text"], // 4.17: route JSON without the type's key
+    ["ip utility, iproute2-ss180813", "text"], // 4.18, RHEL 8.0
+    ["ip utility, iproute2-ss190107", "text"], // 4.20, Debian 10
+    ["ip utility, iproute2-ss190924", "text"], // 5.3, RHEL 8.2: multipath nexthops as text inside JSON
+    ["ip utility, iproute2-ss191125", "text"], // 5.4
+    ["ip utility, iproute2-ss200127", "json"], // 5.5, Ubuntu 20.04: the first valid route JSON
+    ["ip utility, iproute2-5.9.0", "json"],
     ["ip utility, iproute2-v5.7.0-77-gb687d1067169", "json"], // 5.8's git describe
+    ["ip utility, iproute2-v5.4.0-12-gabcdef", "text"],
     ["ip utility, iproute2-6.1.0, libbpf 1.1.2", "json"], // Debian 12
     ["sh: ip: not found", "text"],
   ])("%s → %s", (line, mode) => {

@@ -2,6 +2,7 @@
  * `fdb`: FDB entries on the device (`bridge fdb show dev DEV`), JSON or plain text:
  *   02:6d:73:00:00:02 dst 198.18.250.3 self permanent
  *   02:6d:73:00:00:02 dev mshvx0 dst 198.18.250.3 self permanent        (older: `dev` printed, even twice)
+ *   02:6d:73:00:00:02 198.18.250.3 self permanent                        (4.17–4.18: `dst` keyword dropped)
  * Keyword/value pairs in any order; the state is the last word (`permanent`, `static`, `stale`, or none
  * for a learned live entry).
  */
@@ -84,6 +85,8 @@ function parseLine(line: string): FdbFact {
     else if (t === "master" && w[i + 1] !== undefined && !STATES.has(w[i + 1] as string))
       kv.set(t, w[++i] as string);
     else if (FLAGS.has(t)) flags.push(t);
+    // iproute2 4.17–4.18 printed the destination without its keyword (fixed by commit 4abb8c72, 4.19).
+    else if (isIpv4(t) && !kv.has("dst")) kv.set("dst", t);
     else if (w[i + 1] !== undefined) kv.set(t, w[++i] as string);
   }
   const num = (k: string) => toInt(kv.get(k));
