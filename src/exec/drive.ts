@@ -3,6 +3,7 @@
  *   open → plan ─(fail)→ failed/unreachable
  *        → [gate: all planned] → not applied (diff, in sync, blocked, interrupted)
  *        → apply + read-back ─(fail)→ rollback → failed
+ *          (a mode switch: in stages, each after every node's earlier ones — [gate] between; stages.ts)
  *        → [gate: all applied (--atomic)] ─(another failed)→ rollback → rolled-back
  * The counters and gates it shares with the other targets are in RunState.
  */
@@ -11,12 +12,15 @@ import { Gate } from "./gate.js";
 import type { Opened, Party, StageFn } from "./parties.js";
 import { type HostResult, rollbackReport } from "./results.js";
 import { notApplied, type RunPlan } from "./run-plan.js";
+import { STAGE_GATES, stagesOf } from "./stages.js";
 import type { AnyChange, Target } from "./targets.js";
 
 export interface RunState {
   plan: RunPlan;
   planned: Gate;
   applied: Gate;
+  /** Between the stages of a mode switch: every node target arrives at each, once. */
+  stages: Gate[];
   failedBeforeApply: number;
   failedInApply: number;
   signal?: AbortSignal;
@@ -27,6 +31,7 @@ export function newRunState(plan: RunPlan, signal?: AbortSignal): RunState {
     plan,
     planned: new Gate(plan.gates.planned),
     applied: new Gate(plan.gates.applied),
+    stages: Array.from({ length: STAGE_GATES }, () => new Gate(plan.gates.stages)),
     failedBeforeApply: 0,
     failedInApply: 0,
     ...(signal ? { signal } : {}),
@@ -44,7 +49,7 @@ const failed = (base: Base, e: unknown, status?: HostResult["status"]): HostResu
 export async function driveTarget(p: Party, st: RunState, stage: StageFn): Promise<HostResult> {
   const base: Base = { kind: p.kind, name: p.name, cluster: p.cluster, address: p.address };
   let opened: Opened | undefined;
-  const arrived = { planned: false, applied: false };
+  const arrived = { planned: false, applied: false, stages: 0 };
   try {
     let changes: AnyChange[];
     try {
@@ -62,6 +67,7 @@ export async function driveTarget(p: Party, st: RunState, stage: StageFn): Promi
     // Never leave the others waiting at a gate this target will not reach.
     if (!arrived.planned) void st.planned.arrive();
     if (!arrived.applied) void st.applied.arrive();
+    if (p.kind === "node") for (const g of st.stages.slice(arrived.stages)) void g.arrive();
     await opened?.close();
   }
 }
@@ -72,7 +78,7 @@ async function afterPlan(
   changes: AnyChange[],
   st: RunState,
   stage: StageFn,
-  arrived: { planned: boolean; applied: boolean },
+  arrived: { planned: boolean; applied: boolean; stages: number },
 ): Promise<HostResult> {
   const report = (extra: Partial<HostResult> = {}): HostResult => ({
     ...base,
@@ -88,7 +94,7 @@ async function afterPlan(
   await st.planned.arrive();
   const skip = notApplied(st.plan, changes.length, st.failedBeforeApply, st.signal?.aborted === true);
   if (skip) return report(skip.why ? { error: skip.why } : {});
-  const result = await applyChanges(target, changes, st, stage, report);
+  const result = await applyChanges(target, changes, st, stage, report, arrived);
   if (!st.plan.policy.atomic) return result;
   arrived.applied = true;
   await st.applied.arrive();
@@ -101,9 +107,37 @@ async function applyChanges(
   st: RunState,
   stage: StageFn,
   report: (extra?: Partial<HostResult>) => HostResult,
+  arrived: { stages: number },
 ): Promise<HostResult> {
   stage("apply", `applying ${changes.length} change(s)`);
-  const out = await target.apply(changes);
+  const parts = stagesOf(changes);
+  const last = parts.findLastIndex((p) => p.length > 0);
+  const done: AnyChange[] = [];
+  let out: Awaited<ReturnType<Target["apply"]>> = { applied: [], left: [] };
+  for (const [i, part] of parts.entries()) {
+    if (i > 0 && target.kind === "node") {
+      // Every node has applied the earlier stages (or failed, or had none) before this one starts.
+      arrived.stages = i;
+      const open = st.stages[i - 1]?.arrive();
+      if (part.length > 0) {
+        stage(
+          "apply",
+          `waiting for every node before the ${i === 1 ? "switch onto the tunnel" : "retirement"}`,
+        );
+        await open;
+      }
+    }
+    if (part.length === 0) continue;
+    out = await target.apply(part);
+    done.push(...out.applied);
+    if (out.failure || i === last) break;
+  }
+  if (target.kind === "node") {
+    // Nothing left to wait for: never hold the others at a later gate (nor at --atomic's, after this).
+    for (const g of st.stages.slice(arrived.stages)) void g.arrive();
+    arrived.stages = st.stages.length;
+  }
+  out = { ...out, applied: done };
   if (out.failure) {
     st.failedInApply++;
     stage("rollback", "failed: rolling back");

@@ -49,8 +49,11 @@ export interface RunPlan {
   blockClusters: ClusterModel[];
   /** Every cluster to read, once. */
   reads: ClusterModel[];
-  /** How many targets each gate waits for (0: no gate). */
-  gates: { planned: number; applied: number };
+  /**
+   * How many targets each gate waits for (0: no gate). `stages`: the node targets, at each gate between
+   * the stages of a mode switch (src/exec/stages.ts).
+   */
+  gates: { planned: number; applied: number; stages: number };
 }
 
 export function planRun(model: MeshModel, req: RunRequest): RunPlan {
@@ -82,7 +85,11 @@ export function planRun(model: MeshModel, req: RunRequest): RunPlan {
     poolClusters,
     blockClusters,
     reads,
-    gates: { planned: gated ? targets : 0, applied: atomic && mutating ? targets : 0 },
+    gates: {
+      planned: gated ? targets : 0,
+      applied: atomic && mutating ? targets : 0,
+      stages: mutating ? nodes.length : 0,
+    },
   };
 }
 

@@ -38,6 +38,12 @@ export interface Change extends ChangeBase {
    * order), so the kernel never has to resolve a next hop it cannot reach.
    */
   phase: Phase;
+  /**
+   * A mode switch across nodes (make-before-break, #14), applied after every node's earlier stages:
+   * `switch` — a route moved onto the tunnel, once every peer's device can take it; `retire` — tunnel
+   * entries and the device no path uses any more, once no peer still sends through it. Unset: first.
+   */
+  stage?: "switch" | "retire";
   forward: Cmd[];
   inverse: Cmd[];
 }

@@ -142,7 +142,7 @@ export function diffNode(model: NodeModel | ResolvedNode, facts: NodeFacts): Nod
   changes.push(...diffRoutes(desired, observed, "prune", u));
   changes.push(...entries.filter((c) => !late.includes(c)));
   changes.push(...diffRoutes(desired, observed, "program", u));
-  changes.push(...late.map((c) => ({ ...c, phase: "program" as const })));
+  changes.push(...late.map((c) => ({ ...c, phase: "program" as const, stage: "retire" as const })));
   return { changes, ...(want.mtu === undefined ? {} : { mtu: want.mtu }) };
 }
 
@@ -164,6 +164,7 @@ function retireDevice(facts: NodeFacts, name: string, proto: number): Change {
     before: `vxlan id ${facts.device?.vni}, no longer used (every peer is direct); ${takenWithDevice(facts, name)}`,
     destructive: true,
     phase: "program",
+    stage: "retire",
     forward: [cmd.linkDel(name)],
     inverse: restoreDeviceCommands({ ...facts, routes: [] }, proto),
   };

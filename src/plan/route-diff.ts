@@ -85,6 +85,8 @@ export function diffRoutes(
         ? `via ${w.via} dev ${underlay} metric ${DIRECT_METRIC} (direct)`
         : `via ${w.via} dev ${dev} onlink`,
       phase,
+      // Onto the tunnel from a direct route: once every peer has its device (see Change.stage).
+      ...(other && !w.direct ? { stage: "switch" as const } : {}),
       // A new route is added, never replaced: `add` fails instead of overwriting a foreign route. The
       // route of the other kind goes only once the new one is in.
       forward: [same ? cmd.routeReplace(next) : cmd.routeAdd(next), ...(old ? [cmd.routeDel(old)] : [])],

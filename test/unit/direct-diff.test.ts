@@ -116,6 +116,8 @@ describe("switching modes on a live node: make-before-break, no leftovers", () =
     ]);
     expect(cs[0]?.before).toBe("198.18.32.0/26 via 198.18.1.13 dev mshvx0 proto 77");
     expect(cs[3]?.forward.map(renderCmd)).toEqual(["ip link del mshvx0"]);
+    // Across nodes: the device goes only once every peer has stopped sending through it (exec/stages.ts).
+    expect(cs.map((c) => c.stage)).toEqual([undefined, undefined, undefined, "retire"]);
     // The device's inverse rebuilds it with its entries but not its routes (the route changes put those back).
     const restore = cs[3]?.inverse.map(renderCmd) ?? [];
     expect(restore.filter((c) => c.startsWith("bridge fdb"))).toHaveLength(3);
@@ -129,6 +131,9 @@ describe("switching modes on a live node: make-before-break, no leftovers", () =
     expect(kinds.lastIndexOf("fdb")).toBeLessThan(kinds.indexOf("route"));
     expect(kinds.lastIndexOf("neighbour")).toBeLessThan(kinds.indexOf("route"));
     const route = cs.find((c) => c.resource === "route");
+    // Across nodes: onto the tunnel only once every peer has its device.
+    expect(cs.filter((c) => c.stage === "switch")).toHaveLength(3);
+    expect(cs.filter((c) => c.stage !== "switch").every((c) => c.resource !== "route")).toBe(true);
     expect(route?.forward.map(renderCmd)).toEqual([
       "ip route add 198.18.32.0/26 via 198.18.1.13 dev mshvx0 proto 77 onlink",
       "ip route del 198.18.32.0/26 via 198.18.0.13 dev eth0 proto 77 metric 7077",
@@ -177,6 +182,7 @@ describe("switching modes on a live node: make-before-break, no leftovers", () =
       "fdb delete 02:6d:c6:12:01:0d dst 198.18.0.13",
     ]);
     expect(cs.every((c) => c.phase === "program")).toBe(true);
+    expect(cs.map((c) => c.stage)).toEqual([undefined, undefined, "retire", "retire", "retire", "retire"]);
   });
 });
 
