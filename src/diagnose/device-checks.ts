@@ -1,56 +1,65 @@
-/** Diagnose checks of meshctl's own objects: the VXLAN device, its underlay, its entries and its MTU. */
+/**
+ * Diagnose checks of meshctl's device, read from the plan's own rules (src/plan/ownership.ts and
+ * device-diff.ts): whether the device is meshctl's, what `meshctl apply` would recreate or change on it.
+ * Only what the diff cannot see is judged here: the underlay, a default destination, the MTU's bounds.
+ */
 import type { NodeFacts } from "../facts/types.js";
+import type { ResolvedNode } from "../model/paths.js";
 import type { NodeModel } from "../model/types.js";
+import type { Change } from "../plan/change.js";
+import type { VxlanParams } from "../plan/commands.js";
+import { PlanConflict } from "../plan/conflict.js";
+import { diffDeviceAttributes, type FactsDevice, resolveDeviceParams } from "../plan/device-diff.js";
+import { resolveNode } from "../plan/node-diff.js";
+import {
+  type DeviceDriftItem,
+  deviceDriftItems,
+  deviceOwnership,
+  VXLAN_OVERHEAD,
+  wantedMtu,
+} from "../plan/ownership.js";
 import { applyCmd, type CheckContext, finding } from "./finding.js";
 import type { Finding } from "./types.js";
 
-export const VXLAN_OVERHEAD = 50;
+const DRIFT_LABEL: Record<DeviceDriftItem["attribute"], string> = {
+  vni: "VNI",
+  port: "UDP port",
+  local: "local IP",
+  dev: "underlay device",
+  learning: "MAC learning",
+};
 
-/** Device present, of kind vxlan, with the inventory's VNI / port / local IP / underlay / MAC, up, addressed. */
+const driftText = (d: DeviceDriftItem): string =>
+  d.attribute === "learning"
+    ? "MAC learning on (meshctl: nolearning)"
+    : `${DRIFT_LABEL[d.attribute]} ${d.have} (inventory: ${d.want})`;
+
+/** The device: meshctl's, of the inventory's VNI / port / local IP / underlay, its MAC, up, addressed. */
 export function checkDevice(node: NodeModel, facts: NodeFacts, ctx: CheckContext = {}): Finding[] {
-  const want = node.device;
-  const dev = facts.device;
+  const name = node.device.name;
   const apply = applyCmd(ctx, node.name);
-  if (dev === undefined) {
-    return [
-      finding(
-        node,
-        "device",
-        "error",
-        false,
-        `the VXLAN device ${want.name} does not exist: nothing of the mesh reaches this node`,
-        apply,
-      ),
-    ];
+  const desired = resolvedOrUndefined(node, facts);
+  if (desired === undefined) return []; // refused: the entries check gives the diff's reason
+  const want = resolveDeviceParams(desired, facts);
+  const own = deviceOwnership(want, facts);
+  if (!desired.tunnel) return noTunnelFindings(node, own.state !== "absent", apply);
+  if (own.state === "absent") {
+    const text = `the VXLAN device ${name} does not exist: nothing of the mesh reaches this node`;
+    return [finding(node, "device", "error", false, text, apply)];
   }
-  if (dev.kind !== "vxlan") {
-    return [
-      finding(
-        node,
-        "device",
-        "error",
-        false,
-        `${want.name} is a ${dev.kind} device, not VXLAN: something else holds the mesh device's name`,
-        `rename the mesh device (inventory: mesh.device), or remove the foreign one if it is stale (ip link del ${want.name}); then ${apply}`,
-      ),
-    ];
+  if (own.state === "foreign") {
+    const fix = `remove ${name} if it is stale (ip link del ${name}), or set mesh.device to another name (inventory); then ${apply}`;
+    return [finding(node, "device", "error", false, own.why, fix)];
   }
-  const out: Finding[] = [];
-  const drift: string[] = [];
-  if (dev.vni !== want.vni) drift.push(`VNI ${dev.vni ?? "?"} (inventory: ${want.vni})`);
-  if (dev.port !== want.port) drift.push(`UDP port ${dev.port ?? "?"} (inventory: ${want.port})`);
-  if (dev.localIp !== want.localIp)
-    drift.push(`local IP ${dev.localIp ?? "none"} (inventory: ${want.localIp})`);
-  if (want.underlayDev !== undefined && dev.underlayDev !== want.underlayDev)
-    drift.push(`underlay device ${dev.underlayDev ?? "none"} (inventory: ${want.underlayDev})`);
-  out.push(
+  const drift = deviceDriftItems(want, own.device);
+  return [
     drift.length > 0
       ? finding(
           node,
           "device",
           "error",
           false,
-          `${want.name} has ${drift.join(", ")}: peers encapsulate with the inventory's values, so their packets are not delivered to this device`,
+          `${name} has ${drift.map(driftText).join(", ")}: peers encapsulate with the inventory's values, so their packets are not delivered to this device`,
           `${apply} (recreates the device: VNI, port and local IP are fixed at creation)`,
         )
       : finding(
@@ -58,122 +67,124 @@ export function checkDevice(node: NodeModel, facts: NodeFacts, ctx: CheckContext
           "device",
           "error",
           true,
-          `${want.name} is VXLAN ${want.vni}, port ${want.port}, local ${want.localIp}`,
+          `${name} is VXLAN ${want.vni}, port ${want.port}, local ${want.localIp}`,
         ),
-  );
-  out.push(
-    dev.mac === want.mac
-      ? finding(node, "mac", "error", true, `${want.name} has the inventory's MAC ${want.mac}`)
-      : finding(
+    ...attributeFindings(desired, want, own.device, apply),
+    ...remoteFindings(node, own.device, apply),
+  ];
+}
+
+/** The node's paths chosen from its facts, or undefined when the diff refuses the node. */
+function resolvedOrUndefined(node: NodeModel, facts: NodeFacts): ResolvedNode | undefined {
+  try {
+    return resolveNode(node, facts);
+  } catch (e) {
+    if (e instanceof PlanConflict) return undefined;
+    throw e;
+  }
+}
+
+/** Every peer is reached directly: no device is wanted, and one of meshctl's is deleted by the next apply. */
+function noTunnelFindings(node: NodeModel, present: boolean, apply: string): Finding[] {
+  const name = node.device.name;
+  return [
+    present
+      ? finding(
+          node,
+          "device",
+          "warning",
+          false,
+          `${name} is no longer used (every peer is reached directly on the underlay)`,
+          `${apply} (deletes it)`,
+        )
+      : finding(node, "device", "error", true, `no VXLAN device needed: every peer is reached directly`),
+  ];
+}
+
+/** MAC, link state and addresses, as the diff would change them (the MTU has its own check). */
+function attributeFindings(node: NodeModel, want: VxlanParams, dev: FactsDevice, apply: string): Finding[] {
+  const name = node.device.name;
+  const changes = diffDeviceAttributes(node, want, dev);
+  const of = (resource: Change["resource"], action?: Change["action"]) =>
+    changes.filter((c) => c.resource === resource && (action === undefined || c.action === action));
+  const mac = of("mac")[0];
+  const addr = `${node.device.address}/${node.device.prefixLen}`;
+  const extra = of("address", "delete").map((c) => c.key);
+  return [
+    mac
+      ? finding(
           node,
           "mac",
           "error",
           false,
-          `${want.name} has MAC ${dev.mac}, the inventory says ${want.mac}: peers address this node by ${want.mac}, so its traffic is dropped. systemd-udev (MACAddressPolicy=persistent) may have rewritten the MAC after meshctl created the device`,
-          `printf '[Match]\\nOriginalName=${want.name}\\n\\n[Link]\\nMACAddressPolicy=none\\n' > /etc/systemd/network/10-${want.name}.link; then ${apply}`,
-        ),
-  );
-  out.push(
-    dev.up
-      ? finding(node, "device-up", "error", true, `${want.name} is up`)
-      : finding(
+          `${name} has MAC ${mac.before}, the inventory says ${mac.after}: peers address this node by ${mac.after}, so its traffic is dropped. systemd-udev (MACAddressPolicy=persistent) may have rewritten the MAC after meshctl created the device`,
+          `printf '[Match]\\nOriginalName=${name}\\n\\n[Link]\\nMACAddressPolicy=none\\n' > /etc/systemd/network/10-${name}.link; then ${apply}`,
+        )
+      : finding(node, "mac", "error", true, `${name} has the inventory's MAC ${want.mac}`),
+    of("link-state").length > 0
+      ? finding(
           node,
           "device-up",
           "error",
           false,
-          `${want.name} is down: it sends and receives nothing`,
-          `ip link set dev ${want.name} up`,
-        ),
-  );
-  const hasAddr = dev.addresses.some((a) => a.ip === want.address && a.prefixLen === want.prefixLen);
-  out.push(
-    hasAddr
+          `${name} is down: it sends and receives nothing`,
+          `ip link set dev ${name} up`,
+        )
+      : finding(node, "device-up", "error", true, `${name} is up`),
+    of("address", "create").length > 0
       ? finding(
           node,
           "overlay-address",
           "error",
-          true,
-          `${want.name} holds ${want.address}/${want.prefixLen}`,
-        )
-      : finding(
-          node,
-          "overlay-address",
-          "error",
           false,
-          `${want.name} lacks its overlay address ${want.address}/${want.prefixLen}: peers' routes point at it`,
+          `${name} lacks its overlay address ${addr}: peers' routes point at it`,
           apply,
-        ),
-  );
-  if (dev.remote !== undefined || dev.group !== undefined) {
-    out.push(
-      finding(
-        node,
-        "device-remote",
-        "warning",
-        false,
-        `${want.name} has a default destination (${dev.remote ? `remote ${dev.remote}` : `group ${dev.group}`}): unknown MACs are flooded there`,
-        `${apply} (recreates the device without one)`,
-      ),
-    );
-  }
-  return out;
+        )
+      : finding(node, "overlay-address", "error", true, `${name} holds ${addr}`),
+    ...(extra.length > 0
+      ? [
+          finding(
+            node,
+            "overlay-address",
+            "warning",
+            false,
+            `${name} also holds ${extra.join(", ")}, which the inventory does not give it`,
+            `${apply} (deletes them)`,
+          ),
+        ]
+      : []),
+  ];
+}
+
+/** A default destination floods unknown MACs somewhere (the diff does not look at it). */
+function remoteFindings(node: NodeModel, dev: FactsDevice, apply: string): Finding[] {
+  if (dev.remote === undefined && dev.group === undefined) return [];
+  const where = dev.remote ? `remote ${dev.remote}` : `group ${dev.group}`;
+  return [
+    finding(
+      node,
+      "device-remote",
+      "warning",
+      false,
+      `${node.device.name} has a default destination (${where}): unknown MACs are flooded there`,
+      `${apply} (recreates the device without one)`,
+    ),
+  ];
 }
 
 /** The underlay address is held by an interface of the node. */
 export function checkUnderlay(node: NodeModel, facts: NodeFacts): Finding[] {
+  const ip = node.device.localIp;
   return [
     facts.underlay
-      ? finding(
-          node,
-          "underlay",
-          "error",
-          true,
-          `${facts.underlay.name} holds the underlay address ${node.device.localIp}`,
-        )
+      ? finding(node, "underlay", "error", true, `${facts.underlay.name} holds the underlay address ${ip}`)
       : finding(
           node,
           "underlay",
           "error",
           false,
-          `no interface holds the underlay address ${node.device.localIp}: the tunnel has no source`,
+          `no interface holds the underlay address ${ip}: the tunnel has no source`,
           `inventory: set underlay_ip of ${node.name} to an address the node holds (ip -4 addr show)`,
-        ),
-  ];
-}
-
-/** meshctl's FDB entries, neighbours and routes are all there (what `meshctl diff` would add). */
-export function checkEntries(node: NodeModel, facts: NodeFacts, ctx: CheckContext = {}): Finding[] {
-  if (facts.device?.kind !== "vxlan") return [];
-  const missing: string[] = [];
-  for (const e of node.fdb) {
-    if (!facts.fdb.some((f) => f.kind === "unicast" && f.mac === e.mac && f.dst === e.dst))
-      missing.push(`FDB ${e.mac} → ${e.dst} (${e.peer})`);
-  }
-  for (const e of node.neighbours) {
-    if (!facts.neighbours.some((n) => n.ip === e.ip && n.mac === e.mac && n.state.includes("PERMANENT")))
-      missing.push(`neighbour ${e.ip} → ${e.mac} (${e.peer})`);
-  }
-  for (const r of node.routes) {
-    if (!facts.routes.some((x) => x.table === "main" && x.dst === r.dst && x.via === r.via))
-      missing.push(`route ${r.dst} via ${r.via} (${r.peer})`);
-  }
-  const total = node.fdb.length + node.neighbours.length + node.routes.length;
-  return [
-    missing.length === 0
-      ? finding(
-          node,
-          "entries",
-          "error",
-          true,
-          `all ${total} FDB entries, neighbours and routes are in place`,
-        )
-      : finding(
-          node,
-          "entries",
-          "error",
-          false,
-          `${missing.length} of ${total} mesh entries missing or wrong: ${missing.slice(0, 5).join("; ")}${missing.length > 5 ? `; … (${missing.length - 5} more)` : ""}`,
-          applyCmd(ctx, node.name),
         ),
   ];
 }
@@ -184,42 +195,22 @@ export function checkMtu(node: NodeModel, facts: NodeFacts, ctx: CheckContext = 
   const under = facts.underlay;
   if (dev?.kind !== "vxlan" || under === undefined) return [];
   const max = under.mtu - VXLAN_OVERHEAD;
-  const want = node.device.mtu === "auto" ? max : node.device.mtu;
+  const want = wantedMtu(node, facts) ?? max;
+  const apply = applyCmd(ctx, node.name);
   if (dev.mtu > max) {
-    const inv =
-      node.device.mtu !== "auto" && node.device.mtu > max
-        ? `inventory: set mesh.mtu to auto (or at most ${max}), then ${applyCmd(ctx, node.name)}`
-        : `ip link set dev ${dev.name} mtu ${max} (or ${applyCmd(ctx, node.name)})`;
-    return [
-      finding(
-        node,
-        "mtu",
-        "error",
-        false,
-        `${dev.name} MTU ${dev.mtu} is more than the underlay ${under.name}'s ${under.mtu} − ${VXLAN_OVERHEAD} = ${max}: full-size packets are dropped after encapsulation (a black hole for large transfers)`,
-        inv,
-      ),
-    ];
+    const fix =
+      want > max
+        ? `inventory: set mesh.mtu to auto (or at most ${max}), then ${apply}`
+        : `ip link set dev ${dev.name} mtu ${max} (or ${apply})`;
+    const text = `${dev.name} MTU ${dev.mtu} is more than the underlay ${under.name}'s ${under.mtu} − ${VXLAN_OVERHEAD} = ${max}: full-size packets are dropped after encapsulation (a black hole for large transfers)`;
+    return [finding(node, "mtu", "error", false, text, fix)];
   }
   if (want <= max && dev.mtu !== want) {
+    const text = `${dev.name} MTU ${dev.mtu} differs from the inventory's ${node.device.mtu === "auto" ? `auto (${max})` : want}`;
     return [
-      finding(
-        node,
-        "mtu",
-        "warning",
-        false,
-        `${dev.name} MTU ${dev.mtu} differs from the inventory's ${node.device.mtu === "auto" ? `auto (${max})` : want}`,
-        `ip link set dev ${dev.name} mtu ${want} (or ${applyCmd(ctx, node.name)})`,
-      ),
+      finding(node, "mtu", "warning", false, text, `ip link set dev ${dev.name} mtu ${want} (or ${apply})`),
     ];
   }
-  return [
-    finding(
-      node,
-      "mtu",
-      "error",
-      true,
-      `${dev.name} MTU ${dev.mtu} fits the underlay ${under.name} (${under.mtu})`,
-    ),
-  ];
+  const text = `${dev.name} MTU ${dev.mtu} fits the underlay ${under.name} (${under.mtu})`;
+  return [finding(node, "mtu", "error", true, text)];
 }

@@ -145,17 +145,33 @@ export function wantedMtu(desired: NodeModel, facts: NodeFacts): number | undefi
   return facts.underlay === undefined ? undefined : facts.underlay.mtu - VXLAN_OVERHEAD;
 }
 
-/** Why the observed device cannot serve as the desired one as it is (empty: it can): fixed at creation. */
-export function deviceDrift(want: VxlanParams, dev: DeviceFact): string[] {
-  const drift: string[] = [];
-  if (dev.vni !== want.vni) drift.push(`vni ${dev.vni ?? "?"} → ${want.vni}`);
-  if (dev.port !== want.port) drift.push(`port ${dev.port ?? "?"} → ${want.port}`);
-  if (dev.localIp !== want.localIp) drift.push(`local ${dev.localIp ?? "none"} → ${want.localIp}`);
+/** One attribute of the observed device that differs from the desired one (fixed at creation). */
+export interface DeviceDriftItem {
+  attribute: "vni" | "port" | "local" | "dev" | "learning";
+  have: string;
+  want: string;
+}
+
+/** What keeps the observed device from serving as the desired one (empty: it can): fixed at creation. */
+export function deviceDriftItems(want: VxlanParams, dev: DeviceFact): DeviceDriftItem[] {
+  const drift: DeviceDriftItem[] = [];
+  if (dev.vni !== want.vni) drift.push({ attribute: "vni", have: `${dev.vni ?? "?"}`, want: `${want.vni}` });
+  if (dev.port !== want.port)
+    drift.push({ attribute: "port", have: `${dev.port ?? "?"}`, want: `${want.port}` });
+  if (dev.localIp !== want.localIp)
+    drift.push({ attribute: "local", have: dev.localIp ?? "none", want: want.localIp });
   if (want.underlayDev !== undefined && dev.underlayDev !== want.underlayDev) {
-    drift.push(`dev ${dev.underlayDev ?? "none"} → ${want.underlayDev}`);
+    drift.push({ attribute: "dev", have: dev.underlayDev ?? "none", want: want.underlayDev });
   }
-  if (dev.learning === true) drift.push("learning → nolearning");
+  if (dev.learning === true) drift.push({ attribute: "learning", have: "learning", want: "nolearning" });
   return drift;
+}
+
+/** deviceDriftItems as the plan shows them (`vni 999 → 10001`, `learning → nolearning`). */
+export function deviceDrift(want: VxlanParams, dev: DeviceFact): string[] {
+  return deviceDriftItems(want, dev).map((d) =>
+    d.attribute === "learning" ? `${d.have} → ${d.want}` : `${d.attribute} ${d.have} → ${d.want}`,
+  );
 }
 
 /** FDB entries meshctl manages on its device: unicast peers and flood entries with a destination. */

@@ -178,7 +178,7 @@ describe("verify and diagnose on a 3 x 2 lab", () => {
     const d = diagnose();
     expect(d.code).toBe(1);
     expect(errors(d.json).map(key)).toEqual(["c1-node1 entries"]);
-    expect(errors(d.json)[0]?.finding).toContain(`FDB ${mac} → ${victim.underlayIp} (c2-node2)`);
+    expect(errors(d.json)[0]?.finding).toContain(`FDB ${mac} (c2-node2): missing (dst ${victim.underlayIp})`);
     expect(errors(d.json)[0]?.fix).toBe(`meshctl apply -i ${inv} --limit c1-node1`);
 
     expect(apply().code).toBe(0);

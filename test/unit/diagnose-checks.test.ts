@@ -2,14 +2,17 @@
 import { describe, expect, it } from "vitest";
 import { checkCalicoPort } from "../../src/cni/calico/checks.js";
 import { clusterFindings, nodeFindings } from "../../src/diagnose/checks.js";
-import { checkDevice, checkEntries, checkMtu, checkUnderlay } from "../../src/diagnose/device-checks.js";
+import { checkDevice, checkMtu, checkUnderlay } from "../../src/diagnose/device-checks.js";
+import { checkEntries } from "../../src/diagnose/entry-checks.js";
 import { parseDiagnoseOutput } from "../../src/diagnose/parse.js";
 import { checkForwarding, checkRpFilter } from "../../src/diagnose/sysctl-checks.js";
 import { checkFirewall, checkOverlaps, checkPort } from "../../src/diagnose/traffic-checks.js";
 import type { Finding } from "../../src/diagnose/types.js";
-import type { NodeFacts } from "../../src/facts/types.js";
+import type { NodeFacts, RouteFact } from "../../src/facts/types.js";
 import type { Cidr, Ipv4 } from "../../src/net/addr.js";
-import { bareFacts, convergedFacts, model, nodeOf } from "../support/builders.js";
+import { resolveNode } from "../../src/plan/node-diff.js";
+import { DIRECT_METRIC } from "../../src/plan/ownership.js";
+import { bareFacts, convergedFacts, ip, model, nodeOf, THREE_BY_TWO } from "../support/builders.js";
 import { bareExtra, fixture, iptablesChain, labModel, vxlanSocket } from "../support/diagnose-builders.js";
 
 const m = model();
@@ -90,7 +93,7 @@ describe("device", () => {
 
   it("a foreign kind, down, without its address, with a remote", () => {
     expect(failing(checkDevice(a1, dev({ kind: "bridge" })))[0]?.finding).toMatch(
-      /is a bridge device, not VXLAN/,
+      /is a bridge device, not meshctl's/,
     );
     expect(failing(checkDevice(a1, dev({ up: false })))[0]).toMatchObject({
       check: "device-up",
@@ -111,8 +114,80 @@ describe("device", () => {
 
   it("missing FDB entries, neighbours, routes → what is missing, fix: apply", () => {
     const f = failing(checkEntries(a1, facts({ fdb: ok.fdb.slice(1) }), ctx))[0];
-    expect(f?.finding).toMatch(/^1 of 9 mesh entries missing or wrong: FDB .* \(a2\)$/);
+    expect(f?.finding).toMatch(
+      /^1 mesh entries missing, wrong or not wanted: FDB .* \(a2\): missing \(dst 198\.18\.0\.12\)$/,
+    );
     expect(f?.fix).toBe("meshctl apply -i inv.yaml --limit a1");
+  });
+
+  it("entries are judged by the plan's diff: a route via the right peer on another device or without onlink is wrong, a stale one is not wanted", () => {
+    const [r0, ...rest] = ok.routes;
+    if (!r0) throw new Error("converged facts have routes");
+    const notOnlink = failing(checkEntries(a1, facts({ routes: [{ ...r0, flags: [] }, ...rest] })))[0];
+    expect(notOnlink?.finding).toMatch(
+      new RegExp(
+        `^1 mesh entries .*: route ${r0.dst} \\(b\\d\\): .*\\(wanted: via ${r0.via} dev mshvx0 onlink\\)$`,
+      ),
+    );
+    const stale = { ...r0, dst: "198.18.48.0/26" as Cidr };
+    expect(failing(checkEntries(a1, facts({ routes: [...ok.routes, stale] })))[0]?.finding).toMatch(
+      /: route 198\.18\.48\.0\/26 via .* dev mshvx0 proto 77: not wanted$/,
+    );
+    const elsewhere = { ...r0, dev: "eth0" };
+    const foreign = failing(checkEntries(a1, facts({ routes: [elsewhere, ...rest] })));
+    expect(foreign.map((f) => f.check)).toEqual(["ownership"]);
+    expect(foreign[0]?.finding).toMatch(
+      /^apply refuses this node: route .* carries meshctl's protocol id but it is not on mshvx0/,
+    );
+  });
+
+  it("an address the inventory does not give the device → a warning (apply deletes it); an unmarked device of the same VNI passes", () => {
+    const d = ok.device as NonNullable<NodeFacts["device"]>;
+    const extra = failing(
+      checkDevice(a1, dev({ addresses: [...d.addresses, { ip: ip("198.18.1.200"), prefixLen: 24 }] })),
+    );
+    expect(extra).toMatchObject([{ check: "overlay-address", severity: "warning" }]);
+    expect(extra[0]?.finding).toContain("also holds 198.18.1.200/24");
+    const { alias: _, ...unmarked } = d;
+    expect(failing(checkDevice(a1, facts({ device: unmarked })))).toEqual([]);
+    expect(failing(checkDevice(a1, dev({ alias: "other" })))[0]?.finding).toMatch(
+      /alias "other".*not meshctl's/,
+    );
+  });
+});
+
+describe("direct mode: diagnose follows the diff's paths", () => {
+  const dm = model(THREE_BY_TWO.replace("  route_protocol: 77\n", "  route_protocol: 77\n  mode: direct\n"));
+  const d1 = nodeOf(dm, "a1");
+  const direct = resolveNode(d1, bareFacts(d1)).routes.map(
+    (r): RouteFact => ({
+      dst: r.dst,
+      type: "unicast",
+      via: r.via,
+      dev: "eth0",
+      protocol: 77,
+      table: "main",
+      metric: DIRECT_METRIC,
+      flags: [],
+    }),
+  );
+  const converged = { ...bareFacts(d1), routes: direct };
+
+  it("no device is wanted, and a converged node passes; a missing direct route is a missing entry", () => {
+    expect(failing([...checkDevice(d1, converged), ...checkEntries(d1, converged)])).toEqual([]);
+    expect(checkDevice(d1, converged)[0]?.finding).toMatch(/no VXLAN device needed/);
+    const [f] = failing(checkEntries(d1, { ...converged, routes: direct.slice(1) }));
+    expect(f?.finding).toMatch(
+      /^1 mesh entries .*: route 198\.18\.32\.0\/26 \(b1\): missing \(via 198\.18\.0\.13 dev eth0/,
+    );
+  });
+
+  it("a peer off the underlay's subnets: the diff's refusal is the finding", () => {
+    const u = bareFacts(d1).underlay as NonNullable<NodeFacts["underlay"]>;
+    const narrow = { ...u, addresses: [{ ip: ip("198.18.0.11"), prefixLen: 30 }] };
+    const f = { ...converged, underlay: narrow, interfaces: [narrow] };
+    expect(checkDevice(d1, f)).toEqual([]);
+    expect(failing(checkEntries(d1, f))[0]?.finding).toMatch(/^apply refuses this node: mode direct: b1/);
   });
 });
 
