@@ -92,11 +92,15 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
     if (c.name !== undefined)
       clusterNames.push({ value: c.name, path: ["clusters", ci, "name"], label: `clusters[${ci}]` });
     const blocks: Labelled<Cidr>[] = [];
+    // Names also of nodes left out for other problems: a bad MAC must not hide a duplicate name.
+    (c.names ?? c.nodes.map((n) => n?.name)).forEach((name, ni) => {
+      const path = ["clusters", ci, "nodes", ni, "name"];
+      if (name !== undefined) names.push({ value: name, path, label: `clusters[${ci}].nodes[${ni}]` });
+    });
     c.nodes.forEach((n, ni) => {
       if (n === undefined) return;
       const at = ["clusters", ci, "nodes", ni];
       const label = `node ${n.name}`;
-      names.push({ value: n.name, path: [...at, "name"], label: `clusters[${ci}].nodes[${ni}]` });
       const port = n.ssh?.port ?? c.ssh?.port ?? inv.mesh.ssh?.port ?? 22;
       const fromKube = c.nodes_from !== undefined;
       const control = c.control ?? c.nodes[0]?.name;

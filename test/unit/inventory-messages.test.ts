@@ -132,6 +132,19 @@ describe("node references: every problem in one pass, with did you mean", () => 
     ]);
   });
 
+  it("a node with a bad MAC still counts for duplicate names", () => {
+    const e = errorOf(
+      inventory("10.99.0.0/24").replace(
+        "host: 192.168.1.11",
+        "host: 192.168.1.11\n        mac: zz\n      - { name: east-1, host: 192.168.1.12 }",
+      ),
+    );
+    expect(e.issues.map((i) => [i.path, i.message])).toEqual([
+      ["clusters[0].nodes[0].mac", expect.stringContaining("is not a MAC address")],
+      ["clusters[0].nodes[1].name", "duplicate node name east-1: also used by clusters[0].nodes[0]"],
+    ]);
+  });
+
   it("a control whose node's own name is invalid is not judged (it may be the one meant)", () => {
     const e = errorOf(
       inventory("10.99.0.0/24")
