@@ -203,7 +203,7 @@ export function registerLab(program: Command): void {
     .action(async (name: string, o: { dir: string }) => {
       const r = await (await loadLab()).labReboot({ dir: o.dir, node: name });
       const out = [
-        `${r.node}: lost ${r.devices.length > 0 ? `device ${r.devices.join(", ")}` : "no meshctl device"} and ${r.runFiles} entr${r.runFiles === 1 ? "y" : "ies"} of /run/meshctl`,
+        `${r.node}: lost ${r.devices.length > 0 ? `device ${r.devices.join(", ")}` : "no meshctl device"}, ${r.routes} other route(s) of meshctl's protocol and ${r.runFiles} entr${r.runFiles === 1 ? "y" : "ies"} of /run/meshctl`,
       ];
       if (r.units.length === 0) out.push(`${r.node}: no meshctl unit enabled: nothing ran at boot`);
       for (const u of r.units) {

@@ -1,7 +1,8 @@
 /**
  * `meshctl lab reboot NODE`: what a reboot does to a lab node, as far as meshctl is concerned. The node's
  * runtime state that meshctl made is lost — its devices (marked with meshctl's alias; their addresses,
- * neighbours, FDB entries and routes go with them) and /run/meshctl (a tmpfs on a real node) — then boot
+ * neighbours, FDB entries and routes go with them), routes of meshctl's protocol elsewhere (direct paths;
+ * the protocol its boot files name) and /run/meshctl (a tmpfs on a real node) — then boot
  * runs the units enabled in the node's multi-user.target.wants that are meshctl's (`meshctl-*.service`)
  * as systemd would: their `ConditionPathExists=` checked, then every `ExecStart=` in order, stopping at the
  * first failure (a `-` prefix ignores one), each inside the node's network and mount namespaces (its own
@@ -20,6 +21,7 @@ import { isAlive, run } from "./sys.js";
 const DEVICE_MARK = "meshctl";
 const WANTS = "/etc/systemd/system/multi-user.target.wants";
 const UNITS = "/etc/systemd/system";
+const BOOT_DIR = "/var/lib/meshctl";
 
 export interface BootUnit {
   name: string;
@@ -33,6 +35,8 @@ export interface LabRebootResult {
   node: string;
   /** meshctl's devices removed (with everything on them). */
   devices: string[];
+  /** Routes of meshctl's protocol left after its devices went (direct paths), removed. */
+  routes: number;
   /** Entries of /run/meshctl removed. */
   runFiles: number;
   units: BootUnit[];
@@ -85,6 +89,16 @@ export async function labReboot(opts: { dir?: string; node: string }): Promise<L
     const r = await inNode(["ip", "link", "del", d], ["-n"]);
     if (r.code !== 0) throw new LabError(`${node.name}: cannot delete ${d}: ${r.stderr.trim()}`);
   }
+  // Routes of meshctl's protocol off its device (direct paths on the underlay) go too: a reboot loses
+  // every runtime route; the protocol is the one its boot files use.
+  const protocols = bootProtocols(root);
+  let routes = 0;
+  for (const p of protocols) {
+    const shown = await inNode(["ip", "-o", "route", "show", "table", "all", "proto", String(p)], ["-n"]);
+    routes += shown.stdout.split("\n").filter((l) => l.trim() !== "").length;
+    const r = await inNode(["ip", "route", "flush", "table", "all", "proto", String(p)], ["-n"]);
+    if (r.code !== 0) throw new LabError(`${node.name}: cannot flush proto ${p} routes: ${r.stderr.trim()}`);
+  }
   const runFiles = readdirSync(join(root, "run/meshctl")).length;
   const wipe = await inNode(["find", "/run/meshctl", "-mindepth", "1", "-delete"], ["-m"]);
   if (wipe.code !== 0) throw new LabError(`${node.name}: cannot empty /run/meshctl: ${wipe.stderr.trim()}`);
@@ -98,7 +112,23 @@ export async function labReboot(opts: { dir?: string; node: string }): Promise<L
   }
   const units: BootUnit[] = [];
   for (const name of enabled.sort()) units.push(await boot(name, readUnit(root, name), inNode));
-  return { node: node.name, devices, runFiles, units };
+  return { node: node.name, devices, routes, runFiles, units };
+}
+
+/** The route protocols named in the node's boot files (`… proto N …`): meshctl's. */
+function bootProtocols(root: string): number[] {
+  const dir = join(root, BOOT_DIR);
+  const found = new Set<number>();
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => n.includes("@"));
+  } catch {
+    return [];
+  }
+  for (const n of names) {
+    for (const m of readFileSync(join(dir, n), "utf8").matchAll(/\bproto (\d+)\b/g)) found.add(Number(m[1]));
+  }
+  return [...found].filter((p) => p > 4 && p < 255);
 }
 
 function readUnit(root: string, name: string): string | undefined {

@@ -22,7 +22,7 @@ const lab = useLab("persist", {
 });
 const UNIT = "/etc/systemd/system/meshctl-mshvx0.service";
 const WANTS = "/etc/systemd/system/multi-user.target.wants/meshctl-mshvx0.service";
-const FILES = [
+const FILES: [string, string, string] = [
   "/var/lib/meshctl/mshvx0@1.ip",
   "/var/lib/meshctl/mshvx0@2.bridge",
   "/var/lib/meshctl/mshvx0@3.ip",
@@ -79,7 +79,9 @@ describe("boot persistence", () => {
     expect(podsTalk()).toBe(true);
     const r = reboot("c1-node1");
     expect(r.code, r.out).toBe(0);
-    expect(r.out).toMatch(/c1-node1: lost device mshvx0 and \d+ entr(y|ies) of \/run\/meshctl/);
+    expect(r.out).toMatch(
+      /c1-node1: lost device mshvx0, 0 other route\(s\) of meshctl's protocol and \d+ entr(y|ies) of \/run\/meshctl/,
+    );
     expect(r.out).toContain("c1-node1: meshctl-mshvx0.service ran");
     expect(r.out).toContain("ok: /sbin/ip -batch /var/lib/meshctl/mshvx0@1.ip");
     expect(on("c1-node1", "ls -A /run/meshctl").out.trim()).toBe("");
@@ -162,5 +164,28 @@ steps:
     expect(podsTalk()).toBe(true);
     expect(meshctl("diff", "-i", off).code).toBe(0);
     expect(meshctl("teardown", "-i", off).code).toBe(0);
+  }, 180_000);
+
+  it("direct paths (mesh.mode: direct): the unit replays the direct routes alone, and a reboot brings them back", () => {
+    const doc = parseDocument(readFileSync(lab.info.inventory, "utf8"));
+    doc.setIn(["mesh", "mode"], "direct");
+    const direct = join(lab.dir, "direct.yaml");
+    writeFileSync(direct, doc.toString());
+    const a = meshctl("apply", "-i", direct);
+    expect(a.code, a.stdout).toBe(0);
+    expect(persistKeys(a, "c1-node1")).toEqual([FILES[0], UNIT, WANTS].map((p) => `create persist ${p}`));
+    const routes = on("c1-node1", `cat ${FILES[0]}`).out;
+    expect(routes).toMatch(/^route add 198\.18\.\d+\.\d+\/\d+ via 198\.18\.0\.\d+ .*proto 77/m);
+    expect(routes).not.toContain("link add");
+    expect(podsTalk()).toBe(true);
+    const r = reboot("c1-node1");
+    expect(r.code, r.out).toBe(0);
+    // The direct routes (to the other cluster's blocks) were lost, then replayed.
+    expect(r.out).toMatch(/lost no meshctl device, [1-9]\d* other route\(s\) of meshctl's protocol/);
+    expect(r.out).toContain(`ok: /sbin/ip -batch ${FILES[0]}`);
+    expect(podsTalk()).toBe(true);
+    expect(meshctl("diff", "-i", direct).code).toBe(0);
+    expect(meshctl("teardown", "-i", direct).code).toBe(0);
+    expect(stat("c1-node1", [UNIT, FILES[0]])).toEqual([`${UNIT} -`, `${FILES[0]} -`]);
   }, 180_000);
 });
