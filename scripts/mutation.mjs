@@ -4,6 +4,12 @@
  * one run per folder against the unit tests that target it, then the folder's mutation score against its
  * floor (README "Development"). Exits 1 when a folder is below its floor. Equivalent mutants, which no test
  * can kill, are listed in test/mutation/equivalent.md and counted as survivors (the floors allow for them).
+ *
+ * Incremental (Stryker's --incremental): each folder's last full result is kept in
+ * test/mutation/incremental/FOLDER.json (committed), and a run tests again only the mutants whose code or
+ * covering tests changed since; the score still counts every mutant. `-- --force FOLDER` re-tests all of a
+ * folder's mutants and rewrites its file (commit it). A full run of the slow folders takes 30-60 min on a
+ * shared 2-core machine; an incremental run of an unchanged folder, its dry run only (README "Development").
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, readFileSync } from "node:fs";
@@ -68,7 +74,8 @@ function score(report) {
   return { detected, total, score: total === 0 ? 100 : (100 * detected) / total };
 }
 
-const wanted = process.argv.slice(2);
+const force = process.argv.includes("--force");
+const wanted = process.argv.slice(2).filter((a) => a !== "--force");
 const unknown = wanted.filter((w) => !(w in FOLDERS));
 if (unknown.length) {
   console.error(`unknown folder(s): ${unknown.join(", ")}; known: ${Object.keys(FOLDERS).join(", ")}`);
@@ -88,6 +95,10 @@ for (const name of wanted.length ? wanted : Object.keys(FOLDERS)) {
       f.mutate.join(","),
       "--reporters",
       "clear-text,progress-append-only,json",
+      "--incremental",
+      "--incrementalFile",
+      `test/mutation/incremental/${name}.json`,
+      ...(force ? ["--force"] : []),
     ],
     {
       stdio: "inherit",
