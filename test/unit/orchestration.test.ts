@@ -13,6 +13,7 @@ import type { Target } from "../../src/exec/targets.js";
 import type { Change } from "../../src/plan/change.js";
 import type { Playbook } from "../../src/playbook/schema.js";
 import { model } from "../support/builders.js";
+import { deferred } from "../support/deferred.js";
 
 const PLAYBOOK: Playbook = {
   name: "nodes only",
@@ -111,13 +112,6 @@ async function runFleet(nodes: FakeNode[], req: Partial<RunRequest> = {}, signal
 
 const byName = (hosts: HostResult[], name: string) => hosts.find((h) => h.name === name) as HostResult;
 const states = (nodes: FakeNode[]) => Object.fromEntries(nodes.map((n) => [n.name, n.state]));
-const deferred = () => {
-  let open!: () => void;
-  const p = new Promise<void>((r) => {
-    open = r;
-  });
-  return { p, open };
-};
 
 describe("orchestration through in-memory targets", () => {
   it("every target applies, and every session is closed", async () => {
