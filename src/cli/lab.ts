@@ -44,7 +44,7 @@ function nodeRows(info: LabInfo, extra?: (name: string) => string): string[][] {
   const rows = [["NODE", "CLUSTER", "SSH", "POD IP", "OS", ...(extra ? ["SSHD"] : [])]];
   for (const n of info.nodes) {
     rows.push([
-      n.control ? `${n.name} (control)` : n.name,
+      n.control ? `${n.name} (control)` : n.spare ? `${n.name} (spare)` : n.name,
       n.cluster,
       `${n.underlayIp}:22`,
       n.podIp,
@@ -107,6 +107,14 @@ export function registerLab(program: Command): void {
         .argParser(positiveInt)
         .default(1),
     )
+    .addOption(
+      new Option(
+        "--spare <N>",
+        "N more nodes, dealt round the clusters, built but not registered in their cluster's API (see lab join)",
+      )
+        .argParser(nonNegativeInt)
+        .default(0),
+    )
     .action(
       async (o: {
         clusters: number;
@@ -118,6 +126,7 @@ export function registerLab(program: Command): void {
         os?: string;
         bastion: boolean;
         subnets: number;
+        spare: number;
         pods: number;
         services: number;
         bare: boolean;
@@ -133,6 +142,7 @@ export function registerLab(program: Command): void {
           kubeApi: o.kubeApi,
           bastion: o.bastion,
           subnets: o.subnets,
+          spares: o.spare,
           log: progress,
           ...(o.out ? { out: o.out } : {}),
         });
@@ -167,6 +177,24 @@ export function registerLab(program: Command): void {
         process.stdout.write(`${out.join("\n")}\n`);
       },
     );
+
+  for (const [verb, what] of [
+    [
+      "join",
+      "register NODE in its cluster's API: its Node (InternalIP) and block affinities, as kubelet and Calico would",
+    ],
+    ["leave", "delete NODE's Node and block affinities from its cluster's API (the node's namespaces stay)"],
+  ] as const) {
+    lab
+      .command(`${verb} <node>`)
+      .description(what)
+      .addOption(dirOption())
+      .action(async (node: string, o: { dir: string }) => {
+        const lab = await loadLab();
+        const n = await (verb === "join" ? lab.labJoin : lab.labLeave)({ dir: o.dir, node });
+        process.stdout.write(`${n.name} ${verb === "join" ? "joined" : "left"} ${n.cluster}\n`);
+      });
+  }
 
   lab
     .command("down")

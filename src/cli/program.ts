@@ -25,6 +25,7 @@ const VERBS: readonly [string, () => Promise<Register>][] = [
   ["diff", engineVerbs],
   ["apply", engineVerbs],
   ["teardown", engineVerbs],
+  ["watch", async () => (await import("./watch.js")).registerWatch],
   ["discover", async () => (await import("./discover.js")).registerDiscover],
   ["ping", async () => (await import("./ping.js")).registerPing],
   ["verify", async () => (await import("./verify.js")).registerVerify],

@@ -6,6 +6,7 @@ export { type LabDownOptions, labDown } from "./down.js";
 export { LabError } from "./errors.js";
 export { DEFAULT_LAB_DIR, SUDOERS_FILE } from "./host.js";
 export { LAB_MESH } from "./inventory.js";
+export { labJoin, labLeave } from "./members.js";
 export { HOST_OS, OS_RELEASES, osRelease, parseOsList } from "./osrelease.js";
 export { wrapperScript } from "./oswrapper.js";
 export {

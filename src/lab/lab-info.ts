@@ -30,6 +30,7 @@ export function buildInfo(plan: LabPlan, dir: string, inventory: string, kubeApi
           }
         : {}),
       nodes: c.nodes.map((n) => n.name),
+      ...(c.spares.length > 0 ? { spares: c.spares.map((n) => n.name) } : {}),
     })),
     nodes: plan.nodes.map((n) => ({
       cluster: n.cluster,
@@ -43,6 +44,7 @@ export function buildInfo(plan: LabPlan, dir: string, inventory: string, kubeApi
       control: n.control,
       os: n.os,
       iproute2: osRelease(n.os).iproute2,
+      ...(n.spare ? { spare: true } : {}),
     })),
   };
 }

@@ -76,6 +76,8 @@ export interface PlannedNode {
   os: string;
   /** Underlay subnet (1, or 2 for even clusters with --subnets 2). */
   subnet: 1 | 2;
+  /** `--spare`: built like any node but not a Node of its cluster's API (nor in the inventory) until joined. */
+  spare: boolean;
 }
 
 export interface PlannedCluster {
@@ -85,7 +87,10 @@ export interface PlannedCluster {
   podCidr: string;
   serviceCidr: string;
   control: string;
+  /** The cluster's registered nodes (Nodes of its API, in the inventory). */
   nodes: PlannedNode[];
+  /** Spare nodes of this cluster: namespaces and sshd, not registered (`meshctl lab join` registers one). */
+  spares: PlannedNode[];
 }
 
 /** Size of the Calico-like load on every node; undefined: a bare lab (three interfaces per node). */
@@ -128,7 +133,10 @@ export function inLabRange(ip: string): boolean {
   return ipToInt(ip) >>> 17 === ipToInt("198.18.0.0") >>> 17;
 }
 
-export function validateSize(clusters: number, nodesPerCluster: number, discover: boolean): void {
+export function validateSize(clusters: number, nodesPerCluster: number, discover: boolean, spares = 0): void {
+  if (!Number.isInteger(spares) || spares < 0)
+    throw new LabError(`--spare must be 0 or more (got ${spares})`);
+  if (spares > 0) validateSize(clusters, nodesPerCluster + Math.ceil(spares / clusters), discover);
   const perCluster = discover ? MAX_NODES_PER_CLUSTER_DISCOVER : MAX_NODES_PER_CLUSTER;
   if (!Number.isInteger(clusters) || clusters < 1 || clusters > MAX_CLUSTERS) {
     throw new LabError(`the lab supports 1 to ${MAX_CLUSTERS} clusters (got ${clusters})`);
@@ -151,14 +159,14 @@ export function planLab(
   discover: boolean,
   osList: readonly string[] = [HOST_OS],
   subnets = 1,
+  spares = 0,
 ): LabPlan {
-  validateSize(clusters, nodesPerCluster, discover);
+  validateSize(clusters, nodesPerCluster, discover, spares);
   if (subnets !== 1 && subnets !== 2) throw new LabError(`--subnets must be 1 or 2 (got ${subnets})`);
   const planned: PlannedCluster[] = [];
   const all: PlannedNode[] = [];
   let k = 0;
   for (let c = 1; c <= clusters; c++) {
-    const podBase = ipToInt(`198.18.${16 * c}.0`);
     const cluster: PlannedCluster = {
       name: `cluster${c}`,
       index: c,
@@ -167,36 +175,60 @@ export function planLab(
       serviceCidr: `198.19.${16 * c}.0/20`,
       control: `c${c}-node1`,
       nodes: [],
+      spares: [],
     };
     const subnet: 1 | 2 = subnets === 2 && c % 2 === 0 ? 2 : 1;
     for (let n = 1; n <= nodesPerCluster; n++) {
-      k++;
-      const first = podBase + (n - 1) * 64;
-      const blocks = [`${intToIp(first)}/${POD_BLOCK_PREFIX}`];
-      if (discover) blocks.push(`${intToIp(podBase + 2048 + (n - 1) * 64)}/${POD_BLOCK_PREFIX}`);
-      const node: PlannedNode = {
-        cluster: cluster.name,
-        clusterIndex: c,
-        index: n,
-        globalIndex: k,
-        name: `c${c}-node${n}`,
-        namespace: `${NODE_NS_PREFIX}${c}-${n}`,
-        podNamespace: `${POD_NS_PREFIX}${c}-${n}`,
-        hostLink: `${LAB_LINK_PREFIX}-n${k}`,
-        underlayIp: `198.18.${subnet === 2 ? SUBNETS[1].third : SUBNETS[0].third}.${10 + k}`,
-        podBlocks: blocks,
-        podGateway: intToIp(first + 1),
-        podIp: intToIp(first + 2),
-        control: n === 1,
-        os: cluster.os,
-        subnet,
-      };
+      const node = plannedNode(cluster, n, ++k, discover, subnet, false);
       cluster.nodes.push(node);
       all.push(node);
     }
     planned.push(cluster);
   }
+  // Spares after every registered node (so their addresses shift nobody's), dealt round the clusters.
+  for (let i = 0; i < spares; i++) {
+    const cluster = planned[i % clusters] as PlannedCluster;
+    const n = nodesPerCluster + 1 + Math.floor(i / clusters);
+    const subnet: 1 | 2 = subnets === 2 && cluster.index % 2 === 0 ? 2 : 1;
+    const node = plannedNode(cluster, n, ++k, discover, subnet, true);
+    cluster.spares.push(node);
+    all.push(node);
+  }
   return { clusters: planned, nodes: all, discover, subnets: subnets === 2 ? 2 : 1 };
+}
+
+/** Node n (1-based) of `cluster`, k-th of the lab: its names and addresses. */
+function plannedNode(
+  cluster: PlannedCluster,
+  n: number,
+  k: number,
+  discover: boolean,
+  subnet: 1 | 2,
+  spare: boolean,
+): PlannedNode {
+  const c = cluster.index;
+  const podBase = ipToInt(`198.18.${16 * c}.0`);
+  const first = podBase + (n - 1) * 64;
+  const blocks = [`${intToIp(first)}/${POD_BLOCK_PREFIX}`];
+  if (discover) blocks.push(`${intToIp(podBase + 2048 + (n - 1) * 64)}/${POD_BLOCK_PREFIX}`);
+  return {
+    cluster: cluster.name,
+    clusterIndex: c,
+    index: n,
+    globalIndex: k,
+    name: `c${c}-node${n}`,
+    namespace: `${NODE_NS_PREFIX}${c}-${n}`,
+    podNamespace: `${POD_NS_PREFIX}${c}-${n}`,
+    hostLink: `${LAB_LINK_PREFIX}-n${k}`,
+    underlayIp: `198.18.${subnet === 2 ? SUBNETS[1].third : SUBNETS[0].third}.${10 + k}`,
+    podBlocks: blocks,
+    podGateway: intToIp(first + 1),
+    podIp: intToIp(first + 2),
+    control: n === 1,
+    os: cluster.os,
+    subnet,
+    spare,
+  };
 }
 
 export function validateBusy(busy: BusySize): void {

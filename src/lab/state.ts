@@ -24,6 +24,8 @@ export interface LabNodeInfo {
   os: string;
   /** iproute2 version of that release (`host` for the machine's own). */
   iproute2: string;
+  /** `--spare`: not a Node of its cluster's API until `meshctl lab join` (and again after `lab leave`). */
+  spare?: boolean;
 }
 
 export interface LabClusterInfo {
@@ -40,6 +42,8 @@ export interface LabClusterInfo {
   /** URL of the API server, reachable only inside the control node's namespace. */
   kubeApiUrl?: string;
   nodes: string[];
+  /** `--spare` nodes of this cluster (built, not registered at first). */
+  spares?: string[];
 }
 
 /** `lab up --bastion`: the jump host and the cluster fenced behind it (see bastion.ts). */

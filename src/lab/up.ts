@@ -34,6 +34,8 @@ export interface LabUpOptions {
   /** `--os`: one release per cluster, cycling (default: the machine's own iproute2). */
   os?: string[];
   log?: (line: string) => void;
+  /** `--spare N`: N more nodes (dealt round the clusters) that are not registered in their cluster's API. */
+  spares?: number;
   /** Fence the last cluster behind a bastion node (see bastion.ts). */
   bastion?: boolean;
   /** Underlay subnets: 1 (default), or 2 (even clusters on 198.18.2.0/24, joined by a router namespace). */
@@ -50,7 +52,14 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
       "--discover needs the fake Kubernetes APIs (pod blocks are discovered from them): drop --no-kube-api",
     );
   }
-  const plan = planLab(opts.clusters ?? 3, opts.nodesPerCluster ?? 2, discover, opts.os, opts.subnets ?? 1);
+  const plan = planLab(
+    opts.clusters ?? 3,
+    opts.nodesPerCluster ?? 2,
+    discover,
+    opts.os,
+    opts.subnets ?? 1,
+    opts.spares ?? 0,
+  );
   if (opts.busy !== false) {
     plan.busy = opts.busy ?? DEFAULT_BUSY;
     validateBusy(plan.busy);
