@@ -17,6 +17,10 @@ const EXAMPLES: Record<string, string[]> = {
     "meshctl apply --retries 4 --forks 20           # a busy network or a small controller",
   ],
   teardown: ["meshctl teardown -i inventory.yaml", "meshctl teardown -l c1-node3"],
+  watch: [
+    "meshctl watch -i /etc/meshctl/inventory.yaml     # a round every 30 s; stop with SIGTERM or Ctrl-C (exit 0)",
+    "meshctl watch --interval 10 -o json | jq -c 'select(.event == \"change\")'",
+  ],
   discover: [
     "meshctl discover",
     "meshctl discover --write                       # into the inventory, comments kept",
@@ -31,6 +35,7 @@ const EXAMPLES: Record<string, string[]> = {
   lab: [
     "sudo meshctl lab up --clusters 3 --nodes 2",
     "sudo meshctl lab up --bastion",
+    "sudo meshctl lab up --spare 1 && sudo meshctl lab join c1-node3",
     "sudo meshctl lab down",
   ],
   version: ["meshctl version", "meshctl version -o json"],
@@ -64,6 +69,7 @@ const EXIT_CODES: Record<string, number[]> = {
   ping: REMOTE,
   verify: REMOTE,
   diagnose: REMOTE,
+  watch: [0, 3, 64, 70],
   lab: [0, 1, 64, 70],
   version: [0],
   completion: [0, 64],

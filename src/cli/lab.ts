@@ -178,24 +178,6 @@ export function registerLab(program: Command): void {
       },
     );
 
-  for (const [verb, what] of [
-    [
-      "join",
-      "register NODE in its cluster's API: its Node (InternalIP) and block affinities, as kubelet and Calico would",
-    ],
-    ["leave", "delete NODE's Node and block affinities from its cluster's API (the node's namespaces stay)"],
-  ] as const) {
-    lab
-      .command(`${verb} <node>`)
-      .description(what)
-      .addOption(dirOption())
-      .action(async (node: string, o: { dir: string }) => {
-        const lab = await loadLab();
-        const n = await (verb === "join" ? lab.labJoin : lab.labLeave)({ dir: o.dir, node });
-        process.stdout.write(`${n.name} ${verb === "join" ? "joined" : "left"} ${n.cluster}\n`);
-      });
-  }
-
   lab
     .command("down")
     .description("remove everything the lab made (safe to run again)")
@@ -285,4 +267,22 @@ export function registerLab(program: Command): void {
       }
       if (!st?.healthy) process.exitCode = ExitCode.failed;
     });
+
+  for (const [verb, what] of [
+    [
+      "join",
+      "register NODE in its cluster's API: its Node (InternalIP) and block affinities, as kubelet and Calico would",
+    ],
+    ["leave", "delete NODE's Node and block affinities from its cluster's API (the node's namespaces stay)"],
+  ] as const) {
+    lab
+      .command(`${verb} <node>`)
+      .description(what)
+      .addOption(dirOption())
+      .action(async (node: string, o: { dir: string }) => {
+        const lab = await loadLab();
+        const n = await (verb === "join" ? lab.labJoin : lab.labLeave)({ dir: o.dir, node });
+        process.stdout.write(`${n.name} ${verb === "join" ? "joined" : "left"} ${n.cluster}\n`);
+      });
+  }
 }

@@ -38,7 +38,15 @@ describe("completion scripts, made from the command tree", () => {
     expect(complete(s, ["meshctl", "di"])).toEqual(["diff", "discover", "diagnose"]);
     expect(complete(s, ["meshctl", "apply", "--at"])).toEqual(["--atomic"]);
     expect(complete(s, ["meshctl", "ping", "-o", "y"])).toEqual(["yaml"]);
-    expect(complete(s, ["meshctl", "lab", ""])).toEqual(["up", "down", "reboot", "status", "--help"]);
+    expect(complete(s, ["meshctl", "lab", ""])).toEqual([
+      "up",
+      "down",
+      "reboot",
+      "status",
+      "join",
+      "leave",
+      "--help",
+    ]);
     expect(complete(s, ["meshctl", "lab", "up", "--bas"])).toEqual(["--bastion"]);
     expect(complete(s, ["meshctl", "ping", "--ssh"])).toEqual(["--ssh-config"]);
   }, 60_000);

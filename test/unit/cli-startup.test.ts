@@ -18,7 +18,7 @@ describe("start-up loads only the verb that runs", () => {
 
   it("help, no verb or an unknown one register every verb, in help's order", async () => {
     const all = [
-      ...["plan", "diff", "apply", "teardown", "discover", "ping", "verify", "diagnose", "lab"],
+      ...["plan", "diff", "apply", "teardown", "watch", "discover", "ping", "verify", "diagnose", "lab"],
       ...["version", "completion", "man"],
     ];
     expect(await verbs()).toEqual(all);
