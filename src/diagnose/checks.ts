@@ -10,6 +10,7 @@ import { cidrContainsIp } from "../net/addr.js";
 import { checkDevice, checkMtu, checkUnderlay } from "./device-checks.js";
 import { checkEntries } from "./entry-checks.js";
 import type { CheckContext } from "./finding.js";
+import { checkLockout } from "./lockout-check.js";
 import { checkForwarding, checkRpFilter } from "./sysctl-checks.js";
 import { checkFirewall, checkOverlaps, checkPort } from "./traffic-checks.js";
 import type { DiagnoseExtra, Finding } from "./types.js";
@@ -25,6 +26,7 @@ export function nodeFindings(
   const cluster = model.clusters.find((c) => c.name === node.cluster);
   return [
     ...checkUnderlay(node, facts),
+    ...checkLockout(node, facts),
     ...checkDevice(node, facts, ctx),
     ...checkEntries(node, facts, ctx),
     ...checkForwarding(node, facts),

@@ -12,7 +12,7 @@
  *   @@udp-port          `<udp|udp6> <local hex> <uid> <inode>` for every socket bound to the mesh port
  *   @@end
  */
-import { type FactsScriptParams, factsScript } from "../facts/script.js";
+import { type FactsScriptParams, factsScript, SESSION_ARG } from "../facts/script.js";
 import { type Cidr, type IfName, parseCidr, parseIfName } from "../net/addr.js";
 import { rootSections } from "./roots.js";
 
@@ -42,6 +42,7 @@ export function diagnoseScript(p: DiagnoseScriptParams): string {
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LC_ALL=C
 export PATH LC_ALL
+${SESSION_ARG}
 facts() (
 ${factsScript(p.facts, rootSections(p.remoteCidrs))}
 )

@@ -21,6 +21,8 @@
  * plus its read-back in one round trip. Inventory values reach the node only as batch lines built from
  * typed values (src/plan/commands.ts) on stdin — the script text itself is constant but for typed values.
  */
+
+import { SESSION_ARG } from "../facts/script.js";
 import {
   type BatchCmd,
   batchLine,
@@ -57,7 +59,8 @@ export function driverScript(
   scripts: { facts: string; readback: string },
   lockWaitSeconds = LOCK_WAIT_SECONDS,
 ): string {
-  return `set -u
+  return `${SESSION_ARG}
+set -u
 export LC_ALL=C
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 umask 077

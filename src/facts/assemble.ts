@@ -127,5 +127,6 @@ export function finish(d: Draft): NodeFacts {
     vxlanPorts: vxlanPorts(d.vxlans),
     udpPorts: d.udpPorts,
     ...(d.persist === undefined ? {} : { persist: d.persist }),
+    ...(d.sshClient === undefined ? {} : { sshClient: d.sshClient }),
   };
 }

@@ -23,6 +23,12 @@ import type { FactsScriptParams, FactsSection, SectionCommand } from "./sections
 
 export type { FactsScriptParams } from "./sections/types.js";
 
+/**
+ * Keeps the SSH session's $SSH_CONNECTION that src/exec/ssh/quote.ts passes as $1: a script that wraps the
+ * facts in a function (the driver, diagnose) runs this at its top level first, where $1 is still that.
+ */
+export const SESSION_ARG = `MESHCTL_SSH_CONNECTION=\${MESHCTL_SSH_CONNECTION-\${1:-}}`;
+
 /** First line of the script's output; bump the number when the format changes. */
 export const FACTS_MARKER = "@@meshctl-facts 2";
 
@@ -119,6 +125,7 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LC_ALL=C
 export PATH LC_ALL
 echo '${FACTS_MARKER}'
+${SESSION_ARG}
 ${CAPS_PROBE}
 ${paramsPart}
 has=; [ -e '/sys/class/net/${p.device}' ] && has=1

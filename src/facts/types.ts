@@ -196,4 +196,10 @@ export interface NodeFacts {
   udpPorts: number[];
   /** meshctl's boot persistence; undefined when not read (output of an older script). */
   persist?: PersistFacts;
+  /**
+   * The address this node sees meshctl's SSH session come from ($SSH_CONNECTION: the controller, or the
+   * bastion with a jump host): the node's path back, which no route of meshctl's may capture
+   * (src/plan/lockout.ts). Undefined when unknown (not IPv4, not read, or facts of an older script).
+   */
+  sshClient?: Ipv4;
 }

@@ -24,6 +24,7 @@ import {
   takenWithDevice,
 } from "./device-diff.js";
 import { diffFdb, diffNeighbours } from "./entry-diff.js";
+import { lockoutReasons } from "./lockout.js";
 import {
   deviceDrift,
   deviceOwnership,
@@ -77,6 +78,8 @@ export function diffNode(model: NodeModel | ResolvedNode, facts: NodeFacts): Nod
   const want = resolveDeviceParams(desired, facts);
   const name = desired.device.name;
   const proto = desired.routeProtocol;
+  const lockout = lockoutReasons(desired, facts);
+  if (lockout.length > 0) throw new PlanConflict(desired.name, lockout.join("; "));
   const owned = ownershipOrRefuse(desired, want, facts);
   const u = owned.underlay;
   let dev = owned.device.state === "absent" ? undefined : facts.device;

@@ -36,6 +36,7 @@ describe("a converged node", () => {
     expect(failing(fs).map((f) => `${f.check} ${f.severity}`)).toEqual(["forward-policy warning"]);
     expect(fs.filter((f) => f.ok).map((f) => f.check)).toEqual([
       "underlay",
+      "lock-out",
       "device",
       "mac",
       "device-up",

@@ -30,12 +30,18 @@ describe("shQuote", () => {
   });
 
   it("wraps the script for sh -c, through sudo -n when become (not for root)", () => {
-    expect(remoteCommand("echo 'hi'", false, "meshlab")).toBe(`sh -c 'echo '\\''hi'\\'''`);
-    expect(remoteCommand("id -u", true, "meshlab")).toBe("sudo -n -- sh -c 'id -u'");
-    expect(remoteCommand("id -u", true, "root")).toBe("sh -c 'id -u'");
-    const script = 'printf \'%s\\n\' "$1" | tr a-z A-Z; echo "it\'s"';
-    const viaLoginShell = execFileSync("sh", ["-c", remoteCommand(script, false, "x")], { encoding: "utf8" });
-    expect(viaLoginShell).toBe("\nit's\n");
+    const args = ` meshctl "$SSH_CONNECTION"`;
+    expect(remoteCommand("echo 'hi'", false, "meshlab")).toBe(`sh -c 'echo '\\''hi'\\'''${args}`);
+    expect(remoteCommand("id -u", true, "meshlab")).toBe(`sudo -n -- sh -c 'id -u'${args}`);
+    expect(remoteCommand("id -u", true, "root")).toBe(`sh -c 'id -u'${args}`);
+    // The login shell expands $SSH_CONNECTION (sudo would drop it): the script gets it as $1, one word.
+    const script = 'printf \'[%s]\\n\' "$@" | tr a-z A-Z; echo "it\'s"';
+    const env = { PATH: process.env.PATH, SSH_CONNECTION: "198.18.0.1 40022 198.18.0.11 22" };
+    const viaLoginShell = execFileSync("sh", ["-c", remoteCommand(script, false, "x")], {
+      encoding: "utf8",
+      env,
+    });
+    expect(viaLoginShell).toBe("[198.18.0.1 40022 198.18.0.11 22]\nit's\n");
   });
 });
 

@@ -9,11 +9,13 @@ export function shQuote(s: string): string {
 }
 
 /**
- * The exec request sent to sshd (which runs it with the user's login shell): `sh -c <script>`, or
- * `sudo -n -- sh -c <script>` when `become` is set and the user is not already root.
+ * The exec request sent to sshd (which runs it with the user's login shell): `sh -c <script> meshctl
+ * "$SSH_CONNECTION"`, through `sudo -n --` when `become` is set and the user is not already root. The login
+ * shell expands $SSH_CONNECTION before sudo (which drops it from the environment), so the script gets, as
+ * $1, the address the node sees this session come from (src/facts/sections/system.ts: lock-out checks).
  */
 export function remoteCommand(script: string, become: boolean, user: string): string {
-  const sh = `sh -c ${shQuote(script)}`;
+  const sh = `sh -c ${shQuote(script)} meshctl "$SSH_CONNECTION"`;
   return become && user !== "root" ? `sudo -n -- ${sh}` : sh;
 }
 

@@ -4,7 +4,7 @@ import { deviceSection, holderSection, underlaySection, vxlansSection } from "./
 import { neighSection } from "./neighbours.js";
 import { persistSection } from "./persist.js";
 import { connectedSection, mainRoutesSection, routesSection } from "./routes.js";
-import { paramsSection, sysctlSection, udpSection } from "./system.js";
+import { paramsSection, sessionSection, sysctlSection, udpSection } from "./system.js";
 import type { FactsSection } from "./types.js";
 
 export const SECTIONS: readonly FactsSection[] = [
@@ -21,6 +21,7 @@ export const SECTIONS: readonly FactsSection[] = [
   sysctlSection,
   udpSection,
   persistSection,
+  sessionSection,
 ];
 
 /** The sections a read-back after a change set prints (what meshctl manages). */

@@ -4,7 +4,9 @@
  *   params   JSON echo of the script's parameters (so facts cannot be mixed up)
  *   sysctl   `key value`: ip_forward, rp_filter of all/default and of every link the link sections listed
  *   udp      hex local port of every UDP socket
+ *   session  $SSH_CONNECTION of meshctl's session (`client-ip client-port server-ip server-port`)
  */
+import { parseIpv4 } from "../../net/addr.js";
 import { FactsParseError, preview } from "../errors.js";
 import type { FactsParams } from "../types.js";
 import { asObject, at, type Ctx, optString, reqInt, reqString, toIpv4 } from "./read.js";
@@ -93,4 +95,22 @@ export const udpSection: FactsSection = {
   },
   readback: false,
   fields: ["udpPorts"],
+};
+
+/**
+ * The client address of meshctl's SSH session as the node sees it. The script gets $SSH_CONNECTION as its
+ * $1 from the login shell, before sudo drops it (src/exec/ssh/quote.ts). An IPv4-mapped IPv6 address counts
+ * as its IPv4 address; anything else (IPv6, empty: run without SSH) leaves the field unset.
+ */
+export const sessionSection: FactsSection = {
+  name: "session",
+  command: () => ({ sh: `printf '%s\\n' "\${MESHCTL_SSH_CONNECTION:-}"` }),
+  parse(text, d) {
+    const client = text.trim().split(/\s+/)[0] ?? "";
+    const ip = parseIpv4(client.replace(/^::ffff:/i, ""));
+    if (ip.ok) d.sshClient = ip.value;
+  },
+  readback: false,
+  optional: true,
+  fields: ["sshClient"],
 };

@@ -36,6 +36,7 @@ export interface Draft {
   udpPorts: number[];
   /** Undefined when the output has no such section. */
   persist?: PersistFacts;
+  sshClient?: Ipv4;
 }
 
 /**

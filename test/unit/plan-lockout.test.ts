@@ -1,0 +1,201 @@
+/**
+ * Lock-out refusal per node (#10.1b): a route meshctl would add that is the longest match for the node's
+ * path back (its SSH session's client, its default gateway) refuses the node before any change.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkLockout } from "../../src/diagnose/lockout-check.js";
+import { parseDiagnoseOutput } from "../../src/diagnose/parse.js";
+import { diagnoseScript } from "../../src/diagnose/script.js";
+import { remoteCommand } from "../../src/exec/ssh/quote.js";
+import { factsScript, parseFacts } from "../../src/facts/index.js";
+import type { NodeFacts, RouteFact } from "../../src/facts/types.js";
+import type { NodeModel } from "../../src/model/types.js";
+import { type Cidr, cidr } from "../../src/net/addr.js";
+import { lockoutReasons, pathsBack } from "../../src/plan/lockout.js";
+import { diffNode, PlanConflict } from "../../src/plan/node-diff.js";
+import { convergedFacts, ip, model, nodeOf } from "../support/builders.js";
+
+const m = model();
+const a1 = nodeOf(m, "a1");
+// a1 routes 198.18.32.0/26 and 198.18.32.64/26 (c2's blocks) and 198.18.40.0/26; its overlay is 198.18.1.0/24.
+
+const route = (dst: string, more: Partial<RouteFact> = {}): RouteFact => ({
+  dst: dst as Cidr,
+  type: "unicast",
+  protocol: "boot",
+  table: "main",
+  flags: [],
+  ...more,
+});
+const DEFAULT = route("0.0.0.0/0", { via: ip("198.18.0.1"), dev: "eth0" });
+
+/** a1 as the mesh wants it, reached from `client`, with a default route via 198.18.0.1 and `routes`. */
+function facts(client: string | undefined, routes: RouteFact[] = [DEFAULT]): NodeFacts {
+  return { ...convergedFacts(a1), foreignRoutes: routes, ...(client ? { sshClient: ip(client) } : {}) };
+}
+
+function refusal(f: NodeFacts, node: NodeModel = a1): PlanConflict {
+  try {
+    diffNode(node, f);
+  } catch (e) {
+    if (e instanceof PlanConflict) return e;
+    throw e;
+  }
+  throw new Error("diffNode did not refuse the node");
+}
+
+describe("the SSH session's client address", () => {
+  it("outside every route of the mesh: the node is planned as usual", () => {
+    expect(diffNode(a1, facts("198.18.0.1")).changes).toEqual([]);
+    expect(lockoutReasons(a1, facts("198.18.33.1"))).toEqual([]); // in c2's pod CIDR, in no block
+  });
+
+  it("inside a remote pod block: refused as a conflict, naming the route, the address and today's route", () => {
+    const e = refusal(facts("198.18.40.5"));
+    expect(e.kind).toBe("conflict");
+    expect(e.message).toBe(
+      "a1: route 198.18.40.0/26 via 198.18.1.13 (b1's pod block) would capture 198.18.40.5, the address meshctl's SSH session comes from (now reached by 0.0.0.0/0 via 198.18.0.1 dev eth0): applying it would cut this node off (lock-out); renumber the range or the address",
+    );
+  });
+
+  it("inside the overlay: its connected route would capture it", () => {
+    expect(refusal(facts("198.18.1.200")).message).toContain(
+      "the overlay's connected route 198.18.1.0/24 dev mshvx0 would capture 198.18.1.200,",
+    );
+  });
+
+  it("without the tunnel (every path direct) there is no device, so no overlay route to capture anything", () => {
+    expect(lockoutReasons({ ...a1, tunnel: false }, facts("198.18.1.200"))).toEqual([]);
+    expect(lockoutReasons({ ...a1, tunnel: false }, facts("198.18.40.5"))).toHaveLength(1);
+  });
+
+  it("the block's network and broadcast addresses are captured, the addresses next to them are not", () => {
+    expect(lockoutReasons(a1, facts("198.18.40.0"))).toHaveLength(1);
+    expect(lockoutReasons(a1, facts("198.18.40.63"))).toHaveLength(1);
+    expect(lockoutReasons(a1, facts("198.18.40.64"))).toEqual([]);
+    expect(lockoutReasons(a1, facts("198.18.39.255"))).toEqual([]);
+  });
+
+  it("a more specific route the node has already wins: no capture", () => {
+    const f = facts("198.18.40.5", [
+      DEFAULT,
+      route("198.18.40.0/28", { via: ip("198.18.0.1"), dev: "eth0" }),
+    ]);
+    expect(lockoutReasons(a1, f)).toEqual([]);
+  });
+
+  it("a route as specific as the mesh's counts as captured (metrics would decide)", () => {
+    const f = facts("198.18.40.5", [
+      DEFAULT,
+      route("198.18.40.0/26", { via: ip("198.18.0.1"), dev: "eth0" }),
+    ]);
+    expect(lockoutReasons(a1, f)).toHaveLength(1);
+  });
+
+  it("the underlay's own subnet is a route too: a wider mesh route does not capture inside it, a narrower one does", () => {
+    const client = ip("198.18.0.200"); // on eth0's 198.18.0.0/24
+    const base = a1.routes[0] as NodeModel["routes"][number];
+    const wide = { ...a1, routes: [{ ...base, dst: cidr("198.18.0.0/23") }] };
+    const narrow = { ...a1, routes: [{ ...base, dst: cidr("198.18.0.128/25") }] };
+    expect(lockoutReasons(wide, facts(client))).toEqual([]);
+    expect(lockoutReasons(narrow, facts(client))[0]).toContain("(now reached by 198.18.0.0/24 dev eth0)");
+  });
+
+  it("unknown (no $SSH_CONNECTION, an IPv6 client): nothing to compare, no refusal", () => {
+    expect(lockoutReasons(a1, facts(undefined, []))).toEqual([]);
+  });
+});
+
+describe("the default gateway(s)", () => {
+  it("a gateway inside a remote pod block refuses the node", () => {
+    const gw = route("0.0.0.0/0", { via: ip("198.18.32.70"), dev: "eth0" });
+    expect(refusal(facts("198.18.0.1", [gw])).message).toContain(
+      "route 198.18.32.64/26 via 198.18.1.14 (b2's pod block) would capture 198.18.32.70, its default gateway",
+    );
+  });
+
+  it("every next hop of a multipath default is a path back", () => {
+    const multi = route("0.0.0.0/0", {
+      nexthops: [
+        { via: ip("198.18.0.1"), dev: "eth0", flags: [] },
+        { via: ip("198.18.32.5"), dev: "eth0", flags: [] },
+      ],
+    });
+    expect(pathsBack(facts("198.18.0.1", [multi])).map((p) => `${p.ip} ${p.what}`)).toEqual([
+      "198.18.0.1 the address meshctl's SSH session comes from",
+      "198.18.32.5 its default gateway",
+    ]);
+    expect(lockoutReasons(a1, facts("198.18.0.1", [multi]))).toHaveLength(1);
+  });
+});
+
+describe("other nodes are judged by their own facts", () => {
+  it("a2 reached from outside the mesh is planned while a1 is refused", () => {
+    const a2 = nodeOf(m, "a2");
+    expect(lockoutReasons(a2, { ...convergedFacts(a2), sshClient: ip("198.18.0.1") })).toEqual([]);
+    expect(() => diffNode(a1, facts("198.18.40.5"))).toThrow(PlanConflict);
+  });
+});
+
+describe("diagnose says why", () => {
+  it("a failing lock-out finding with the reason and the fix", () => {
+    const [f, ...rest] = checkLockout(a1, facts("198.18.40.5"));
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ node: "a1", check: "lock-out", ok: false, severity: "error" });
+    expect(f?.finding).toMatch(/would capture 198\.18\.40\.5, .*: apply refuses this node$/);
+    expect(f?.fix).toMatch(/^renumber the pod CIDR/);
+  });
+
+  it("passes, naming the paths it checked", () => {
+    expect(checkLockout(a1, facts("198.18.0.1"))).toEqual([
+      expect.objectContaining({
+        ok: true,
+        finding: "no route of the mesh captures this node's paths back (198.18.0.1)",
+      }),
+    ]);
+  });
+});
+
+describe("the session section of the facts", () => {
+  const captured = readFileSync(new URL("../fixtures/facts/a-configured.out", import.meta.url), "utf8");
+  const withSession = (body: string) => captured.replace("\n@@end", `\n@@session\n${body}\n@@end`);
+
+  it.each([
+    ["198.18.0.1 40022 198.18.0.11 22", "198.18.0.1"],
+    ["::ffff:198.18.0.1 40022 ::ffff:198.18.0.11 22", "198.18.0.1"],
+    ["2001:db8::1 40022 2001:db8::11 22", undefined],
+    ["", undefined],
+  ])("%j → %s", (body, client) => {
+    expect(parseFacts(withSession(body)).sshClient).toBe(client);
+  });
+
+  it("output of a script without the section parses, with no client", () => {
+    expect(captured).not.toContain("@@session");
+    expect(parseFacts(captured).sshClient).toBeUndefined();
+  });
+});
+
+describe("the client address reaches the facts through the login shell, sudo or not", () => {
+  const FAKE = join(import.meta.dirname, "..", "support", "fake-iproute2.mjs");
+  const STUBS = `ip() { '${process.execPath}' '${FAKE}' ip "$@"; }\nbridge() { '${process.execPath}' '${FAKE}' bridge "$@"; }\n`;
+  const params = a1.device;
+  const facts = { device: params.name, routeProtocol: 77, localIp: params.localIp };
+  /** As sshd runs an exec request: the login shell (here sh) gets remoteCommand's line, SSH_CONNECTION set. */
+  const viaSsh = (script: string) =>
+    execFileSync("sh", ["-c", remoteCommand(STUBS + script, false, "root")], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, SSH_CONNECTION: "198.18.0.1 40022 198.18.0.11 22" },
+    });
+
+  it("the facts script", () => {
+    expect(parseFacts(viaSsh(factsScript(facts))).sshClient).toBe("198.18.0.1");
+  });
+
+  it("diagnose, which wraps the facts in a function", () => {
+    const script = diagnoseScript({ facts, device: params.name, port: params.port, remoteCidrs: [] });
+    expect(parseDiagnoseOutput(viaSsh(script)).facts.sshClient).toBe("198.18.0.1");
+  });
+});
