@@ -4,12 +4,12 @@
  * Runs the built CLI (dist/) and asserts on its output and on the nodes' state read directly.
  */
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SSH_PORT } from "../../src/lab/plan.js";
 import { type CliRun, meshctl, ROOT, useLab } from "./helpers/cli.js";
 import { onNode, startOnNode, until } from "./helpers/node-mounts.js";
+import { cutSshStep, writePlaybook } from "./helpers/playbooks.js";
 
 const lab = useLab("safety", { clusters: 2, nodesPerCluster: 1, kubeApi: true });
 
@@ -46,21 +46,7 @@ describe("node-side files", () => {
 });
 
 /** A playbook: the built-in mesh steps, then `site` (YAML lines of one more step). Returns its path. */
-function playbook(name: string, site: string): string {
-  const path = join(lab.dir, `${name}.yaml`);
-  writeFileSync(
-    path,
-    `name: ${name}
-steps:
-  - { name: vxlan device, hosts: nodes, builtin: vxlan-device }
-  - { name: stale entries, hosts: nodes, builtin: stale-entries }
-  - { name: fdb, hosts: nodes, builtin: fdb }
-  - { name: neighbours and routes, hosts: nodes, builtin: neighbours-routes }
-${site}
-`,
-  );
-  return path;
-}
+const playbook = (name: string, site: string) => writePlaybook(lab.dir, name, site);
 const host = (r: CliRun, name: string) => r.json.nodes.find((n) => n.name === name);
 const onC1 = (cmd: string) => onNode(lab.dir, "c1-node1", cmd);
 const sleepers = () => onC1("pgrep -f '^sleep 100000$' || true").out.trim();
@@ -215,45 +201,59 @@ describe("signals", () => {
   }, 90_000);
 });
 
+/**
+ * Runs `verb` with playbook `pb`, whose site step cuts c1-node1's SSH (iptables `rule`): the node must
+ * revert the change set by itself within --confirm-timeout and meshctl say so (exit 1); c2-node1 proceeds.
+ */
+async function expectRevertedByNode(verb: "apply" | "teardown", pb: string, rule: string): Promise<void> {
+  // (a device the node deletes and makes again comes back with a new ifindex)
+  const state = () =>
+    onC1("ip -d link show; ip route show table all; ip neigh show nud permanent").out.replace(/^\d+: /gm, "");
+  const before = state();
+  const cut = () => onC1(`iptables -C ${rule}`).code === 0;
+  const run = startMeshctl(verb, "-i", lab.info.inventory, "--playbook", pb, "--confirm-timeout", "10");
+  try {
+    expect(await until(cut, 30_000)).toBe(true);
+    const cutAt = Date.now();
+    // The node reverts by itself: 10 s after its read-back (+ the timer's 1 s ticks and the replay).
+    expect(await until(() => !cut(), 25_000)).toBe(true);
+    const revertedAfter = Date.now() - cutAt;
+    expect(revertedAfter).toBeLessThan(15_000);
+    expect(await run.exit, run.err()).toBe(1);
+    const c1 = host({ json: run.json() } as CliRun, "c1-node1");
+    expect(c1?.status).toBe("failed");
+    expect(c1?.error).toMatch(/^lost contact after the change; reverted by the node/);
+    expect(c1?.rollback?.restored).toBe(true);
+    expect(c1?.rollback?.detail).toMatch(/reverted by the node within 10 s \(commit-confirmed\)/);
+    expect(host({ json: run.json() } as CliRun, "c2-node1")?.status).toBe("changed");
+    // The node answers again, at its prior state.
+    expect(state()).toBe(before);
+    console.log(
+      `commit-confirmed ${verb}: DROP rule removed by the node ${revertedAfter} ms after it appeared`,
+    );
+  } finally {
+    onC1(`while iptables -D ${rule} 2>/dev/null; do :; done`);
+    run.child.kill("SIGKILL");
+  }
+}
+
 describe("commit-confirmed", () => {
+  const { rule, step } = cutSshStep("c1-node1", SSH_PORT);
+
   it("a change set that cuts the node's SSH is reverted by the node within --confirm-timeout; meshctl says so (exit 1)", async () => {
     expect(meshctl("teardown", "-i", lab.info.inventory).code).toBe(0);
-    const rule = `INPUT -p tcp --dport ${SSH_PORT} -j DROP`;
-    const only = '[ "$MESHCTL_NODE" != c1-node1 ] ||';
-    const pb = playbook(
-      "cut",
-      `  - name: cut ssh
-    hosts: nodes
-    timeout: 10
-    shell: { check: "false", apply: '${only} iptables -I ${rule}', undo: '${only} iptables -D ${rule}' }`,
-    );
-    const state = () => onC1("ip -d link show; ip route show table all; ip neigh show nud permanent").out;
-    const before = state();
-    const cut = () => onC1(`iptables -C ${rule}`).code === 0;
-    const run = startMeshctl("apply", "-i", lab.info.inventory, "--playbook", pb, "--confirm-timeout", "10");
-    try {
-      expect(await until(cut, 30_000)).toBe(true);
-      const cutAt = Date.now();
-      // The node reverts by itself: 10 s after its read-back (+ the timer's 1 s ticks and the replay).
-      expect(await until(() => !cut(), 25_000)).toBe(true);
-      const revertedAfter = Date.now() - cutAt;
-      expect(revertedAfter).toBeLessThan(15_000);
-      expect(await run.exit, run.err()).toBe(1);
-      const c1 = host({ json: run.json() } as CliRun, "c1-node1");
-      expect(c1?.status).toBe("failed");
-      expect(c1?.error).toMatch(/^lost contact after the change; reverted by the node/);
-      expect(c1?.rollback?.restored).toBe(true);
-      expect(c1?.rollback?.detail).toMatch(/reverted by the node within 10 s \(commit-confirmed\)/);
-      expect(host({ json: run.json() } as CliRun, "c2-node1")?.status).toBe("changed");
-      // The node answers again, at its prior state.
-      expect(state()).toBe(before);
-      const d = meshctl("diff", "-i", lab.info.inventory, "--limit", "c1-node1");
-      expect(d.code).toBe(2);
-      expect(host(d, "c1-node1")?.status).toBe("ok");
-      console.log(`commit-confirmed: DROP rule removed by the node ${revertedAfter} ms after it appeared`);
-    } finally {
-      onC1(`while iptables -D ${rule} 2>/dev/null; do :; done`);
-      run.child.kill("SIGKILL");
-    }
+    await expectRevertedByNode("apply", playbook("cut", step), rule);
+    const d = meshctl("diff", "-i", lab.info.inventory, "--limit", "c1-node1");
+    expect(d.code).toBe(2);
+    expect(host(d, "c1-node1")?.status).toBe("ok");
+  }, 120_000);
+
+  it("teardown too: a teardown that cuts the node's SSH is reverted by the node (its mesh stays), exit 1", async () => {
+    expect(meshctl("apply", "-i", lab.info.inventory).code).toBe(0);
+    await expectRevertedByNode("teardown", writePlaybook(lab.dir, "cut-teardown", step, true), rule);
+    expect(hasDevice("c1-node1")).toBe(true);
+    expect(hasDevice("c2-node1")).toBe(false);
+    const d = meshctl("diff", "-i", lab.info.inventory, "--limit", "c1-node1");
+    expect(d.code, d.stderr).toBe(0);
   }, 120_000);
 });
