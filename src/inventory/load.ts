@@ -7,6 +7,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import type { Cidr, DnsLabel, IfName, Ipv4, Mac } from "../net/addr.js";
 import { type Allocation, allocate } from "./allocate.js";
 import { InputError, type InputIssue } from "./errors.js";
+import { inventoryMessage } from "./messages.js";
 import { inventorySchema, type RawInventory, type RawSsh } from "./schema.js";
 import { schemaIssues, withoutMeant } from "./schema-issues.js";
 import type {
@@ -52,7 +53,7 @@ export function resolveInventory(src: YamlSource): Inventory {
 
 /** Throws InputError with every problem (and the warnings) at once. */
 export function checkInventory(src: YamlSource): CheckedInventory {
-  const parsed = inventorySchema.safeParse(src.value ?? {}, { error: missingKey });
+  const parsed = inventorySchema.safeParse(src.value ?? {}, { error: inventoryMessage });
   const schema = parsed.success ? undefined : schemaIssues(src, parsed.error.issues);
   const issues: InputIssue[] = schema?.issues ?? [];
   // Every problem at once: relations and allocation also run on whatever passed the schema.
@@ -216,20 +217,9 @@ function explicitSsh(m: RawSsh): SshSetting[] {
   return keys.flatMap(([k, s]) => (m[k] === undefined ? [] : [s]));
 }
 
-/** For an absent key (`key:` without a value) zod says "expected string, received undefined (null)". */
-export function missingKey(issue: {
-  code?: string;
-  input?: unknown;
-  path?: PropertyKey[];
-}): string | undefined {
-  const key = issue.path?.[issue.path.length - 1];
-  if (issue.code !== "invalid_type" || typeof key !== "string") return undefined;
-  if (issue.input === undefined) return `missing required key "${key}"`;
-  return issue.input === null ? `"${key}" has no value` : undefined;
-}
-
 function sortIssues(issues: InputIssue[]): InputIssue[] {
   return [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
+export { missingKey } from "./messages.js";
 export type { RawInventory };

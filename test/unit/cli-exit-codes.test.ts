@@ -77,7 +77,7 @@ describe("exit 3: an invalid inventory or playbook, and nothing was contacted", 
       expect(r.connections).toEqual([]);
       expect(r.stderr).toBe(
         `error: inventory ${bad} has 2 problems:\n` +
-          `  ${bad}:7:8 mesh.vni: Too small: expected number to be >=1\n` +
+          `  ${bad}:7:8 mesh.vni: must be at least 1\n` +
           `  ${bad}:20:53 clusters[1].nodes[1].pod_blocks[0]: pod block 10.0.0.0/24 is not inside cluster c2's pod_cidr 198.18.32.0/20\n`,
       );
       expect(r.stderr).not.toMatch(STACK_FRAME);

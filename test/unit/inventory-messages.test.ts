@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { closest, editDistance } from "../../src/inventory/closest.js";
 import { formatIssue, InputError, type InputIssue } from "../../src/inventory/errors.js";
 import { checkInventory, loadCheckedInventory, loadInventoryText } from "../../src/inventory/load.js";
+import { inventoryMessage } from "../../src/inventory/messages.js";
 import { sourceSnippet } from "../../src/inventory/snippet.js";
 import { keysAt, unknownKeyHint } from "../../src/inventory/suggest.js";
 import { parseYamlText } from "../../src/inventory/yaml-source.js";
@@ -116,6 +117,57 @@ describe("misspelt keys: one message, with the key that was meant at that level"
     );
     expect(closest("node-x", ["node-x"])).toBeUndefined(); // the word itself is no suggestion
     expect(closest("zzzz", ["user", "port"])).toBeUndefined();
+  });
+});
+
+describe("types, ranges and choices said as a person would", () => {
+  it.each([
+    [
+      { code: "invalid_type", expected: "number", input: "ten", path: ["vni"] },
+      'expected a number, not the string "ten"',
+    ],
+    [
+      { code: "invalid_type", expected: "int", input: 1.5, path: ["port"] },
+      "expected a whole number, not 1.5",
+    ],
+    [
+      { code: "invalid_type", expected: "boolean", input: 1, path: ["become"] },
+      "expected true or false, not the number 1",
+    ],
+    [
+      { code: "invalid_type", expected: "array", input: { a: 1 }, path: ["nodes"] },
+      "expected a list, not a map",
+    ],
+    [{ code: "invalid_type", expected: "object", input: [1], path: ["mesh"] }, "expected a map, not a list"],
+    [
+      { code: "invalid_type", expected: "string", input: undefined, path: ["host"] },
+      'missing required key "host"',
+    ],
+    [{ code: "invalid_type", expected: "string", input: null, path: ["host"] }, '"host" has no value'],
+    [{ code: "too_small", origin: "number", minimum: 1, inclusive: true }, "must be at least 1"],
+    [{ code: "too_small", origin: "number", minimum: 0, inclusive: false }, "must be more than 0"],
+    [{ code: "too_small", origin: "array", minimum: 1, inclusive: true }, "needs at least 1 entry"],
+    [{ code: "too_small", origin: "array", minimum: 2, inclusive: true }, "needs at least 2 entries"],
+    [{ code: "too_small", origin: "string", minimum: 1, inclusive: true }, "must not be empty"],
+    [{ code: "too_big", origin: "number", maximum: 300, inclusive: true }, "must be at most 300"],
+    [{ code: "too_big", origin: "number", maximum: 300, inclusive: false }, "must be less than 300"],
+    [
+      { code: "invalid_value", values: ["a", "b"], input: "c" },
+      'must be one of "a", "b", not the string "c"',
+    ],
+  ])("%j → %s", (issue, message) => {
+    expect(inventoryMessage(issue)).toBe(message);
+  });
+
+  it("what it has no words for keeps zod's message", () => {
+    expect(inventoryMessage({ code: "custom" })).toBeUndefined();
+    expect(inventoryMessage({ code: "invalid_type", expected: "bigint", input: 1 })).toBeUndefined();
+    expect(inventoryMessage({ code: "too_small", origin: "string", minimum: 3 })).toBeUndefined();
+  });
+
+  it("an empty cluster list, through the loader", () => {
+    const e = errorOf("mesh: {overlay: 10.99.0.0/24}\nclusters: []\n");
+    expect(e.issues.map(formatIssue)).toEqual(["t.yaml:2:11 clusters: needs at least 1 entry"]);
   });
 });
 
