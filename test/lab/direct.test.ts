@@ -154,6 +154,11 @@ describe("switching a live mesh: vxlan → direct → auto → vxlan", () => {
     expect(host(toDirect, "c1-node1")?.changes.map((c) => `${c.action} ${c.resource}`)).toEqual([
       "update route",
       "delete device",
+      // The boot files follow (#12.1): the device's and the entries' files give way to the routes' alone.
+      "update persist",
+      "delete persist",
+      "delete persist",
+      "update persist",
     ]);
     const there = await pingDuring("c1-node1", "c3-node1", () => converge(inventory("direct", clusters)));
     expect(there.sent).toBeGreaterThan(50);
@@ -172,6 +177,10 @@ describe("switching a live mesh: vxlan → direct → auto → vxlan", () => {
       "create fdb",
       "create neighbour",
       "update route",
+      "update persist",
+      "create persist",
+      "create persist",
+      "update persist",
     ]);
     const back2 = await pingDuring("c1-node1", "c3-node1", () => converge(inventory("vxlan", clusters)));
     expect(back2.sent).toBeGreaterThan(50);
