@@ -202,6 +202,7 @@ describe("parseCalicoState: what kubectl leaves out", () => {
     const s = parseCalicoState("{}");
     expect(s.pools).toEqual([]);
     expect([...s.blocks]).toEqual([]);
+    expect(s.nodes).toEqual([]);
   });
 
   it("a pool without metadata or spec, and one whose flags are not booleans", () => {
@@ -279,6 +280,38 @@ describe("parseCalicoState: what kubectl leaves out", () => {
     expect(Object.fromEntries(s.blocks)).toEqual({ n1: ["10.9.0.0/24"], "": ["10.9.5.0/24"] });
   });
 
+  it("nodes (for nodes_from): the first valid InternalIP; none, an IPv6 one or another type leaves it out", () => {
+    const node = (name: string, addresses: unknown) => ({
+      kind: "Node",
+      metadata: { name },
+      status: { addresses },
+    });
+    const s = parseCalicoState(
+      list([
+        node("n1", [
+          { type: "ExternalIP", address: "203.0.113.5" },
+          { type: "InternalIP", address: "fd00::5" },
+          { type: "InternalIP", address: "198.18.0.11" },
+          { type: "InternalIP", address: "198.18.0.12" },
+        ]),
+        node("n2", [{ type: "Hostname", address: "n2" }, null, { type: "InternalIP" }]),
+        node("n3", "not a list"),
+        { kind: "Node", metadata: { name: "n4" } },
+        {
+          kind: "IPPool",
+          metadata: { name: "p" },
+          status: { addresses: [{ type: "InternalIP", address: "198.18.0.9" }] },
+        },
+      ]),
+    );
+    expect(s.nodes).toStrictEqual([
+      { name: "n1", internalIp: "198.18.0.11" },
+      { name: "n2" },
+      { name: "n3" },
+      { name: "n4" },
+    ]);
+  });
+
   it("output that is not JSON says so with the parser's reason", () => {
     expect(() => parseCalicoState("error: the server doesn't have a resource type")).toThrow(KubeParseError);
     expect(() => parseCalicoState("error")).toThrow(/^kubectl printed no JSON: .+/);
@@ -287,7 +320,7 @@ describe("parseCalicoState: what kubectl leaves out", () => {
 
 describe("checkPools: exact findings", () => {
   it("a converged cluster: one passing finding per pool, without a fix", () => {
-    expect(checkPools(c1, mesh, converged())).toEqual([
+    expect(checkPools(c1, mesh, converged())).toStrictEqual([
       {
         cluster: "c1",
         check: "ippool",
@@ -312,7 +345,7 @@ describe("checkPools: exact findings", () => {
       pool("pod-old", "198.18.33.0/24"),
     ]);
     const fix = "meshctl apply --limit c1";
-    expect(fs).toEqual([
+    expect(fs).toStrictEqual([
       {
         cluster: "c1",
         check: "ippool",
