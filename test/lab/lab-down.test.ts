@@ -31,8 +31,12 @@ it("lab down kills neither a look-alike of its sshd nor a recorded PID whose sta
     const lookalike = spawn("bash", ["-c", `exec -a "${sshdLine}" sleep 3017`], { stdio: "ignore" });
     const reused = spawn("sleep", ["3018"], { stdio: "ignore" });
     decoys.push(lookalike, reused);
-    expect(await until(() => alive(lookalike) && alive(reused), 10_000)).toBe(true);
-    expect(processesMatching(sshdLine).length).toBeGreaterThanOrEqual(2); // the real one and the decoy
+    // Alive is not enough: bash may not have exec'd the look-alike command line yet. (The real sshd's own
+    // title changes with each connection in progress — "[listener] 1 of 10-100 startups" — so only the
+    // decoy is matched by its line; the real one is known by its PID.)
+    const bothUp = () =>
+      alive(lookalike) && alive(reused) && processesMatching(sshdLine).includes(lookalike.pid as number);
+    expect(await until(bothUp, 10_000)).toBe(true);
     const stateFile = join(dir, "lab.json");
     const st = JSON.parse(readFileSync(stateFile, "utf8")) as LabState;
     st.processes.push({ pid: reused.pid as number, startTime: "1", role: "sshd", owner: node });
