@@ -152,6 +152,18 @@ describe("node-private directories", () => {
       if (existsSync(d)) expect(existsSync(join(d, "x"))).toBe(false);
     }
   });
+
+  it("each node has its own /run/systemd with system/ (a systemd host for meshctl's boot unit); the host's is untouched", async () => {
+    const hostHad = existsSync("/run/systemd/system");
+    const r = await onNode(
+      "c1-node1",
+      "test -d /run/systemd/system && touch /run/systemd/system/x && echo ok",
+    );
+    expect(r.stdout).toBe("ok\n");
+    expect((await onNode("c2-node1", "ls -A /run/systemd/system")).stdout).not.toContain("x");
+    expect(existsSync("/run/systemd/system")).toBe(hostHad);
+    if (hostHad) expect(existsSync("/run/systemd/system/x")).toBe(false);
+  });
 });
 
 describe("lab down", () => {
