@@ -8,6 +8,7 @@ import type { NodeFacts } from "../facts/types.js";
 import type { ClusterModel, MeshModel, NodeModel } from "../model/types.js";
 import { cidrContainsIp } from "../net/addr.js";
 import { checkDevice, checkMtu, checkUnderlay } from "./device-checks.js";
+import { checkDirect, checkMode } from "./direct-checks.js";
 import { checkEntries } from "./entry-checks.js";
 import type { CheckContext } from "./finding.js";
 import { checkLockout } from "./lockout-check.js";
@@ -24,17 +25,24 @@ export function nodeFindings(
   ctx: CheckContext = {},
 ): Finding[] {
   const cluster = model.clusters.find((c) => c.name === node.cluster);
+  // The paths from the node's facts (#14): the tunnel's checks only when a path uses it.
+  const mode = checkMode(node, facts);
+  const paths = mode.node;
+  const tunnel = paths?.tunnel ?? true;
+  const viaTunnel = paths ? { ...paths, routes: paths.routes.filter((r) => !r.direct) } : node;
   return [
     ...checkUnderlay(node, facts),
     ...checkLockout(node, facts),
-    ...checkDevice(node, facts, ctx),
-    ...checkEntries(node, facts, ctx),
+    ...mode.findings,
+    ...(tunnel ? checkDevice(node, facts, ctx) : []),
+    ...(tunnel ? checkEntries(viaTunnel, facts, ctx) : []),
+    ...(paths ? checkDirect(paths, facts, ctx) : []),
     ...checkForwarding(node, facts),
     ...checkRpFilter(node, facts),
     ...(cluster ? rulesOf(cluster).checkNode(node, cluster, facts) : []),
-    ...checkPort(node, facts, extra),
-    ...checkFirewall(node, extra),
-    ...checkMtu(node, facts, ctx),
+    ...(tunnel ? checkPort(node, facts, extra) : []),
+    ...(tunnel ? checkFirewall(node, extra) : []),
+    ...(tunnel ? checkMtu(node, facts, ctx) : []),
     ...checkOverlaps(model, node, facts, extra),
   ];
 }

@@ -186,7 +186,8 @@ export interface NodeFacts {
   connected?: RouteFact[];
   /**
    * Effective values read back from /proc/sys, keyed like sysctl(8) but with interface names verbatim:
-   * `net.ipv4.ip_forward`, `net.ipv4.conf.{all,default,<device>,<underlay>}.rp_filter`. A key is absent
+   * `net.ipv4.ip_forward`, `net.ipv4.conf.{all,default,<device>,<underlay>}.rp_filter`,
+   * `net.ipv4.conf.{<device>,<underlay>}.forwarding`. A key is absent
    * when the file is (e.g. the device does not exist).
    */
   sysctl: Record<string, number>;

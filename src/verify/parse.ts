@@ -81,6 +81,8 @@ export function parseVerifyOutput(output: string, plan: NodePlan, waitSeconds = 
   if (start < 0)
     throw new VerifyParseError(`no "${VERIFY_MARKER}" line (got ${JSON.stringify(firstLine(output))})`);
   let deviceMtu: number | undefined;
+  let underlayMtu: number | undefined;
+  const direct = new Set<number>();
   let deviceSeen = false;
   let podSource: PodSource | undefined;
   let ended = false;
@@ -96,6 +98,16 @@ export function parseVerifyOutput(output: string, plan: NodePlan, waitSeconds = 
     if (m) {
       deviceSeen = true;
       if (m[1] !== "absent") deviceMtu = Number(m[1]);
+      continue;
+    }
+    m = /^@@underlay (\d+|absent)$/.exec(line);
+    if (m) {
+      if (m[1] !== "absent") underlayMtu = Number(m[1]);
+      continue;
+    }
+    m = /^@@direct (\d+)$/.exec(line);
+    if (m) {
+      direct.add(Number(m[1]));
       continue;
     }
     m = /^@@src (\S+) (pod-block|overlay)$/.exec(line);
@@ -123,7 +135,8 @@ export function parseVerifyOutput(output: string, plan: NodePlan, waitSeconds = 
     throw new VerifyParseError(`source address ${podSource.address} is in none of the node's pod blocks`);
   }
   const notes: string[] = [];
-  if (deviceMtu === undefined) notes.push("the mesh device is absent: run `meshctl apply`");
+  const tunnelled = plan.probes.some((p) => p.kind !== "pod" && !direct.has(p.id));
+  if (deviceMtu === undefined && tunnelled) notes.push("the mesh device is absent: run `meshctl apply`");
   if (podSource.kind === "overlay" && plan.probes.some((p) => p.kind === "pod")) {
     notes.push(
       plan.podBlocks.length === 0
@@ -132,15 +145,18 @@ export function parseVerifyOutput(output: string, plan: NodePlan, waitSeconds = 
     );
   }
   const probes = plan.probes.map((p): ProbeResult => {
+    // A direct peer (#14): pinged at its underlay address, the MTU probe sized from the underlay's MTU.
+    const isDirect = direct.has(p.id) && p.underlay !== undefined;
+    const mtu = isDirect ? underlayMtu : deviceMtu;
     const base = {
       from: plan.node,
       fromCluster: plan.cluster,
       to: p.to,
       toCluster: p.toCluster,
       kind: p.kind,
-      dst: p.dst,
+      dst: isDirect ? (p.underlay as Ipv4) : p.dst,
       ...(p.kind === "pod" ? { src: podSource.address } : {}),
-      ...(p.kind === "mtu" && deviceMtu !== undefined ? { size: deviceMtu - ICMP_OVERHEAD } : {}),
+      ...(p.kind === "mtu" && mtu !== undefined ? { size: mtu - ICMP_OVERHEAD } : {}),
     };
     const body = bodies.get(p.id);
     if (body === undefined || body.every((l) => l.trim() === "")) {
@@ -151,7 +167,9 @@ export function parseVerifyOutput(output: string, plan: NodePlan, waitSeconds = 
         sent: 0,
         received: 0,
         detail:
-          p.kind === "mtu" && deviceMtu === undefined ? "not run: the mesh device is absent" : "not run",
+          p.kind === "mtu" && mtu === undefined
+            ? `not run: ${isDirect ? "the underlay's MTU is unknown" : "the mesh device is absent"}`
+            : "not run",
       };
     }
     const rcLine = body.findIndex((l) => l.startsWith("@@rc "));
@@ -176,7 +194,7 @@ export function parseVerifyOutput(output: string, plan: NodePlan, waitSeconds = 
     if (r.kind !== "mtu" || r.ok || r.sent === 0) continue;
     const small = probes.find((x) => x.kind === "overlay" && x.to === r.to);
     if (small?.ok && !/MTU/.test(r.detail ?? "")) {
-      r.detail = `${r.detail ?? "no reply"}: ${deviceMtu}-byte don't-fragment pings are lost while small ones pass (MTU black hole on the path)`;
+      r.detail = `${r.detail ?? "no reply"}: ${(r.size ?? 0) + ICMP_OVERHEAD}-byte don't-fragment pings are lost while small ones pass (MTU black hole on the path)`;
     }
   }
   return { ...(deviceMtu === undefined ? {} : { deviceMtu }), podSource, notes, probes };

@@ -1,6 +1,7 @@
 /**
  * Which pings each node sends. Pure. From every selected node: its overlay and a don't-fragment ping at
- * the device MTU to every other node's overlay IP; and a ping to every test endpoint (pod IP) of every
+ * the device MTU to every other node's overlay IP (to a direct peer, #14: its underlay IP, at the underlay
+ * MTU); and a ping to every test endpoint (pod IP) of every
  * other cluster, sent from an address the node holds in its own pod blocks.
  */
 
@@ -16,10 +17,13 @@ export function ownerOf(model: MeshModel, ip: Ipv4): NodeModel | undefined {
 export function planNode(model: MeshModel, node: NodeModel): NodePlan {
   const probes: Probe[] = [];
   const add = (p: Omit<Probe, "id">) => probes.push({ id: probes.length, ...p });
+  const pairs = new Map(node.fdb.map((f) => [f.peer as string, f.pair]));
   for (const peer of model.nodes) {
     if (peer.name === node.name) continue;
-    add({ kind: "overlay", to: peer.name, toCluster: peer.cluster, dst: peer.device.address });
-    add({ kind: "mtu", to: peer.name, toCluster: peer.cluster, dst: peer.device.address });
+    const pair = pairs.get(peer.name) ?? "vxlan";
+    const path = pair === "vxlan" ? {} : { path: pair, underlay: peer.device.localIp };
+    add({ kind: "overlay", to: peer.name, toCluster: peer.cluster, dst: peer.device.address, ...path });
+    add({ kind: "mtu", to: peer.name, toCluster: peer.cluster, dst: peer.device.address, ...path });
   }
   for (const c of model.clusters) {
     if (c.name === node.cluster) continue;
@@ -32,6 +36,7 @@ export function planNode(model: MeshModel, node: NodeModel): NodePlan {
     cluster: node.cluster,
     podBlocks: node.podBlocks ?? [],
     overlayIp: node.device.address,
+    underlayIp: node.device.localIp,
     probes,
   };
 }

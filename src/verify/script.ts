@@ -8,6 +8,8 @@
  * Output (blank lines insignificant):
  *   @@meshctl-verify 1
  *   @@device <mtu>|absent      MTU of the mesh device (the don't-fragment pings are sized from it)
+ *   @@underlay <mtu>|absent    MTU of the interface holding the underlay address (direct peers' MTU probes)
+ *   @@direct <id>              a probe sent to a peer directly, at its underlay address (#14)
  *   @@src <ip> pod-block|overlay   source address of the pod probes
  *   @@probe <id>               ping's stdout+stderr, then `@@rc <exit status>` (nothing if not run)
  *   …
@@ -62,10 +64,24 @@ export function verifyScript(plan: NodePlan, o: VerifyScriptOptions): string {
     const id = int(p.id, "probe id", 0, 1_000_000);
     const dst = ip(p.dst);
     if (i > 0 && i % PARALLEL === 0) lines.push("wait");
-    if (p.kind === "overlay") lines.push(`p ${id} ${base} ${dst} &`);
-    else if (p.kind === "mtu")
-      lines.push(`if [ -n "$mtu" ]; then p ${id} ${base} -M do -s $((mtu - ${ICMP_OVERHEAD})) ${dst} & fi`);
-    else lines.push(`p ${id} ${base} -I "$src" ${dst} &`);
+    const tunnel =
+      p.kind === "overlay"
+        ? `p ${id} ${base} ${dst} &`
+        : p.kind === "mtu"
+          ? `if [ -n "$mtu" ]; then p ${id} ${base} -M do -s $((mtu - ${ICMP_OVERHEAD})) ${dst} & fi`
+          : `p ${id} ${base} -I "$src" ${dst} &`;
+    if (p.kind === "pod" || p.path === undefined || p.underlay === undefined) {
+      lines.push(tunnel);
+      return;
+    }
+    const u = ip(p.underlay);
+    const direct =
+      p.kind === "overlay"
+        ? `echo ${id} >>"$t/direct"; p ${id} ${base} ${u} &`
+        : `echo ${id} >>"$t/direct"; if [ -n "$umtu" ]; then p ${id} ${base} -M do -s $((umtu - ${ICMP_OVERHEAD})) ${u} & fi`;
+    // `&` ends a command as `;` does: either is followed directly by the next keyword.
+    const end = (c: string) => (c.endsWith("&") ? `${c} ` : `${c}; `);
+    lines.push(p.path === "direct" ? direct : `if onlink ${u}; then ${end(direct)}else ${end(tunnel)}fi`);
   });
   lines.push("wait");
   const ids = plan.probes.map((p) => p.id).join(" ");
@@ -80,6 +96,13 @@ mtu=
 if l=$(ip -o link show dev "$D" 2>/dev/null); then mtu=\${l#* mtu }; mtu=\${mtu%% *}; fi
 case $mtu in ''|*[!0-9]*) mtu= ;; esac
 echo "@@device \${mtu:-absent}"
+umtu=
+if a=$(ip -o -4 addr show to '${ip(plan.underlayIp)}/32' 2>/dev/null) && [ -n "$a" ]; then
+  set -- $a; if l=$(ip -o link show dev "\${2%%@*}" 2>/dev/null); then umtu=\${l#* mtu }; umtu=\${umtu%% *}; fi
+fi
+case $umtu in ''|*[!0-9]*) umtu= ;; esac
+echo "@@underlay \${umtu:-absent}"
+onlink() { case $(ip -o route get "$1" 2>/dev/null) in *' via '*|'') return 1 ;; esac; return 0; }
 src=
 for b in ${blocks.length > 0 ? blocks.join(" ") : ""}; do
   a=$(ip -4 -o addr show to "$b" 2>/dev/null) || continue
@@ -90,6 +113,7 @@ t=$(mktemp -d 2>/dev/null) || { echo '@@error cannot create a temporary director
 trap 'rm -rf "$t"' EXIT
 p() { i=$1; shift; ping "$@" >"$t/$i" 2>&1; echo "@@rc $?" >>"$t/$i"; }
 ${lines.join("\n")}
+[ -f "$t/direct" ] && while read -r i; do echo "@@direct $i"; done <"$t/direct"
 for i in ${ids}; do
   echo "@@probe $i"
   [ -f "$t/$i" ] && cat "$t/$i"

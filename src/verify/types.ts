@@ -13,6 +13,13 @@ export interface Probe {
   to: string;
   toCluster: string;
   dst: Ipv4;
+  /**
+   * A peer reached directly (#14) — `direct`: always; `auto`: when the node routes its underlay address
+   * without a gateway (decided on the node). Then the overlay probe pings `underlay`, and the MTU probe
+   * sends don't-fragment pings of the underlay's MTU to it.
+   */
+  path?: "direct" | "auto";
+  underlay?: Ipv4;
 }
 
 /** Everything one node's verify script does. */
@@ -23,6 +30,8 @@ export interface NodePlan {
   podBlocks: Cidr[];
   /** Source of the pod probes when the node holds no address in its pod blocks. */
   overlayIp: Ipv4;
+  /** The node's underlay address (the MTU of the interface holding it sizes direct peers' MTU probes). */
+  underlayIp: Ipv4;
   probes: Probe[];
 }
 

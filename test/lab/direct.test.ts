@@ -134,6 +134,14 @@ describe("mode direct and auto", () => {
       "0",
     );
     expect(podsTalk(NODES)).toEqual([]);
+    // verify: direct peers probed at their underlay address, full underlay MTU; diagnose: nothing wrong.
+    const v = meshctl("verify", "-i", inv);
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.stdout).toContain(`"dst": "${c3.underlayIp}"`);
+    expect(v.stdout).toMatch(/"size": 1472/);
+    const dg = meshctl("diagnose", "-i", inv);
+    expect(dg.code, dg.stdout).toBe(0);
+    expect(dg.stdout).toContain("underlay-forwarding");
     const t = meshctl("teardown", "-i", inv);
     expect(t.code, t.stdout).toBe(0);
     for (const n of NODES) expect(routesOf(n).trim()).toBe("");

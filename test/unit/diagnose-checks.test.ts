@@ -37,6 +37,7 @@ describe("a converged node", () => {
     expect(fs.filter((f) => f.ok).map((f) => f.check)).toEqual([
       "underlay",
       "lock-out",
+      "mode",
       "device",
       "mac",
       "device-up",

@@ -2,7 +2,8 @@
  * The sections read by the shell itself (no process): the echoed parameters, sysctls from /proc/sys and
  * the bound UDP ports from /proc/net/udp{,6}.
  *   params   JSON echo of the script's parameters (so facts cannot be mixed up)
- *   sysctl   `key value`: ip_forward, rp_filter of all/default and of every link the link sections listed
+ *   sysctl   `key value`: ip_forward, rp_filter of all/default and of every link the link sections listed,
+ *            and those links' forwarding (a direct route's traffic is forwarded only if its input link's is on)
  *   udp      hex local port of every UDP socket
  *   session  $SSH_CONNECTION of meshctl's session (`client-ip client-port server-ip server-port`)
  */
@@ -54,7 +55,8 @@ export const paramsSection: FactsSection = {
 // (sysctl files answer EOF to a second read(2), so dash's byte-wise read returns 1 with v set)
 const SYSCTL_SH = `s() { v=; read -r v 2>/dev/null <"/proc/sys/net/ipv4/$1"; if [ -n "$v" ]; then printf 'net.ipv4.%s %s\\n' "$2" "$v"; fi; }
 s ip_forward ip_forward
-for n in all default $N; do s "conf/$n/rp_filter" "conf.$n.rp_filter"; done`;
+for n in all default $N; do s "conf/$n/rp_filter" "conf.$n.rp_filter"; done
+for n in $N; do s "conf/$n/forwarding" "conf.$n.forwarding"; done`;
 
 export const sysctlSection: FactsSection = {
   name: "sysctl",
