@@ -29,13 +29,13 @@ export function nodeFindings(
   const mode = checkMode(node, facts);
   const paths = mode.node;
   const tunnel = paths?.tunnel ?? true;
-  const viaTunnel = paths ? { ...paths, routes: paths.routes.filter((r) => !r.direct) } : node;
   return [
     ...checkUnderlay(node, facts),
     ...checkLockout(node, facts),
     ...mode.findings,
     ...(tunnel ? checkDevice(node, facts, ctx) : []),
-    ...(tunnel ? checkEntries(viaTunnel, facts, ctx) : []),
+    // From the diff itself: the tunnel's entries and the direct routes alike.
+    ...checkEntries(node, facts, ctx),
     ...(paths ? checkDirect(paths, facts, ctx) : []),
     ...checkForwarding(node, facts),
     ...checkRpFilter(node, facts),
