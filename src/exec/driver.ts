@@ -22,6 +22,7 @@
  * typed values (src/plan/commands.ts) on stdin — the script text itself is constant but for typed values.
  */
 
+import { CAPS_DETECT } from "../facts/caps.js";
 import { SESSION_ARG } from "../facts/script.js";
 import {
   type BatchCmd,
@@ -80,6 +81,8 @@ readback() (
 ${scripts.readback}
 )
 emit_facts() { echo "@@facts-begin"; "$1"; echo "@@facts-end"; }
+# iproute2's capabilities, once per session: the facts and the read-back (subshells) inherit them.
+${CAPS_DETECT}
 mine=0; tpid=; win=0
 # A lost connection must not kill the driver half-way (SIGPIPE on the next reply, SIGHUP).
 trap '' HUP PIPE

@@ -28,22 +28,32 @@ export const MIN_KERNEL = { major: 3, minor: 10 } as const;
 export const JSON_FROM = { major: 5, minor: 5, snapshot: 200127 } as const;
 
 /**
- * The probe: prints `@@caps` with `ip -V`'s line, the kernel release and the chosen mode, and sets `$mode`
+ * The detection: sets `$caps_ip` (`ip -V`'s line), `$caps_kernel` (the kernel release) and `$caps_mode`
  * (`json` or `text`). `ip -V` prints `iproute2-ssYYMMDD` up to 5.7 and `iproute2-X.Y.Z` (or a
- * `git describe`, `v5.7.0-77-g…`) since; only shell built-ins besides the one `ip -V`.
+ * `git describe`, `v5.7.0-77-g…`) since; only shell built-ins besides the one `ip -V`. The node driver
+ * runs it once per session, before the facts, so neither the facts nor the read-back start `ip -V` again
+ * (their subshells inherit the variables); a script run alone (diagnose, tests) detects for itself.
  */
-export const CAPS_PROBE = `v=$(ip -V 2>&1)
-k=; read -r k 2>/dev/null </proc/sys/kernel/osrelease
-mode=text
-case $v in
+export const CAPS_DETECT = `caps_ip=$(ip -V 2>&1)
+caps_kernel=; read -r caps_kernel 2>/dev/null </proc/sys/kernel/osrelease
+caps_mode=text
+case $caps_ip in
   *iproute2-ss[0-9][0-9][0-9][0-9][0-9][0-9]*)
-    d=\${v#*iproute2-ss}; d=\${d%"\${d#??????}"}
-    [ "$d" -ge ${JSON_FROM.snapshot} ] 2>/dev/null && mode=json ;;
+    caps_d=\${caps_ip#*iproute2-ss}; caps_d=\${caps_d%"\${caps_d#??????}"}
+    [ "$caps_d" -ge ${JSON_FROM.snapshot} ] 2>/dev/null && caps_mode=json ;;
   *iproute2-[0-9]*|*iproute2-v[0-9]*)
-    x=\${v#*iproute2-}; x=\${x#v}; ma=\${x%%.*}; x=\${x#*.}; mi=\${x%%[!0-9]*}
-    { [ "$ma" -gt ${JSON_FROM.major} ] || { [ "$ma" -eq ${JSON_FROM.major} ] && [ "$mi" -ge ${JSON_FROM.minor} ]; }; } 2>/dev/null && mode=json ;;
-esac
-printf '\\n@@caps\\n%s\\nkernel %s\\nmode %s\\n' "$v" "$k" "$mode"`;
+    caps_x=\${caps_ip#*iproute2-}; caps_x=\${caps_x#v}; caps_ma=\${caps_x%%.*}; caps_x=\${caps_x#*.}; caps_mi=\${caps_x%%[!0-9]*}
+    { [ "$caps_ma" -gt ${JSON_FROM.major} ] || { [ "$caps_ma" -eq ${JSON_FROM.major} ] && [ "$caps_mi" -ge ${JSON_FROM.minor} ]; }; } 2>/dev/null && caps_mode=json ;;
+esac`;
+
+/**
+ * The probe of a facts script: detects unless the driver already did (`$caps_mode` set), then prints
+ * `@@caps` with `ip -V`'s line, the kernel release and the chosen mode.
+ */
+export const CAPS_PROBE = `if [ -z "\${caps_mode-}" ]; then
+${CAPS_DETECT}
+fi
+printf '\\n@@caps\\n%s\\nkernel %s\\nmode %s\\n' "$caps_ip" "$caps_kernel" "$caps_mode"`;
 
 export interface NodeVersions {
   /** `ip -V` as printed. */

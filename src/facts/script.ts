@@ -6,7 +6,7 @@
  *
  * Output (a section starts at a line `@@<name>`; blank lines are insignificant):
  *   @@meshctl-facts 2        format marker (anything before it, e.g. a login banner, is ignored)
- *   @@caps                   `ip -V`, `kernel <release>`, `mode json|text`
+ *   @@caps                   `ip -V`, `kernel <release>`, `mode json|text` (probed once per driver session)
  *   @@params                 JSON echo of the parameters
  *   json mode (iproute2 ≥ 5.5): every `ip` read in ONE process, `ip -d -j -batch -`:
  *     @@ip-batch <names…>    one JSON array per named section, in order
@@ -14,7 +14,8 @@
  *   text mode (older): one `ip -d …` process per section, plain text
  *   @@fdb, @@sysctl, @@udp   (bridge; shell built-ins only)
  *   @@end
- * Node-side processes in json mode: `ip -V`, `ip -batch`, `bridge` — whatever the node carries.
+ * Node-side processes in json mode: `ip -V` (not in the driver: it probes once, before the facts),
+ * `ip -batch`, `bridge` — whatever the node carries.
  */
 import { parseIfName, parseIpv4 } from "../net/addr.js";
 import { CAPS_PROBE, type Capabilities, JSON_CAPS, TEXT_CAPS } from "./caps.js";
@@ -132,7 +133,7 @@ has=; [ -e '/sys/class/net/${p.device}' ] && has=1
 hasu=; ${p.underlayDev === undefined ? ":" : `[ -e '/sys/class/net/${p.underlayDev}' ] && hasu=1`}
 N=
 ${IFNAMES}
-if [ "$mode" = json ]; then
+if [ "$caps_mode" = json ]; then
 ${batched(body, p)}
 else
 ${body.map((s) => alone(s, p, TEXT_CAPS)).join("\n")}

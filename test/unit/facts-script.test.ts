@@ -18,7 +18,7 @@ const base: FactsScriptParams = {
 
 /** The part of the script that runs in a mode (`json`: iproute2 ≥ 5.5; `text`: older). */
 function branch(script: string, mode: "json" | "text"): string {
-  const start = script.indexOf('if [ "$mode" = json ]; then');
+  const start = script.indexOf('if [ "$caps_mode" = json ]; then');
   const other = script.indexOf("\nelse\n", start);
   const end = script.indexOf("\nfi\nprintf '\\n@@end", other);
   return mode === "json" ? script.slice(start, other) : script.slice(other, end);

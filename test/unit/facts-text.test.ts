@@ -257,7 +257,7 @@ describe("neigh and routes: older spellings", () => {
 describe("capabilities: the probe decides JSON or text from `ip -V`", () => {
   /** Runs the probe with `ip -V` answering `line`. */
   const probe = (line: string) =>
-    execFileSync("sh", ["-c", `ip() { echo '${line}'; }\n${CAPS_PROBE}\necho "=$mode"`], {
+    execFileSync("sh", ["-c", `ip() { echo '${line}'; }\n${CAPS_PROBE}\necho "=$caps_mode"`], {
       encoding: "utf8",
     });
   it.each([
