@@ -4,6 +4,7 @@ import { readClusterNodes } from "../exec/cluster-nodes.js";
 import { CONFIRM_TIMEOUT_SECONDS } from "../exec/confirm.js";
 import { type Mode, planRun, type RunResult, run, runParties } from "../exec/engine.js";
 import type { OpenedClusters } from "../exec/parties.js";
+import { sharedConnections } from "../exec/shared.js";
 import { buildModel } from "../model/build.js";
 import type { Limit } from "../model/select.js";
 import { loadPlaybook, shippedPlaybook } from "../playbook/load.js";
@@ -89,7 +90,9 @@ async function runVerb(mode: Mode, o: EngineOpts): Promise<void> {
     o.playbook ?? shippedPlaybook(mode === "teardown" ? "teardown" : "mesh"),
   );
   const limit = o.limit;
-  const connector = await connectorFor(o, log);
+  // One connection per host for the whole run: a cluster read before the run (nodes_from), its kubectl
+  // during the run and its control node's session share it (#15).
+  const connector = sharedConnections(await connectorFor(o, log));
   // `nodes_from: kubernetes` clusters: their Nodes first (the sessions are the run's, not a second read).
   const { inventory, opened } = await log.stage("cluster nodes", () => readClusterNodes(inv, connector));
   const plan = guard(opened, () =>

@@ -15,6 +15,7 @@ import { probeTcp } from "./confirm.js";
 import { NodeSession } from "./node-session.js";
 import type { Step } from "./results.js";
 import type { RunPlan } from "./run-plan.js";
+import { freshConnections, sharedConnections } from "./shared.js";
 import type { Connection, Connector } from "./ssh/types.js";
 import { clusterTarget, type NodeSafety, nodeTarget, type Target } from "./targets.js";
 
@@ -92,10 +93,13 @@ async function resolveFromReads(plan: RunPlan, sessions: Reads["sessions"]): Pro
 }
 
 export function partiesOf(plan: RunPlan, connector: Connector, opened?: OpenedClusters): Party[] {
-  const reads = startReads(plan, connector, opened);
+  // A cluster's kubectl and its control node's session share one SSH connection (#15); a node that lost
+  // contact is reached again over a new one.
+  const shared = sharedConnections(connector);
+  const reads = startReads(plan, shared, opened);
   const control = (c: ClusterModel) => ({ ssh: controlSsh(plan.model, c) as SshTarget });
   return [
-    ...plan.nodes.map((node) => nodeParty(plan, node, reads.model, connector)),
+    ...plan.nodes.map((node) => nodeParty(plan, node, reads.model, shared, freshConnections(connector))),
     ...plan.poolClusters.map(
       (c): Party => ({
         id: `cluster:${c.name}`,
@@ -151,10 +155,17 @@ function nodeSafety(
   };
 }
 
-function nodeParty(plan: RunPlan, node: NodeModel, model: Promise<MeshModel>, connector: Connector): Party {
+/** `shared`: the run's connections (shared with a cluster's kubectl); `fresh`: new ones, for lost contact. */
+function nodeParty(
+  plan: RunPlan,
+  node: NodeModel,
+  model: Promise<MeshModel>,
+  shared: Connector,
+  fresh: Connector,
+): Party {
   const open = async (stage: StageFn): Promise<Opened> => {
     stage("connect", "connecting");
-    const conn = await connector.connect(node.name, node.ssh);
+    const conn = await shared.connect(node.name, node.ssh);
     let session: NodeSession | undefined;
     const close = async () => {
       await session?.close();
@@ -166,7 +177,7 @@ function nodeParty(plan: RunPlan, node: NodeModel, model: Promise<MeshModel>, co
       session = await NodeSession.open(conn, node, checks);
       const full = (await model).nodes.find((n) => n.name === node.name) as NodeModel;
       return {
-        target: nodeTarget(full, session, plan.shape, nodeSafety(plan, node, connector, conn, stage)),
+        target: nodeTarget(full, session, plan.shape, nodeSafety(plan, node, fresh, conn, stage)),
         close,
       };
     } catch (e) {
