@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { bigInventoryYaml } from "../../src/bench/big-inventory.js";
 import { document, renderDocument } from "../../src/cli/output.js";
 import { planDocument } from "../../src/cli/plan-document.js";
 import { main } from "../../src/cli/program.js";
@@ -15,7 +16,6 @@ import type { MeshModel } from "../../src/model/types.js";
 import { diffNode } from "../../src/plan/node-diff.js";
 import { commandsOf } from "../../src/plan/render.js";
 import { emptyFacts, scratchNodes } from "../../src/plan/scratch.js";
-import { bigInventoryYaml } from "../support/big-inventory.js";
 import { convergedFacts, model } from "../support/builders.js";
 
 const big = (clusters: number, nodes: number): MeshModel =>

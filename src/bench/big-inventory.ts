@@ -1,5 +1,5 @@
 /**
- * Big inventories for scale tests and measurements (`npx tsx scripts/big-inventory.ts 4 250 > big.yaml`).
+ * Big inventories for scale tests and measurements (`npx tsx scripts/big-inventory.ts 4 250 > big.yaml`, `npm run bench -- --scale 1000`).
  * Every address lies in 198.18.0.0/15: underlays in 198.18.0.0/20, the overlay 198.18.16.0/20, each
  * cluster's pods in a /20 of 198.18.128.0/17 (a /28 block per node), services in 198.19.N.0/24.
  * At most 8 clusters of at most 256 nodes.
