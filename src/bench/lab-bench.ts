@@ -71,7 +71,8 @@ export async function benchLab(
   const names = info.nodes.map((n) => n.name);
   const n = names.length;
   const run: RunOptions = { timeoutMs: o.timeoutMs, attempts: o.retries + 1 };
-  const common = ["-i", inv, "--retries", String(o.retries), "--output", "json"];
+  // The default output, as a user runs it (in a pipe: a line per host on stderr, the recap on stdout).
+  const common = ["-i", inv, "--retries", String(o.retries)];
 
   const measure = async (
     script: string,

@@ -3,7 +3,8 @@
  * - processes: `strace -f -e trace=execve` attached to ONE node's sshd for the run: every program any
  *   process of that node's sessions execs (sshd's own re-exec excluded), by name;
  * - SSH logins: `Accepted …` lines added to every node's sshd log (`sshd -E`, LogLevel INFO); the
- *   commit-confirmed TCP probes show there as `kex_exchange_identification: Connection closed …`;
+ *   commit-confirmed TCP probes show there as `kex_exchange_identification: …` (closed or, when sshd's
+ *   banner was already there, reset);
  * - bytes: the lab bridge's rx + tx counters (every byte between the controller and the nodes crosses it).
  */
 import { spawn } from "node:child_process";
@@ -18,7 +19,7 @@ export function bridgeBytes(bridge: string): number {
 
 export interface SshdCounts {
   logins: number;
-  /** TCP connections closed before any SSH exchange: commit-confirmed's probes. */
+  /** TCP connections that ended before any SSH exchange: commit-confirmed's probes. */
   preauth: number;
 }
 
@@ -34,7 +35,7 @@ export function sshdCounts(labDir: string, nodes: readonly string[]): SshdCounts
     }
     for (const l of text.split("\n")) {
       if (/\bAccepted \S+ for /.test(l)) logins++;
-      else if (/^kex_exchange_identification: Connection closed/.test(l)) preauth++;
+      else if (/^kex_exchange_identification: /.test(l)) preauth++;
     }
   }
   return { logins, preauth };
