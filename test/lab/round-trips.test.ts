@@ -117,6 +117,8 @@ describe("round trips per node and kubectl runs per cluster, counted", () => {
     );
     expect(roundTrips(plain.log)).toEqual(each(2));
     expect(kubectlRuns(plain.log)).toEqual({ "c1-node1": 2, "c2-node1": 2 });
+    // one SSH login per node: each cluster's kubectl rides its control node's connection (#15)
+    expect(plain.log.map((c) => c.name).sort()).toEqual(NODES);
 
     expect((await runCounted("teardown", { confirmTimeoutSec: 0 })).result.outcome).toBe("ok");
     const confirmed = await runCounted("apply");
