@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { diagnoseToJson, renderDiagnose } from "../diagnose/render.js";
 import { runDiagnose } from "../diagnose/run.js";
+import { withNodesFrom } from "../exec/cluster-nodes.js";
 import { buildModel } from "../model/build.js";
 import type { Limit } from "../model/select.js";
 import { exitCodeOfOutcome } from "./exit-codes.js";
@@ -26,8 +27,8 @@ export function registerDiagnose(program: Command): void {
       "check every node and cluster for what breaks the mesh (device, rp_filter, forwarding, UDP port, firewall, MTU, overlapping routes) and print the fix (exit 1: an error found)",
     )
     .action(async (o: DiagnoseOpts) => {
-      const inv = await loadInventoryReporting(o.inventory);
       const connector = await connectorFor(o);
+      const inv = await withNodesFrom(await loadInventoryReporting(o.inventory), connector);
       const limit = o.limit;
       const result = await runDiagnose(buildModel(inv), {
         connector,

@@ -5,6 +5,7 @@
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
 import { isUnreachable } from "../core/errors.js";
+import { withNodesFrom } from "../exec/cluster-nodes.js";
 import { buildModel } from "../model/build.js";
 import type { Limit } from "../model/select.js";
 import { selectNodes } from "../model/select.js";
@@ -33,10 +34,10 @@ export function registerPing(program: Command): void {
   withRemoteOptions(program.command("ping"))
     .description("connect to every node and run `true` (checks SSH, host keys and sudo)")
     .action(async (o: PingOpts) => {
-      const inv = await loadInventoryReporting(o.inventory);
-      const nodes = selectNodes(buildModel(inv), o.limit);
       const log = logOf(o);
       const connector = await connectorFor(o, log);
+      const inv = await withNodesFrom(await loadInventoryReporting(o.inventory), connector);
+      const nodes = selectNodes(buildModel(inv), o.limit);
       const started = performance.now();
       const results = await Promise.all(
         nodes.map(async (n): Promise<PingResult> => {

@@ -1,5 +1,6 @@
 /** `meshctl verify`: ping across the mesh — node × node over the overlay, at full MTU, and pod × pod. */
 import { type Command, Option } from "commander";
+import { withNodesFrom } from "../exec/cluster-nodes.js";
 import { buildModel } from "../model/build.js";
 import type { Limit } from "../model/select.js";
 import { renderVerify, verifyToJson } from "../verify/render.js";
@@ -34,8 +35,8 @@ export function registerVerify(program: Command): void {
         .default(1000),
     )
     .action(async (o: VerifyOpts) => {
-      const inv = await loadInventoryReporting(o.inventory);
       const connector = await connectorFor(o);
+      const inv = await withNodesFrom(await loadInventoryReporting(o.inventory), connector);
       const limit = o.limit;
       const tty = o.output === "text" && process.stderr.isTTY;
       let done = 0;

@@ -21,6 +21,16 @@ export interface ClusterNodes {
 }
 
 /**
+ * The inventory with its `nodes_from` clusters' nodes, for a verb that reads the clusters on its own
+ * later (verify, diagnose) or not at all (ping): the sessions are closed at once.
+ */
+export async function withNodesFrom(inv: Inventory, connector: Connector): Promise<Inventory> {
+  const { inventory, opened } = await readClusterNodes(inv, connector);
+  for (const p of opened.values()) (await p).conn.close();
+  return inventory;
+}
+
+/**
  * Opens the `nodes_from` clusters, and `also` (names; e.g. every cluster, for `watch`), reads their Nodes
  * and returns the inventory with them. Throws (after closing what it opened) when any cannot be read.
  */

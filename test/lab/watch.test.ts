@@ -88,6 +88,10 @@ describe("nodes_from: kubernetes — join and leave with apply", () => {
     }
     expect(ping(node("c2-node1").podNamespace, node(SPARE).podIp)).toBe(true);
     expect(ping(node(SPARE).podNamespace, node("c3-node2").podIp)).toBe(true);
+    // The verbs that do not apply see the cluster's Nodes too.
+    const p = meshctl("ping", "-i", join(lab.dir, "nodes-from.yaml"));
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.json.nodes.map((n) => n.name)).toContain(SPARE);
   });
 
   it("a cluster that cannot be read stops the run before any change: nothing is pruned", () => {
