@@ -75,7 +75,7 @@ export function checkDevice(node: NodeModel, facts: NodeFacts, ctx: CheckContext
 }
 
 /** The node's paths chosen from its facts, or undefined when the diff refuses the node. */
-function resolvedOrUndefined(node: NodeModel, facts: NodeFacts): ResolvedNode | undefined {
+export function resolvedOrUndefined(node: NodeModel, facts: NodeFacts): ResolvedNode | undefined {
   try {
     return resolveNode(node, facts);
   } catch (e) {

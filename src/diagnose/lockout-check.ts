@@ -2,11 +2,13 @@
 import type { NodeFacts } from "../facts/types.js";
 import type { NodeModel } from "../model/types.js";
 import { lockoutReasons, pathsBack } from "../plan/lockout.js";
+import { resolvedOrUndefined } from "./device-checks.js";
 import { finding } from "./finding.js";
 import type { Finding } from "./types.js";
 
 export function checkLockout(node: NodeModel, facts: NodeFacts): Finding[] {
-  const reasons = lockoutReasons(node, facts);
+  // As the diff sees the node: with its paths resolved (no overlay route when no peer uses the tunnel).
+  const reasons = lockoutReasons(resolvedOrUndefined(node, facts) ?? node, facts);
   if (reasons.length === 0) {
     const paths = pathsBack(facts).map((p) => p.ip);
     const known = paths.length > 0 ? paths.join(", ") : "none known";

@@ -16,7 +16,7 @@ import type { NodeModel } from "../../src/model/types.js";
 import { type Cidr, cidr } from "../../src/net/addr.js";
 import { lockoutReasons, pathsBack } from "../../src/plan/lockout.js";
 import { diffNode, PlanConflict } from "../../src/plan/node-diff.js";
-import { convergedFacts, ip, model, nodeOf } from "../support/builders.js";
+import { convergedFacts, ip, model, nodeOf, THREE_BY_TWO } from "../support/builders.js";
 
 const m = model();
 const a1 = nodeOf(m, "a1");
@@ -147,6 +147,15 @@ describe("diagnose says why", () => {
     expect(f).toMatchObject({ node: "a1", check: "lock-out", ok: false, severity: "error" });
     expect(f?.finding).toMatch(/would capture 198\.18\.40\.5, .*: apply refuses this node$/);
     expect(f?.fix).toMatch(/^renumber the pod CIDR/);
+  });
+
+  it("a node whose peers are all reached directly has no device: the overlay captures nothing there", () => {
+    const direct = model(
+      THREE_BY_TWO.replace("  route_protocol: 77\n", "  route_protocol: 77\n  mode: direct\n"),
+    );
+    const f = { ...convergedFacts(nodeOf(direct, "a1")), device: undefined, sshClient: ip("198.18.1.200") };
+    expect(checkLockout(nodeOf(direct, "a1"), f).map((x) => x.ok)).toEqual([true]);
+    expect(checkLockout(a1, { ...f, foreignRoutes: [DEFAULT] }).map((x) => x.ok)).toEqual([false]);
   });
 
   it("passes, naming the paths it checked", () => {
