@@ -53,8 +53,8 @@ export const FOLDERS = {
   },
   facts: {
     mutate: ["src/facts/**/*.ts"],
-    tests: ["facts-parse", "facts-errors", "facts-script", "facts-routes", "facts-text"],
-    floor: 0,
+    tests: ["facts-parse", "facts-errors", "facts-script", "facts-routes", "facts-text", "persist"],
+    floor: 65,
   },
   cni: {
     mutate: ["src/cni/**/*.ts", "!src/cni/calico/session.ts"],
