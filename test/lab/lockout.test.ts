@@ -29,7 +29,14 @@ function capturingInventory(): string {
 
 const host = (r: CliRun, name: string) => r.json.nodes.find((n) => n.name === name);
 const c1 = (cmd: string) => onNode(lab.dir, "c1-node1", cmd);
-const state = () => c1("ip -d link show; ip route show table all; ip neigh show nud permanent").out;
+/**
+ * What apply could change on the node: VXLAN devices, addresses, every route table, permanent neighbours.
+ * Carrier state is left out (a busy node's cali veths settle on their own: NO-CARRIER, `linkdown`).
+ */
+const state = () =>
+  c1(
+    "ip -d link show type vxlan; ip -4 -o addr show | awk '{print $2, $4}'; ip route show table all | sed 's/ linkdown//'; ip neigh show nud permanent",
+  ).out;
 const REASON = new RegExp(
   `route 198\\.18\\.0\\.0/30 via \\S+ \\(c2-node1's pod block\\) would capture ${CONTROLLER_IP.replaceAll(".", "\\.")}, the address meshctl's SSH session comes from \\(now reached by 198\\.18\\.0\\.0/24 dev \\S+\\).*lock-out`,
 );
