@@ -10,7 +10,7 @@ export function checkLockout(node: NodeModel, facts: NodeFacts): Finding[] {
   // As the diff sees the node: with its paths resolved (no overlay route when no peer uses the tunnel).
   const reasons = lockoutReasons(resolvedOrUndefined(node, facts) ?? node, facts);
   if (reasons.length === 0) {
-    const paths = pathsBack(facts).map((p) => p.ip);
+    const paths = pathsBack(facts, [], node).map((p) => p.ip);
     const known = paths.length > 0 ? paths.join(", ") : "none known";
     return [
       finding(

@@ -115,6 +115,7 @@ export function checkInventory(src: YamlSource): CheckedInventory {
       control: (c.control ?? c.nodes[0]?.name) as DnsLabel,
       ...(c.kubeconfig === undefined ? {} : { kubeconfig: c.kubeconfig }),
       ...(c.context === undefined ? {} : { context: c.context }),
+      ...(c.api_server === undefined ? {} : { apiServer: c.api_server as Ipv4 }),
       testEndpoints: (c.test_endpoints ?? []) as Ipv4[],
       ...(c.nodes_from === undefined
         ? {}

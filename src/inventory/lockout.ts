@@ -13,11 +13,10 @@ interface Range {
   label: string;
 }
 
-/** One address of one node, with what it is to that node ("SSH and underlay" when both are the one IP). */
+/** One address to keep reachable, in words ("node X's SSH and underlay address", "cluster Y's API server"). */
 interface Address {
   ip: Ipv4;
-  node: string;
-  kinds: string;
+  what: string;
 }
 
 /** Every range meshctl routes or addresses: the overlay, each cluster's pod and service CIDRs, each pod block. */
@@ -43,7 +42,10 @@ function ranges(inv: RelationInventory): Range[] {
   return out;
 }
 
-/** Every address the controller or a tunnel reaches a node at: its SSH host (when an IP) and underlay IP. */
+/**
+ * Every address the controller or a tunnel reaches a node at — its SSH host (when an IP) and underlay IP —
+ * and every cluster's API server address (`api_server`), which the nodes' kubelets need.
+ */
 function addresses(inv: RelationInventory): Address[] {
   const out: Address[] = [];
   for (const c of inv.clusters) {
@@ -51,13 +53,15 @@ function addresses(inv: RelationInventory): Address[] {
       if (n === undefined) continue;
       const host = n.host === undefined ? parseIpv4("") : parseIpv4(n.host);
       const underlay = (n.underlay_ip ?? (host.ok ? host.value : undefined)) as Ipv4 | undefined;
-      if (host.ok && host.value === underlay)
-        out.push({ ip: host.value, node: n.name, kinds: "SSH and underlay" });
+      const at = (kinds: string) => `node ${n.name}'s ${kinds} address`;
+      if (host.ok && host.value === underlay) out.push({ ip: host.value, what: at("SSH and underlay") });
       else {
-        if (host.ok) out.push({ ip: host.value, node: n.name, kinds: "SSH" });
-        if (underlay !== undefined) out.push({ ip: underlay, node: n.name, kinds: "underlay" });
+        if (host.ok) out.push({ ip: host.value, what: at("SSH") });
+        if (underlay !== undefined) out.push({ ip: underlay, what: at("underlay") });
       }
     }
+    const api = c?.api_server === undefined ? undefined : parseIpv4(c.api_server);
+    if (api?.ok) out.push({ ip: api.value, what: `cluster ${c?.name}'s API server address` });
   }
   return out;
 }
@@ -72,7 +76,7 @@ export function lockoutIssues(inv: RelationInventory): PathIssue[] {
   for (const r of ranges(inv)) {
     const caught = addrs.filter((a) => cidrContainsIp(r.cidr, a.ip));
     if (caught.length === 0) continue;
-    const named = caught.slice(0, NAMED).map((a) => `node ${a.node}'s ${a.kinds} address ${a.ip}`);
+    const named = caught.slice(0, NAMED).map((a) => `${a.what} ${a.ip}`);
     const more = caught.length > NAMED ? ` and ${caught.length - NAMED} more` : "";
     issues.push({
       path: r.path,

@@ -12,6 +12,7 @@ export interface RelationCluster {
   pod_cidr?: string | undefined;
   service_cidr?: string | undefined;
   control?: string | undefined;
+  api_server?: string | undefined;
   nodes_from?: string | undefined;
   test_endpoints?: string[] | undefined;
   ssh?: RelationSsh | undefined;

@@ -124,6 +124,10 @@ export const clusterSchema = z.strictObject({
   }),
   control: nameField.optional().meta({ description: "node where kubectl runs; default: the first node" }),
   kubeconfig: pathLike("kubeconfig path on the control node").optional(),
+  api_server: ipv4Field.optional().meta({
+    description:
+      "the Kubernetes API server address the cluster's nodes use (a VIP or load balancer); no range meshctl routes may contain it",
+  }),
   context: pathLike("kubeconfig context").optional(),
   test_endpoints: z
     .array(ipv4Field)

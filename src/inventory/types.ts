@@ -31,6 +31,8 @@ export interface InventoryCluster {
   control: DnsLabel;
   kubeconfig?: string;
   context?: string;
+  /** The API server address the cluster's nodes use (`api_server`): no meshctl route may capture it. */
+  apiServer?: Ipv4;
   /** Pod IPs `meshctl verify` pings from the other clusters. */
   testEndpoints: Ipv4[];
   /** With nodesFrom: empty until the cluster's Nodes are read (src/inventory/cluster-nodes.ts fills it). */

@@ -213,6 +213,7 @@ export function salvage(value: unknown): RelationInventory {
             pod_cidr: valid(shape.pod_cidr, c.pod_cidr),
             service_cidr: valid(shape.service_cidr, c.service_cidr),
             control: valid(shape.control, c.control),
+            api_server: valid(shape.api_server, c.api_server),
             nodes_from: valid(shape.nodes_from, c.nodes_from),
             test_endpoints: valid(shape.test_endpoints, c.test_endpoints),
             ssh: salvageSsh(c.ssh),

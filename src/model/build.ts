@@ -6,7 +6,7 @@
  */
 
 import type { Inventory, InventoryNode } from "../inventory/types.js";
-import { cidrPrefix } from "../net/addr.js";
+import { cidrPrefix, type Ipv4 } from "../net/addr.js";
 import { pairMode } from "./paths.js";
 import { type DiscoveredBlocks, resolveModel } from "./resolve.js";
 import { routesOf } from "./routes.js";
@@ -69,8 +69,14 @@ function nodeModel(inv: Inventory, n: InventoryNode, prefixLen: number, mode: Me
     mode,
     routeProtocol: inv.mesh.routeProtocol,
     ...(inv.mesh.persist ? {} : { persist: false }),
+    ...apiServerOf(inv, n),
     fdb: [],
     neighbours: [],
     routes: [],
   };
+}
+
+function apiServerOf(inv: Inventory, n: InventoryNode): { apiServer?: Ipv4 } {
+  const api = inv.clusters.find((c) => c.name === n.cluster)?.apiServer;
+  return api === undefined ? {} : { apiServer: api };
 }

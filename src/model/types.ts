@@ -68,6 +68,8 @@ export interface NodeModel {
   routes: RouteSpec[];
   /** false: no boot persistence on this node (`mesh.persist: false`); undefined or true: installed. */
   persist?: boolean;
+  /** Its cluster's API server address (`api_server`): a path back no meshctl route may capture. */
+  apiServer?: Ipv4;
 }
 
 /**

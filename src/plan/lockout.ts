@@ -22,9 +22,14 @@ export interface PathBack {
   what: string;
 }
 
-/** The node's paths back from its facts: the SSH session's client address and the default gateways. */
-export function pathsBack(facts: NodeFacts, extra: readonly PathBack[] = []): PathBack[] {
+/**
+ * The node's paths back: from its facts, the SSH session's client address and the default gateways; from
+ * the model, its cluster's API server address.
+ */
+export function pathsBack(facts: NodeFacts, extra: readonly PathBack[] = [], node?: NodeModel): PathBack[] {
   const out: PathBack[] = [];
+  if (node?.apiServer !== undefined)
+    out.push({ ip: node.apiServer, what: "its cluster's API server address (api_server)" });
   if (facts.sshClient !== undefined)
     out.push({ ip: facts.sshClient, what: "the address meshctl's SSH session comes from" });
   for (const r of facts.foreignRoutes) {
@@ -83,7 +88,7 @@ export function lockoutReasons(
     })),
   ];
   const reasons: string[] = [];
-  for (const p of pathsBack(facts, extra)) {
+  for (const p of pathsBack(facts, extra, desired)) {
     const now = currentRoute(facts, p.ip);
     const r = routes.find((x) => cidrContainsIp(x.dst, p.ip) && cidrPrefix(x.dst) >= now.prefix);
     if (r === undefined) continue;

@@ -72,6 +72,21 @@ describe("a range that holds a node's address is refused, at the range's file:li
     );
   });
 
+  it("a range holding a cluster's API server address (api_server), and api_server outside every range", () => {
+    const withApi = (api: string) =>
+      inventory(WEST, EAST).replace(
+        "    service_cidr: 10.96.0.0/16\n",
+        `    service_cidr: 10.96.0.0/16\n    api_server: ${api}\n`,
+      );
+    expect(lockouts(withApi("10.1.1.100"))).toEqual([]);
+    const found = lockouts(withApi("10.20.0.10")); // inside west's pod_cidr: east's kubelets would lose it
+    expect(found.map(where)).toEqual(["t.yaml:14:15 clusters[1].pod_cidr"]);
+    expect(found[0]?.message).toMatch(
+      /^west's pod_cidr 10\.20\.0\.0\/16 contains cluster east's API server address 10\.20\.0\.10: .*\(lock-out\)/,
+    );
+    expect(issuesOf(withApi("10.1.1"))[0]?.message).toMatch(/IPv4 address/);
+  });
+
   it("service_cidr holding an underlay address of a node reached by name", () => {
     const east = [{ name: "east-1", host: "east-1.example.com", underlay: "10.30.7.7" }];
     const found = lockouts(inventory(WEST, east));

@@ -110,6 +110,15 @@ describe("the SSH session's client address", () => {
 });
 
 describe("the default gateway(s)", () => {
+  it("its cluster's API server address (api_server) inside a remote pod block refuses the node", () => {
+    const withApi = { ...a1, apiServer: ip("198.18.40.7") };
+    expect(refusal(facts("198.18.0.1"), withApi).message).toMatch(
+      /route 198\.18\.40\.0\/26 via \S+ \(b1's pod block\) would capture 198\.18\.40\.7, its cluster's API server address \(api_server\)/,
+    );
+    expect(diffNode({ ...a1, apiServer: ip("198.18.0.9") }, facts("198.18.0.1")).changes).toEqual([]);
+    expect(pathsBack(facts(undefined), [], withApi).map((p) => p.ip)).toEqual(["198.18.40.7", "198.18.0.1"]);
+  });
+
   it("a gateway inside a remote pod block refuses the node", () => {
     const gw = route("0.0.0.0/0", { via: ip("198.18.32.70"), dev: "eth0" });
     expect(refusal(facts("198.18.0.1", [gw])).message).toContain(
