@@ -114,6 +114,55 @@ describe("parseKnownHosts", () => {
     expect(p.endsWithNewline).toBe(false);
   });
 
+  it("says what is wrong with each bad line; rsa-sha2-* names an ssh-rsa key; hashed hosts need 20-byte salt and hash", () => {
+    const b64 = (n: number) => Buffer.alloc(n, 7).toString("base64");
+    const text = [
+      `198.18.0.17 ${k("ed1").type}`, // no key
+      `198.18.0.18 rsa-sha2-512 ${k("rsa").b64}`, // accepted: the signature name of an RSA key
+      `198.18.0.19 ssh-ed25519 ${k("ec").b64}`, // type does not match the key
+      `|1|${b64(20)}|${b64(20)} ${k("ed1").type} ${k("ed1").b64}`, // a well-formed hashed host
+      `|1|${b64(19)}|${b64(20)} ${k("ed1").type} ${k("ed1").b64}`,
+      `|1|${b64(20)}|${b64(21)} ${k("ed1").type} ${k("ed1").b64}`,
+      `|1|${b64(20)} ${k("ed1").type} ${k("ed1").b64}`,
+      `x|1|${b64(20)}|${b64(20)} ${k("ed1").type} ${k("ed1").b64}`, // not hashed: a pattern
+      `198.18.0.20 ${k("ed1").type} ${k("ed1").b64.replace(/=+$/, "")}`, // padding left out: same key
+      `198.18.0.21 ${k("ed1").type} ${k("ed1").b64}AAAA`, // trailing bytes change the base64
+    ].join("\n");
+    const p = parseKnownHosts(text, "/kh");
+    expect(p.problems).toEqual([
+      { line: 1, message: "expected: [marker] hosts keytype base64-key [comment]" },
+      { line: 3, message: "key type ssh-ed25519 does not match the key (ecdsa-sha2-nistp256)" },
+      { line: 5, message: "malformed hashed host (expected |1|salt|hash)" },
+      { line: 6, message: "malformed hashed host (expected |1|salt|hash)" },
+      { line: 7, message: "malformed hashed host (expected |1|salt|hash)" },
+    ]);
+    expect(p.entries.map((e) => [e.line, e.keyType, e.hosts.kind])).toEqual([
+      [2, "ssh-rsa", "patterns"],
+      [4, "ssh-ed25519", "hashed"],
+      [8, "ssh-ed25519", "patterns"],
+      [9, "ssh-ed25519", "patterns"],
+      [10, "ssh-ed25519", "patterns"],
+    ]);
+  });
+
+  it("keyTypeOf refuses a blob whose type length is 0, over 64 or past its end, or whose type is not printable", () => {
+    const blob = (len: number, type: string, extra = 0) => {
+      const b = Buffer.alloc(4 + type.length + extra);
+      b.writeUInt32BE(len, 0);
+      b.write(type, 4, "latin1");
+      return b;
+    };
+    expect(keyTypeOf(blob(11, "ssh-ed25519"))).toBe("ssh-ed25519");
+    expect(keyTypeOf(blob(0, ""))).toBeUndefined();
+    expect(keyTypeOf(blob(64, "x".repeat(64)))).toBe("x".repeat(64));
+    expect(keyTypeOf(blob(65, "x".repeat(65)))).toBeUndefined();
+    expect(keyTypeOf(blob(12, "ssh-ed25519"))).toBeUndefined(); // one byte past the end
+    expect(keyTypeOf(blob(4, "ab d"))).toBeUndefined();
+    expect(keyTypeOf(blob(3, "abc", 2))).toBe("abc");
+    expect(keyTypeOf(Buffer.from([0, 0, 0]))).toBeUndefined();
+    expect(keyTypeOf(Buffer.from([0, 0, 0, 0]))).toBeUndefined();
+  });
+
   it("reads markers", () => {
     const p = parseKnownHosts(
       `@revoked * ${k("ed2").type} ${k("ed2").b64}\n@cert-authority *.lab ${k("ec").type} ${k("ec").b64}\n`,
