@@ -27,6 +27,7 @@ interface LinkJson {
 }
 
 interface RouteJson {
+  flags?: string[];
   dst: string;
   dev?: string;
   protocol?: string;
@@ -44,13 +45,20 @@ export interface Foreign {
   sysctls: string[];
 }
 
+/**
+ * Carrier is the peer's business, not the node's settings: a busy node's cali veths (their peers in the pod
+ * namespace) settle from NO-CARRIER/LOWERLAYERDOWN to UP on their own, seconds after `lab up`. Left out of the
+ * comparison, with operstate and a route's `linkdown`; the UP flag (set by whoever administers the link) stays.
+ */
+const CARRIER = new Set(["NO-CARRIER", "LOWER_UP", "M-DOWN"]);
+
 /** Foreign state of one node; `ours` names meshctl's device (left out, with its addresses and routes). */
 export function foreignState(namespace: string, ours: string, meshProto: number): Foreign {
   const links = JSON.parse(inNs(namespace, "ip", ["-j", "-d", "addr", "show"])) as LinkJson[];
   const theirs = links.filter((l) => l.ifname !== ours);
   const routes = (JSON.parse(inNs(namespace, "ip", ["-j", "route", "show", "table", "all"])) as RouteJson[])
     .filter((r) => r.dev !== ours && r.protocol !== String(meshProto))
-    .map((r) => JSON.stringify(r))
+    .map((r) => JSON.stringify({ ...r, flags: (r.flags ?? []).filter((x) => x !== "linkdown") }))
     .sort();
   const neighbours = inNs(namespace, "ip", ["neigh", "show", "nud", "permanent"])
     .split("\n")
@@ -77,10 +85,9 @@ export function foreignState(namespace: string, ours: string, meshProto: number)
           l.ifname,
           l.linkinfo?.info_kind ?? "",
           l.mtu,
-          l.operstate,
           l.address ?? "",
           l.master ?? "",
-          l.flags,
+          l.flags.filter((x) => !CARRIER.has(x)),
           l.linkinfo?.info_data ?? {},
         ]),
       )
