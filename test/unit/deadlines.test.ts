@@ -1,8 +1,8 @@
 /** Deadlines: a site step's timeout reaches the node; the controller never waits on a reply without one. */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { MeshctlError } from "../../src/core/errors.js";
 import { encodeBatch, STEP_LIMIT_SECONDS } from "../../src/exec/driver.js";
 import { Replies } from "../../src/exec/replies.js";
@@ -13,6 +13,7 @@ import { loadPlaybook } from "../../src/playbook/load.js";
 import { isShellStep, type ShellStep } from "../../src/playbook/schema.js";
 
 const dir = mkdtempSync(join(tmpdir(), "meshctl-deadlines-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function shellStep(extra: string): Promise<ShellStep> {
   const file = join(dir, `p${Math.random()}.yaml`);
   writeFileSync(

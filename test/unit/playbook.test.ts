@@ -1,12 +1,13 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { InputError } from "../../src/inventory/errors.js";
 import { planShape } from "../../src/plan/shape.js";
 import { loadPlaybook, shippedPlaybook } from "../../src/playbook/load.js";
 
 const dir = mkdtempSync(join(tmpdir(), "meshctl-playbook-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 async function load(text: string) {
   const file = join(dir, `p${n++}.yaml`);
