@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { type CliRun, meshctl, ns, ping, useLab } from "./helpers/cli.js";
+import { until } from "./helpers/node-mounts.js";
 
 const lab = useLab("direct", { clusters: 3, nodesPerCluster: 1, kubeApi: true, busy: false, subnets: 2 });
 const NODES = ["c1-node1", "c2-node1", "c3-node1"];
@@ -55,33 +56,45 @@ function nodeState(node: string): string {
   ).out;
 }
 
+/** Echo replies the namespace's kernel received so far (Icmp InEchoReps in its /proc/net/snmp). */
+function echoReplies(namespace: string): number {
+  const rows = ns(namespace, "cat /proc/net/snmp")
+    .out.split("\n")
+    .filter((l) => l.startsWith("Icmp: "))
+    .map((l) => l.split(/\s+/));
+  const at = rows[0]?.indexOf("InEchoReps") ?? -1;
+  const n = Number(rows[1]?.[at]);
+  if (at < 0 || !Number.isInteger(n)) throw new Error(`no Icmp InEchoReps in ${namespace}'s /proc/net/snmp`);
+  return n;
+}
+
 /**
  * Runs `f` while a pod pings another every 10 ms (quiet: only the summary): how many were sent and lost
- * across it. make-before-break means none lost.
+ * across it. make-before-break means none lost. No fixed sleeps: `f` runs once the pod has 10 replies, and
+ * ping is stopped once 10 more came back after `f` (or 10 s passed: then the loss shows it).
  */
 async function pingDuring<T>(
   from: string,
   to: string,
   f: () => T,
 ): Promise<{ r: T; sent: number; lost: number }> {
-  const p = spawn("ip", [
-    "netns",
-    "exec",
-    lab.node(from).podNamespace,
-    "ping",
-    "-q",
-    "-i",
-    "0.01",
-    lab.node(to).podIp,
-  ]);
+  const podNs = lab.node(from).podNamespace;
+  const replies = () => echoReplies(podNs);
+  const before = replies();
+  const p = spawn("ip", ["netns", "exec", podNs, "ping", "-q", "-i", "0.01", lab.node(to).podIp]);
   let out = "";
   p.stdout.on("data", (b) => {
     out += String(b);
   });
-  await new Promise((ok) => setTimeout(ok, 300));
-  const r = f();
-  await new Promise((ok) => setTimeout(ok, 300));
   const closed = new Promise((ok) => p.on("close", ok));
+  if (!(await until(() => replies() >= before + 10, 10_000))) {
+    p.kill("SIGINT");
+    await closed;
+    throw new Error(`${from} → ${to}: no 10 ping replies before the change: ${out}`);
+  }
+  const r = f();
+  const after = replies();
+  await until(() => replies() >= after + 10, 10_000);
   p.kill("SIGINT");
   await closed;
   const m = out.match(/(\d+) packets transmitted, (\d+) received/);

@@ -3,7 +3,7 @@
  * 198.18.253.1 (a lab-range address the test adds to lo) with an ephemeral port and a fresh temp dir (state file, kubeconfig, kubectl cache, HOME),
  * and removes both afterwards. kubectl never sees any other address.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,6 +40,8 @@ interface StoredObject {
 
 class Lab {
   api: KubeApi | undefined;
+  /** One line per request the server answered (method, path with query, status). */
+  readonly requests: string[] = [];
   constructor(readonly dir: string) {}
 
   get statePath(): string {
@@ -47,7 +49,13 @@ class Lab {
   }
 
   async start(opts: Partial<KubeApiOptions> = {}): Promise<void> {
-    this.api = await startKubeApi({ host: TEST_IP, port: 0, statePath: this.statePath, ...opts });
+    this.api = await startKubeApi({
+      host: TEST_IP,
+      port: 0,
+      statePath: this.statePath,
+      log: (line) => this.requests.push(line),
+      ...opts,
+    });
     await writeKubeconfig(join(this.dir, "kubeconfig"), this.api.url, "lab");
   }
 
@@ -455,7 +463,12 @@ describe("lab kube-apiserver with real kubectl", { timeout: 60_000 }, () => {
     it("lets kubectl wait for a deletion through a watch", async () => {
       await lab.ok(["create", "-f", "-"], ippool("pool-a", "10.20.0.0/16"));
       const waiting = lab.kubectl(["wait", "--for=delete", "ippool/pool-a", "--timeout=15s"]);
-      await new Promise((r) => setTimeout(r, 1000));
+      // Delete only once kubectl's watch is subscribed (the server logs a watch when it is in place).
+      const watching = () =>
+        lab.requests.some((l) => /^GET \/apis\/crd\.projectcalico\.org\/v1\/ippools\?.*watch=true/.test(l));
+      const deadline = Date.now() + 15_000;
+      while (!watching() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(watching(), lab.requests.join("\n")).toBe(true);
       await lab.ok(["delete", "ippool", "pool-a", "--wait=false"]);
       expect(await waiting).toMatchObject({
         code: 0,

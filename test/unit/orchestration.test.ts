@@ -38,6 +38,8 @@ interface FakeNode {
   name: string;
   state: "before" | "half" | "after";
   closed: boolean;
+  /** apply() was called (it may still wait at its gate). */
+  applying: boolean;
   party: Party;
 }
 
@@ -51,7 +53,13 @@ const change = (i: number): Change => ({
 });
 
 function fakeNode(name: string, b: Behaviour = {}): FakeNode {
-  const node: FakeNode = { name, state: "before", closed: false, party: undefined as unknown as Party };
+  const node: FakeNode = {
+    name,
+    state: "before",
+    closed: false,
+    applying: false,
+    party: undefined as unknown as Party,
+  };
   let sent = 0;
   const target: Target = {
     kind: "node",
@@ -61,6 +69,7 @@ function fakeNode(name: string, b: Behaviour = {}): FakeNode {
     plan: () => Array.from({ length: b.changes ?? 2 }, (_, i) => change(i)),
     okCount: () => 0,
     apply: async (changes) => {
+      node.applying = true;
       await b.applyGate;
       sent += changes.length;
       if (b.applyError) throw b.applyError;
@@ -166,7 +175,11 @@ describe("orchestration through in-memory targets", () => {
     const nodes = fleet({ a1: { applyGate: aApply.p }, b1: { openGate: bOpen.p } });
     const abort = new AbortController();
     const running = runFleet(nodes, {}, abort.signal);
-    await new Promise((r) => setTimeout(r, 10)); // a1 is applying, b1 still opening
+    // Abort once a1 is applying (b1 is held opening by its gate): a bounded wait for that state.
+    const a1 = nodes.find((n) => n.name === "a1") as FakeNode;
+    const deadline = Date.now() + 5_000;
+    while (!a1.applying && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    expect(a1.applying).toBe(true);
     abort.abort();
     aApply.open();
     bOpen.open();
