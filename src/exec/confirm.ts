@@ -40,12 +40,12 @@ revert_after() {
 # revert_now JOURNAL: replays it (forced) and leaves the time of the revert in $D/reverted
 revert_now() {
   if [ -f "$1" ]; then failed=0; serve <"$1" >/dev/null 2>&1; fi
-  rm -f "$1" "$D/reverting" "$D/timer" "$D/rearm"
+  rm -rf "$1" "$D/reverting" "$D/timer" "$D/rearm" "$D/saved"
   date -u +%s >"$D/reverted"
 }
 # takeover: at start, under the lock, an unconfirmed change set of a session that is gone is reverted now
 takeover() {
-  if mv "$D/armed" "$D/reverting" 2>/dev/null; then
+  if [ -e "$D/armed" ] && mv "$D/armed" "$D/reverting" 2>/dev/null; then
     if [ -f "$D/timer" ]; then read -r op <"$D/timer" && kill -TERM "-$op" 2>/dev/null; fi
     revert_now "$J"
   fi

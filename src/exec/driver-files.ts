@@ -6,6 +6,11 @@
  *                          renamed over PATH (`mv -T`: a link or anything at PATH is replaced, never followed)
  *     link PATH TARGET   → a symbolic link made beside PATH, renamed over it (as `systemctl enable` makes it)
  *     remove PATH        → unlinks PATH (a link is removed, not followed)
+ *     restore PATH       → puts back the copy `put`/`remove` kept of the regular file they replaced (the undo;
+ *                          nothing when there is none: the forward never ran)
+ * `put` and `remove` keep that copy in $D/saved (the driver's private directory, 0700) under PATH's name,
+ * once per change set (the first copy is the one before it); `commit` and every replay of the journal
+ * delete the copies, and a driver starting clears any left by one that was killed.
  * Only meshctl's paths are accepted (the unit, its enablement link, `/var/lib/meshctl/<device>@…`), each
  * directly in its directory, and only when that directory is a real directory owned by root that no one
  * else can write (/var/lib/meshctl is created 0700 and kept so).
@@ -30,34 +35,46 @@ file_dir() {
 file_ok() {
   case "$2$3" in *..*|*//*|*[!A-Za-z0-9@_./-]*) echo "refusing $2 $3: not a plain path"; return 1 ;; esac
   case "$1:$2" in
-    put:${UNIT_DIR}/meshctl-*.service|remove:${UNIT_DIR}/meshctl-*.service) fd=${UNIT_DIR} ;;
+    put:${UNIT_DIR}/meshctl-*.service|remove:${UNIT_DIR}/meshctl-*.service|restore:${UNIT_DIR}/meshctl-*.service) fd=${UNIT_DIR} ;;
     link:${WANTS_DIR}/meshctl-*.service|remove:${WANTS_DIR}/meshctl-*.service) fd=${WANTS_DIR} ;;
-    put:${BOOT_DIR}/?*@?*|remove:${BOOT_DIR}/?*@?*) fd=${BOOT_DIR} ;;
+    put:${BOOT_DIR}/?*@?*|remove:${BOOT_DIR}/?*@?*|restore:${BOOT_DIR}/?*@?*) fd=${BOOT_DIR} ;;
     *) echo "refusing to $1 $2: not one of meshctl's files"; return 1 ;;
   esac
   [ "\${2%/*}" = "$fd" ] || { echo "refusing $2: not directly in $fd"; return 1; }
-  case "$1:$3" in put:644|put:600|remove:|link:${UNIT_DIR}/meshctl-*.service) ;; *) echo "refusing to $1 $2 $3"; return 1 ;; esac
+  case "$1:$3" in put:644|put:600|remove:|restore:|link:${UNIT_DIR}/meshctl-*.service) ;; *) echo "refusing to $1 $2 $3"; return 1 ;; esac
   case "$fd" in
     ${BOOT_DIR}) file_dir "$fd" 700 ;;
     ${WANTS_DIR}) file_dir ${UNIT_DIR} 755 && file_dir "$fd" 755 ;;
     *) file_dir "$fd" 755 ;;
   esac
 }
-# run_file NBYTES: a line \`put PATH MODE\`, \`link PATH TARGET\` or \`remove PATH\`, then NBYTES of content
+# keep PATH: a copy of the regular file at PATH in $D/saved, for \`restore\` (the first copy of a change set)
+keep() {
+  [ -f "$1" ] && [ ! -L "$1" ] || return 0
+  [ ! -e "$D/saved/\${1##*/}" ] || return 0
+  [ -d "$D/saved" ] || mkdir -m 700 "$D/saved" || return 1
+  cp -p "$1" "$D/saved/\${1##*/}"
+}
+# run_file NBYTES: a line \`put PATH MODE\`, \`link PATH TARGET\`, \`remove PATH\` or \`restore PATH\`, then NBYTES
 run_file() {
   nb=$1; IFS= read -r fl; set -f; set -- $fl; set +f
   op=\${1:-}; p=\${2:-}; a=\${3:-}
   if ! file_ok "$op" "$p" "$a"; then head -c "$nb" >/dev/null; return 1; fi
   case "$op" in
     put)
+      keep "$p" || { head -c "$nb" >/dev/null; return 1; }
       t=$(mktemp "$fd/.meshctl.XXXXXX") || { head -c "$nb" >/dev/null; return 1; }
       head -c "$nb" >"$t" && chmod "$a" "$t" && mv -fT "$t" "$p" || { rm -f "$t"; return 1; } ;;
     link)
       head -c "$nb" >/dev/null; t="$fd/.meshctl.$$.link"; rm -f "$t"
       ln -s "$a" "$t" && mv -fT "$t" "$p" || { rm -f "$t"; return 1; } ;;
     remove)
-      head -c "$nb" >/dev/null; rm -f "$p" || return 1
+      head -c "$nb" >/dev/null; keep "$p" && rm -f "$p" || return 1
       [ "$fd" != ${BOOT_DIR} ] || rmdir "$fd" 2>/dev/null || : ;;
+    restore)
+      head -c "$nb" >/dev/null; k="$D/saved/\${p##*/}"
+      [ -f "$k" ] || return 0
+      t=$(mktemp "$fd/.meshctl.XXXXXX") && cp -p "$k" "$t" && mv -fT "$t" "$p" && rm -f "$k" || { rm -f "\${t:-}"; return 1; } ;;
   esac
 }`;
 

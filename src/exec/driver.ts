@@ -74,6 +74,8 @@ ${stateDirSetup()}
 exec 9>>${LOCK_FILE} || fail "cannot open ${LOCK_FILE} (not root?)"
 flock -w ${Math.max(0, Math.floor(lockWaitSeconds))} 9 || { echo "@@error another meshctl run holds ${LOCK_FILE}"; exit 75; }
 takeover
+# Copies kept for the undo of a change set whose session is gone (hard-killed, never replayed): not ours.
+[ ! -e "$D/saved" ] || rm -rf "$D/saved"
 facts() (
 ${scripts.facts}
 )
@@ -93,7 +95,7 @@ serve
 # earlier, hard-killed driver is never replayed here (a diff must change nothing; the next apply repairs
 # the node from its facts) — but an armed one is (takeover, above).
 if [ -n "$tpid" ] && ! disarm; then exit 0; fi
-if [ "$mine" = 1 ] && [ -f "$J" ]; then serve <"$J" >/dev/null 2>&1; rm -f "$J"; fi
+if [ "$mine" = 1 ] && [ -f "$J" ]; then serve <"$J" >/dev/null 2>&1; rm -rf "$J" "$D/saved"; fi
 `;
 }
 
@@ -139,9 +141,11 @@ while IFS= read -r req; do
     journal)
       # The undo of the change set about to run: replayed below if the controller goes away before commit.
       # Written to a fresh file made by mktemp (O_EXCL, 0600) in the private directory, then renamed.
+      # A new journal ends the last change set's undo: the copies kept for it go too (src/exec/driver-files.ts).
+      [ ! -e "$D/saved" ] || rm -rf "$D/saved"
       if t=$(mktemp "$J.XXXXXX") && head -c "$n" >"$t" && mv -f "$t" "$J"; then mine=1; echo "@@ok"
       else rm -f "\${t:-}"; fail "cannot write $J"; fi ;;
-    commit) rm -f "$J"; mine=0; echo "@@ok" ;;
+    commit) rm -rf "$J" "$D/saved"; mine=0; echo "@@ok" ;;
 ${CONFIRM_CASES}
     run|force|check)
       case "$tool" in

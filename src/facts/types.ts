@@ -140,12 +140,15 @@ export interface VxlanPortFact {
   up: boolean;
 }
 
-/** One of meshctl's persistence files as found: a regular file (with its text), a link, or anything else. */
+/**
+ * One of meshctl's persistence files as found: a regular file (with the SHA-256 of its bytes), a link, or
+ * anything else. The text itself is not read: a rewrite or removal keeps a copy on the node for its undo.
+ */
 export interface PersistFileFact {
   path: string;
   kind: "file" | "link" | "other";
-  /** The file's text (regular files only). */
-  content?: string;
+  /** Lowercase hex SHA-256 of the file's bytes (regular files only). */
+  sha256?: string;
 }
 
 /** meshctl's boot persistence on the node (src/plan/persist.ts, read by src/facts/sections/persist.ts). */

@@ -31,12 +31,16 @@ export interface ShellCmd {
  * One of meshctl's own files on the node (the boot persistence of src/plan/persist.ts), written by the
  * driver itself: `put` writes `content` to a fresh temporary file in the same root-only directory and
  * renames it over `path`; `link` makes `path` a symbolic link to `target` the same way; `remove` unlinks it.
+ * `put` and `remove` first keep a copy of a regular file already at `path` on the node, for the change set's
+ * undo: `restore` puts that copy back (and does nothing when there is none: the forward never ran), so an
+ * undo needs no file text from the controller. The copies live until the change set is committed.
  * The path and target are built from typed values only; the content travels as data on stdin.
  */
 export type FileCmd =
   | { tool: "file"; op: "put"; path: string; content: string; mode: "644" | "600" }
   | { tool: "file"; op: "link"; path: string; target: string }
-  | { tool: "file"; op: "remove"; path: string };
+  | { tool: "file"; op: "remove"; path: string }
+  | { tool: "file"; op: "restore"; path: string };
 
 export type Cmd = BatchCmd | ShellCmd | FileCmd;
 
@@ -44,6 +48,7 @@ export function renderCmd(c: Cmd): string {
   if (c.tool === "sh") return `sh (${c.label})`;
   if (c.tool === "file") {
     if (c.op === "put") return `write ${c.path} (${Buffer.byteLength(c.content)} bytes, mode ${c.mode})`;
+    if (c.op === "restore") return `restore ${c.path} (as it was before this change set)`;
     return c.op === "link" ? `link ${c.path} -> ${c.target}` : `remove ${c.path}`;
   }
   return `${c.tool} ${c.args.join(" ")}`;

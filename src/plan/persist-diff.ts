@@ -4,6 +4,7 @@
  * A regular file, or a link at the enablement path, under meshctl's names is meshctl's; anything else
  * there (a directory, a link instead of a file) is refused, never replaced or removed.
  */
+import { createHash } from "node:crypto";
 import type { NodeFacts, PersistFacts, PersistFileFact } from "../facts/types.js";
 import type { NodeModel } from "../model/types.js";
 import type { Change } from "./change.js";
@@ -20,6 +21,12 @@ const put = (path: string, content: string, mode: "644" | "600"): FileCmd => ({
 });
 const remove = (path: string): FileCmd => ({ tool: "file", op: "remove", path });
 const link = (path: string, target: string): FileCmd => ({ tool: "file", op: "link", path, target });
+/** Puts back the copy the node kept of the file before `put`/`remove` replaced it (src/plan/commands.ts). */
+const restore = (path: string): FileCmd => ({ tool: "file", op: "restore", path });
+
+/** What the facts report of a file's bytes (src/facts/sections/persist.ts). */
+export const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
+const short = (f: PersistFileFact): string => `sha256 ${(f.sha256 ?? "unknown").slice(0, 12)}`;
 
 const lines = (text: string): string => {
   const n = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
@@ -28,31 +35,33 @@ const lines = (text: string): string => {
 
 const base = { resource: "persist" as const, phase: "persist" as const };
 
-/** A file meshctl wants with this content: created, rewritten, or left as it is. */
+/**
+ * A file meshctl wants with this content: created, rewritten, or left as it is (same SHA-256). A rewrite
+ * is undone by the copy the node keeps of the file it replaces.
+ */
 function fileChange(have: PersistFileFact | undefined, path: string, content: string, mode: "644" | "600") {
-  if (have?.kind === "file" && have.content === content) return [];
-  const old = have?.content;
+  if (have?.kind === "file" && have.sha256 === sha256(content)) return [];
   return [
     {
       ...base,
       key: path,
       action: have ? ("update" as const) : ("create" as const),
-      ...(have ? { before: old === undefined ? "unreadable" : `${lines(old)}, stale` } : {}),
+      ...(have ? { before: `stale (${short(have)})` } : {}),
       after: lines(content),
       forward: [put(path, content, mode)],
-      inverse: [old === undefined ? remove(path) : put(path, old, mode)],
+      inverse: [have ? restore(path) : remove(path)],
     },
   ];
 }
 
-function removeFile(have: PersistFileFact, mode: "644" | "600"): Change {
+function removeFile(have: PersistFileFact): Change {
   return {
     ...base,
     key: have.path,
     action: "delete",
-    before: have.content === undefined ? "unreadable" : lines(have.content),
+    before: short(have),
     forward: [remove(have.path)],
-    inverse: have.content === undefined ? [] : [put(have.path, have.content, mode)],
+    inverse: [restore(have.path)],
   };
 }
 
@@ -76,7 +85,7 @@ function converge(p: PersistFacts, want: PersistState): Change[] {
   const out: Change[] = [];
   const byPath = new Map(p.files.map((f) => [f.path, f]));
   for (const f of want.files) out.push(...fileChange(byPath.get(f.path), f.path, f.content, "600"));
-  for (const f of p.files) if (!want.files.some((w) => w.path === f.path)) out.push(removeFile(f, "600"));
+  for (const f of p.files) if (!want.files.some((w) => w.path === f.path)) out.push(removeFile(f));
   out.push(...fileChange(p.unit, want.unit.path, want.unit.content, "644"));
   if (p.wants?.kind !== "ours") {
     out.push({
@@ -106,8 +115,8 @@ function removeAll(device: string, p: PersistFacts): Change[] {
       inverse: [link(p.wants.path, unitPath(device))],
     });
   }
-  if (p.unit) out.push(removeFile(p.unit, "644"));
-  for (const f of p.files) out.push(removeFile(f, "600"));
+  if (p.unit) out.push(removeFile(p.unit));
+  for (const f of p.files) out.push(removeFile(f));
   return out;
 }
 

@@ -139,6 +139,33 @@ steps:
     expect(on("c1-node1", `cat ${FILES[2]}`).out).toBe(before);
   }, 180_000);
 
+  it("a teardown that fails after removing the files puts back their exact bytes and modes, from copies the node kept", () => {
+    const files = [UNIT, ...FILES];
+    const sums = () => on("c1-node1", `sha256sum ${files.join(" ")}`).out;
+    const before = { sums: sums(), stat: stat("c1-node1", [UNIT, WANTS, ...FILES]) };
+    expect(before.stat.every((l) => !l.endsWith(" -"))).toBe(true);
+    const failing = join(lab.dir, "failing-teardown.yaml");
+    writeFileSync(
+      failing,
+      `name: failing-teardown
+steps:
+  - { name: boot persistence, hosts: nodes, builtin: persist, state: absent }
+  - name: fails
+    hosts: nodes
+    shell: { check: "false", apply: "exit 3", undo: "true" }
+`,
+    );
+    const a = meshctl("apply", "-i", lab.info.inventory, "--playbook", failing, "--limit", "c1-node1");
+    expect(a.code).toBe(1);
+    expect(persistKeys(a, "c1-node1")).toEqual([WANTS, UNIT, ...FILES].map((p) => `delete persist ${p}`));
+    expect(host(a, "c1-node1")?.rollback?.restored).toBe(true);
+    expect(sums()).toBe(before.sums);
+    expect(stat("c1-node1", [UNIT, WANTS, ...FILES])).toEqual(before.stat);
+    // The copies are gone once the run is over (the rollback used them; the commit drops the rest).
+    expect(on("c1-node1", "ls -A /run/meshctl").out.split("\n")).not.toContain("saved");
+    expect(meshctl("diff", "-i", lab.info.inventory).code).toBe(0);
+  }, 180_000);
+
   it("teardown disables and removes the unit and its files", () => {
     const t = meshctl("teardown", "-i", lab.info.inventory);
     expect(t.code).toBe(0);

@@ -8,7 +8,7 @@ import type { NodeFacts, PersistFacts } from "../../src/facts/types.js";
 import { renderCmd } from "../../src/plan/commands.js";
 import { diffNode, PlanConflict } from "../../src/plan/node-diff.js";
 import { bootFacts, bootFiles, persistState, renderUnit } from "../../src/plan/persist.js";
-import { diffPersist } from "../../src/plan/persist-diff.js";
+import { diffPersist, sha256 } from "../../src/plan/persist-diff.js";
 import type { PlanShape } from "../../src/plan/shape.js";
 import { bareFacts, convergedFacts, model, nodeOf } from "../support/builders.js";
 
@@ -23,9 +23,9 @@ function installed(f: NodeFacts): PersistFacts {
   const w = want(f);
   return {
     systemd: true,
-    unit: { path: w.unit.path, kind: "file", content: w.unit.content },
+    unit: { path: w.unit.path, kind: "file", sha256: sha256(w.unit.content) },
     wants: { path: w.wants.path, kind: "ours" },
-    files: w.files.map((b) => ({ path: b.path, kind: "file" as const, content: b.content })),
+    files: w.files.map((b) => ({ path: b.path, kind: "file" as const, sha256: sha256(b.content) })),
   };
 }
 const withPersist = (f: NodeFacts, p: PersistFacts): NodeFacts => ({ ...f, persist: p });
@@ -123,25 +123,24 @@ describe("boot files and unit (rendering)", () => {
 });
 
 describe("persist facts", () => {
-  it("parses files with their text, the link, systemd; a last line without newline is kept as is", () => {
+  const H1 = "a".repeat(64);
+  const H2 = "0123456789abcdef".repeat(4);
+  it("parses each file's kind and sha256sum's hash, the link, systemd", () => {
     const text = [
       "systemd 1",
       `@ unit file ${UNIT}`,
-      "|[Unit]",
-      "|",
-      "|X=1",
       `@ wants ours ${WANTS}`,
       "@ boot file /var/lib/meshctl/mshvx0@1.ip",
-      "|link add x",
-      "~tail",
       "@ boot other /var/lib/meshctl/mshvx0@2.ip",
+      `${H1}  ${UNIT}`,
+      `${H2} */var/lib/meshctl/mshvx0@1.ip`,
     ].join("\n");
     expect(parsePersist(text)).toEqual({
       systemd: true,
-      unit: { path: UNIT, kind: "file", content: "[Unit]\n\nX=1\n" },
+      unit: { path: UNIT, kind: "file", sha256: H1 },
       wants: { path: WANTS, kind: "ours" },
       files: [
-        { path: "/var/lib/meshctl/mshvx0@1.ip", kind: "file", content: "link add x\ntail" },
+        { path: "/var/lib/meshctl/mshvx0@1.ip", kind: "file", sha256: H2 },
         { path: "/var/lib/meshctl/mshvx0@2.ip", kind: "other" },
       ],
     });
@@ -149,7 +148,22 @@ describe("persist facts", () => {
       systemd: false,
       files: [],
     });
-    expect(() => parsePersist("systemd 1\n|stray")).toThrow(/outside a file/);
+  });
+
+  it("a regular file without its hash, or a line it cannot read (sha256sum's complaint), fails by name", () => {
+    expect(() => parsePersist(`systemd 1\n@ unit file ${UNIT}`)).toThrow(
+      /no SHA-256 of \/etc\/systemd\/system\/meshctl-mshvx0.service/,
+    );
+    expect(() =>
+      parsePersist(`systemd 1\n@ unit file ${UNIT}\nsha256sum: ${UNIT}: Permission denied`),
+    ).toThrow(/unexpected line "sha256sum:/);
+    expect(() => parsePersist(`systemd 1\n${H1.slice(1)}  ${UNIT}`)).toThrow(/unexpected line/);
+  });
+
+  it("the node's sha256sum agrees with the controller's hash of the same text (utf-8 included)", () => {
+    const text = "[Unit]\nDescription=é mesh\n\nlast line without newline";
+    const out = execFileSync("sha256sum", ["-"], { input: Buffer.from(text, "utf8") }).toString();
+    expect(out.slice(0, 64)).toBe(sha256(text));
   });
 });
 
@@ -180,32 +194,33 @@ describe("diffPersist", () => {
     ]);
   });
 
-  it("a stale file is rewritten and undone by writing back what was there; an extra one is removed", () => {
+  it("a stale file (another hash) is rewritten, an extra one removed; each undone by the copy the node keeps", () => {
     const p = installed(f);
-    const stale = p.files[2] as { content: string };
-    stale.content = "route add 198.18.99.0/24 via 198.18.1.99 dev mshvx0 proto 77 onlink\n";
-    p.files.push({ path: "/var/lib/meshctl/mshvx0@4.ip", kind: "file", content: "old\n" });
+    const stale = p.files[2] as { sha256: string };
+    stale.sha256 = sha256("route add 198.18.99.0/24 via 198.18.1.99 dev mshvx0 proto 77 onlink\n");
+    p.files.push({ path: "/var/lib/meshctl/mshvx0@4.ip", kind: "file", sha256: sha256("old\n") });
     const cs = diff(withPersist(f, p));
     expect(cs.map((c) => `${c.action} ${c.key}`)).toEqual([
       "update /var/lib/meshctl/mshvx0@3.ip",
       "delete /var/lib/meshctl/mshvx0@4.ip",
     ]);
-    expect(cs[0]?.inverse).toEqual([
-      { tool: "file", op: "put", path: "/var/lib/meshctl/mshvx0@3.ip", content: stale.content, mode: "600" },
+    expect(cs[0]?.before).toBe(`stale (sha256 ${stale.sha256.slice(0, 12)})`);
+    expect(cs[0]?.forward).toEqual([
+      { tool: "file", op: "put", path: "/var/lib/meshctl/mshvx0@3.ip", content: want(f).files[2]?.content, mode: "600" },
     ]);
-    expect(cs[1]?.inverse).toEqual([
-      { tool: "file", op: "put", path: "/var/lib/meshctl/mshvx0@4.ip", content: "old\n", mode: "600" },
-    ]);
+    expect(cs[0]?.inverse).toEqual([{ tool: "file", op: "restore", path: "/var/lib/meshctl/mshvx0@3.ip" }]);
+    expect(cs[1]?.inverse).toEqual([{ tool: "file", op: "restore", path: "/var/lib/meshctl/mshvx0@4.ip" }]);
+    expect(cs[1]?.before).toBe(`sha256 ${sha256("old\n").slice(0, 12)}`);
   });
 
   it("a unit edited by hand is rewritten (mode 644); a dangling enablement link is remade", () => {
     const p = installed(f);
-    (p.unit as { content: string }).content = "[Unit]\n";
+    (p.unit as { sha256: string }).sha256 = sha256("[Unit]\n");
     p.wants = { path: WANTS, kind: "link" };
     const cs = diff(withPersist(f, p));
     expect(cs.map((c) => `${c.action} ${c.key}`)).toEqual([`update ${UNIT}`, `update ${WANTS}`]);
     expect(cs[0]?.forward[0]).toMatchObject({ op: "put", mode: "644" });
-    expect(cs[0]?.inverse[0]).toMatchObject({ op: "put", content: "[Unit]\n", mode: "644" });
+    expect(cs[0]?.inverse).toEqual([{ tool: "file", op: "restore", path: UNIT }]);
   });
 
   it("follows the desired state: a peer's new block changes the entries' file only", () => {
@@ -222,7 +237,7 @@ describe("diffPersist", () => {
     );
   });
 
-  it("teardown (absent) and persist: false remove the enablement, the unit, then the files; undone by putting them back", () => {
+  it("teardown (absent) and persist: false remove the enablement, the unit, then the files; each undone by the copy the node keeps", () => {
     const p = withPersist(f, installed(f));
     for (const cs of [diff(p, "absent"), diff(p, "present", { ...a1, persist: false })]) {
       expect(cs.map((c) => `${c.action} ${c.key}`)).toEqual([
@@ -233,7 +248,10 @@ describe("diffPersist", () => {
         "delete /var/lib/meshctl/mshvx0@3.ip",
       ]);
       expect(cs[0]?.inverse.map(renderCmd)).toEqual([`link ${WANTS} -> ${UNIT}`]);
-      expect(cs[1]?.inverse[0]).toMatchObject({ op: "put", path: UNIT, mode: "644" });
+      expect(cs[1]?.inverse).toEqual([{ tool: "file", op: "restore", path: UNIT }]);
+      expect(cs.slice(2).flatMap((c) => c.inverse.map(renderCmd))).toEqual(
+        want(f).files.map((b) => `restore ${b.path} (as it was before this change set)`),
+      );
     }
     expect(diff(withPersist(f, { systemd: false, files: [] }), "absent")).toEqual([]);
   });
