@@ -206,7 +206,13 @@ describe("diffPersist", () => {
     ]);
     expect(cs[0]?.before).toBe(`stale (sha256 ${stale.sha256.slice(0, 12)})`);
     expect(cs[0]?.forward).toEqual([
-      { tool: "file", op: "put", path: "/var/lib/meshctl/mshvx0@3.ip", content: want(f).files[2]?.content, mode: "600" },
+      {
+        tool: "file",
+        op: "put",
+        path: "/var/lib/meshctl/mshvx0@3.ip",
+        content: want(f).files[2]?.content,
+        mode: "600",
+      },
     ]);
     expect(cs[0]?.inverse).toEqual([{ tool: "file", op: "restore", path: "/var/lib/meshctl/mshvx0@3.ip" }]);
     expect(cs[1]?.inverse).toEqual([{ tool: "file", op: "restore", path: "/var/lib/meshctl/mshvx0@4.ip" }]);
