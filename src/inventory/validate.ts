@@ -5,6 +5,7 @@
 import { z } from "zod";
 import {
   type Cidr,
+  cidrBounds,
   cidrContainsCidr,
   cidrContainsIp,
   cidrsOverlap,
@@ -91,7 +92,7 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
     if (c === undefined) return;
     if (c.name !== undefined)
       clusterNames.push({ value: c.name, path: ["clusters", ci, "name"], label: `clusters[${ci}]` });
-    const blocks: Labelled<Cidr>[] = [];
+    const blocks: (Labelled<Cidr> & { lo: number; hi: number })[] = [];
     // Names also of nodes left out for other problems: a bad MAC must not hide a duplicate name.
     (c.names ?? c.nodes.map((n) => n?.name)).forEach((name, ni) => {
       const path = ["clusters", ci, "nodes", ni, "name"];
@@ -136,12 +137,14 @@ export function validateRelations(inv: RelationInventory): PathIssue[] {
             message: `pod block ${b} is not inside ${clusterLabel(c, ci)}'s pod_cidr ${c.pod_cidr}`,
           });
         }
+        // Bounds as numbers, once per block: this pairwise check is N² in a cluster's blocks.
+        const [lo, hi] = cidrBounds(b as Cidr);
         for (const other of blocks) {
-          if (cidrsOverlap(other.value, b as Cidr)) {
+          if (other.lo <= hi && lo <= other.hi) {
             issues.push({ path: bp, message: `pod block ${b} overlaps ${other.label} ${other.value}` });
           }
         }
-        blocks.push({ value: b as Cidr, path: bp, label: `${label}'s block` });
+        blocks.push({ value: b as Cidr, path: bp, label: `${label}'s block`, lo, hi });
       });
     });
     (c.test_endpoints ?? []).forEach((ip, i) => {

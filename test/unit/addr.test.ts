@@ -167,6 +167,65 @@ describe("arithmetic", () => {
     for (const ip of ["1.2.3.4", "128.0.0.0", "10.255.0.1"]) expect(intToIp(ipToInt(ip))).toBe(ip);
   });
 
+  it("ipToInt accepts and refuses exactly what the dotted-quad pattern does", () => {
+    // The reference: the regular expression ipToInt used before it scanned by hand (#15).
+    const reference = (ip: string): number | "refused" => {
+      const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+      const o = m ? m.slice(1).map(Number) : [];
+      if (o.length !== 4 || o.some((x) => x > 255)) return "refused";
+      return o.reduce((n, x) => n * 256 + x, 0);
+    };
+    const ours = (ip: string): number | "refused" => {
+      try {
+        return ipToInt(ip);
+      } catch (e) {
+        expect(e).toBeInstanceOf(RangeError);
+        expect((e as Error).message).toBe(`not an IPv4 address: ${ip}`);
+        return "refused";
+      }
+    };
+    const fixed = [
+      "",
+      ".",
+      "1.2.3",
+      "1.2.3.4.",
+      ".1.2.3.4",
+      "1..2.3",
+      "1.2.3.4.5",
+      "1.2.3.256",
+      "256.1.1.1",
+      "1.2.3.0255",
+      "001.002.003.004",
+      "1.2.3.999",
+      "1.2.3.4\n",
+      " 1.2.3.4",
+      "1.2.3.-4",
+      "1.2.3.+4",
+      "a.b.c.d",
+      "1.2.3.4/32",
+      "１.2.3.4",
+      "0.0.0.0",
+      "255.255.255.255",
+      "9.99.199.249",
+    ];
+    // Random strings over the characters that matter, most of them close to addresses.
+    let seed = 7;
+    const rand = (k: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % k;
+    };
+    const random = Array.from({ length: 5000 }, () =>
+      Array.from({ length: 1 + rand(16) }, () => "0123456789.....25x"[rand(18)]).join(""),
+    );
+    const quads = Array.from({ length: 2000 }, () =>
+      Array.from({ length: 4 }, () => String(rand(300))).join("."),
+    );
+    const all = [...fixed, ...random, ...quads];
+    expect(all.map(ours)).toEqual(all.map(reference));
+    // The test covers both outcomes in number.
+    expect(all.filter((ip) => reference(ip) !== "refused").length).toBeGreaterThan(1000);
+  });
+
   it("cidrPrefix, cidrBase, cidrBounds", () => {
     const c = cidr("10.234.64.0/18");
     expect(cidrPrefix(c)).toBe(18);

@@ -2,6 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { InputError, type InputIssue } from "../../src/inventory/errors.js";
 import { loadInventoryText } from "../../src/inventory/load.js";
+import { lockoutIssues } from "../../src/inventory/lockout.js";
+import type { RelationInventory, RelationNode } from "../../src/inventory/relation-types.js";
+import { type Cidr, cidrContainsIp, type Ipv4 } from "../../src/net/addr.js";
 
 interface NodeSpec {
   name: string;
@@ -156,5 +159,76 @@ describe("IPv4 edges: the network and broadcast addresses are inside, their neig
     ["10.20.0.3", "10.20.0.4/30", false],
   ])("%s in %s: %s", (host, pod, inside) => {
     expect(captured(host, pod)).toEqual(inside ? ["clusters[1].pod_cidr"] : []);
+  });
+});
+
+describe("lockoutIssues on many nodes", () => {
+  it("names the same addresses, in the same order, as checking every range against every address", () => {
+    let seed = 11;
+    const rand = (k: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % k;
+    };
+    // Addresses and ranges packed into 10.0.0.0/20, so that many ranges hold several nodes' addresses.
+    const ip = () => `10.0.${rand(16)}.${rand(256)}`;
+    const block = () => {
+      const len = 22 + rand(11);
+      const base = (10 << 24) + rand(4096);
+      const mask = len === 32 ? -1 : ~((1 << (32 - len)) - 1);
+      const b = (base & mask) >>> 0;
+      return `${b >>> 24}.${(b >>> 16) & 255}.${(b >>> 8) & 255}.${b & 255}/${len}`;
+    };
+    const node = (i: number): RelationNode => ({
+      name: `n${i}`,
+      host: rand(4) === 0 ? `host${i}.lan` : ip(),
+      ...(rand(2) === 0 ? { underlay_ip: ip() } : {}),
+      pod_blocks: Array.from({ length: rand(3) }, block),
+    });
+    const inv: RelationInventory = {
+      mesh: { overlay: "10.0.4.0/22" },
+      clusters: [0, 1, 2].map((c) => ({
+        name: `c${c}`,
+        pod_cidr: block(),
+        service_cidr: block(),
+        api_server: ip(),
+        nodes: Array.from({ length: 120 }, (_, i) => node(c * 1000 + i)),
+      })),
+    };
+    // The reference: every address of the inventory, in order, checked against every range.
+    const addrs: { ip: string; what: string }[] = [];
+    for (const c of inv.clusters) {
+      for (const n of c?.nodes ?? []) {
+        const host = n?.host && /^[\d.]+$/.test(n.host) ? n.host : undefined;
+        const underlay = n?.underlay_ip ?? host;
+        const at = (k: string) => `node ${n?.name}'s ${k} address`;
+        if (host !== undefined && host === underlay) addrs.push({ ip: host, what: at("SSH and underlay") });
+        else {
+          if (host !== undefined) addrs.push({ ip: host, what: at("SSH") });
+          if (underlay !== undefined) addrs.push({ ip: underlay, what: at("underlay") });
+        }
+      }
+      addrs.push({ ip: c?.api_server as string, what: `cluster ${c?.name}'s API server address` });
+    }
+    const ranges = [
+      inv.mesh.overlay as string,
+      ...inv.clusters.flatMap((c) => [
+        c?.pod_cidr as string,
+        c?.service_cidr as string,
+        ...(c?.nodes ?? []).flatMap((n) => n?.pod_blocks ?? []),
+      ]),
+    ];
+    const expected = ranges.flatMap((r) => {
+      const caught = addrs.filter((a) => cidrContainsIp(r as Cidr, a.ip as Ipv4));
+      if (caught.length === 0) return [];
+      const named = caught.slice(0, 3).map((a) => `${a.what} ${a.ip}`);
+      const more = caught.length > 3 ? ` and ${caught.length - 3} more` : "";
+      return [`${r} contains ${named.join(", ")}${more}:`];
+    });
+    const got = lockoutIssues(inv).map((i) =>
+      i.message.replace(/^.*? (\d+\.\d+\.\d+\.\d+\/\d+ contains .*?:) .*$/, "$1"),
+    );
+    expect(got).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(50);
+    expect(expected.filter((e) => e.includes(" more:")).length).toBeGreaterThan(5);
   });
 });
