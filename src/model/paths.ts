@@ -17,7 +17,21 @@
  * from it.
  */
 import { type Cidr, cidr, cidrContainsIp, type Ipv4, intToIp, ipToInt } from "../net/addr.js";
-import type { MeshMode, NodeModel } from "./types.js";
+import type { MeshMode, NodeModel, RouteSpec } from "./types.js";
+
+/**
+ * A route taken direct: one object per model route, shared by every node that takes it direct (model
+ * data is read-only), so what is made from it once per entry (src/plan/shared.ts) is shared too.
+ */
+const directOf = new WeakMap<RouteSpec, RouteSpec>();
+function directRoute(r: RouteSpec): RouteSpec {
+  let d = directOf.get(r);
+  if (d === undefined) {
+    d = { ...r, via: r.underlay, direct: true };
+    directOf.set(r, d);
+  }
+  return d;
+}
 
 export function pairMode(a: MeshMode, b: MeshMode): MeshMode {
   if (a === "vxlan" || b === "vxlan") return "vxlan";
@@ -64,7 +78,7 @@ export function resolvePaths(
   }
   const direct = (r: NodeModel["routes"][number]) =>
     r.pair === "direct" || (r.pair === "auto" && onLink(r.underlay));
-  const routes = n.routes.map((r) => (direct(r) ? { ...r, via: r.underlay, direct: true as const } : r));
+  const routes = n.routes.map((r) => (direct(r) ? directRoute(r) : r));
   const tunnelPeers = new Set<string>([
     ...n.fdb.filter((f) => f.pair === "vxlan").map((f) => f.peer as string),
     ...routes.filter((r) => r.direct === undefined).map((r) => r.peer as string),

@@ -4,6 +4,7 @@
  * (src/net/addr.ts) or a literal keyword, so a batch line cannot contain shell or batch metacharacters.
  */
 import type { Cidr, IfName, Ipv4, Mac } from "../net/addr.js";
+import { memoText } from "./memo-text.js";
 
 export type Tool = "ip" | "bridge";
 
@@ -44,7 +45,14 @@ export type FileCmd =
 
 export type Cmd = BatchCmd | ShellCmd | FileCmd;
 
+const texts = new WeakMap<Cmd, string>();
+
+/** One line per command (a shared, frozen command's line is made once: src/plan/shared.ts). */
 export function renderCmd(c: Cmd): string {
+  return memoText(texts, c, renderText);
+}
+
+function renderText(c: Cmd): string {
   if (c.tool === "sh") return `sh (${c.label})`;
   if (c.tool === "file") {
     if (c.op === "put") return `write ${c.path} (${Buffer.byteLength(c.content)} bytes, mode ${c.mode})`;

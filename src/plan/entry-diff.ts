@@ -3,11 +3,12 @@
  * its inverse (routes: route-diff.ts). Pure.
  */
 import type { NodeFacts } from "../facts/types.js";
-import type { NodeModel } from "../model/types.js";
-import type { Ipv4, Mac } from "../net/addr.js";
+import type { FdbSpec, NeighbourSpec, NodeModel } from "../model/types.js";
+import type { IfName, Ipv4, Mac } from "../net/addr.js";
 import type { Change } from "./change.js";
 import { cmd } from "./commands.js";
 import { managedFdb, managedNeighbours } from "./ownership.js";
+import { sharedChange } from "./shared.js";
 
 export function diffFdb(desired: NodeModel, facts: NodeFacts): Change[] {
   const dev = desired.device.name;
@@ -33,21 +34,53 @@ export function diffFdb(desired: NodeModel, facts: NodeFacts): Change[] {
       inverse: [cmd.fdbReplace(dev, h.mac, h.dst)],
     });
   }
+  const scope = `fdb ${dev}`;
+  const create = (f: FdbSpec) => createFdb(dev, f);
   for (const w of desired.fdb) {
     if (haveByMac.get(w.mac)?.some((h) => h.dst === w.dst)) continue;
     const old = updatable(w.mac) ? haveByMac.get(w.mac)?.[0] : undefined;
+    if (old === undefined) {
+      out.push(sharedChange(w, scope, create));
+      continue;
+    }
     out.push({
       resource: "fdb",
       key: `${w.mac} (${w.peer})`,
-      action: old ? "update" : "create",
-      ...(old ? { before: `dst ${old.dst}` } : {}),
+      action: "update",
+      before: `dst ${old.dst}`,
       after: `dst ${w.dst}`,
       phase: "fdb",
       forward: [cmd.fdbReplace(dev, w.mac, w.dst)],
-      inverse: old ? [cmd.fdbReplace(dev, old.mac, old.dst)] : [cmd.fdbDel(dev, w.mac, w.dst)],
+      inverse: [cmd.fdbReplace(dev, old.mac, old.dst)],
     });
   }
   return out;
+}
+
+/** A wanted FDB entry the node lacks (shared by every node that lacks it: src/plan/shared.ts). */
+function createFdb(dev: IfName, w: FdbSpec): Change {
+  return {
+    resource: "fdb",
+    key: `${w.mac} (${w.peer})`,
+    action: "create",
+    after: `dst ${w.dst}`,
+    phase: "fdb",
+    forward: [cmd.fdbReplace(dev, w.mac, w.dst)],
+    inverse: [cmd.fdbDel(dev, w.mac, w.dst)],
+  };
+}
+
+/** A wanted neighbour the node has no entry for at all (shared like createFdb). */
+function createNeighbour(dev: IfName, w: NeighbourSpec): Change {
+  return {
+    resource: "neighbour",
+    key: `${w.ip} (${w.peer})`,
+    action: "create",
+    after: `lladdr ${w.mac} permanent`,
+    phase: "program",
+    forward: [cmd.neighReplace(dev, w.ip, w.mac)],
+    inverse: [cmd.neighDel(dev, w.ip)],
+  };
 }
 
 /** prune: delete permanent entries meshctl no longer wants; program: add or fix wanted ones. */
@@ -72,16 +105,22 @@ export function diffNeighbours(desired: NodeModel, facts: NodeFacts, phase: "pru
   }
   const haveByIp = new Map<string, NodeFacts["neighbours"][number]>();
   for (const n of facts.neighbours) if (!haveByIp.has(n.ip)) haveByIp.set(n.ip, n);
+  const scope = `neighbour ${dev}`;
+  const create = (n: NeighbourSpec) => createNeighbour(dev, n);
   for (const w of desired.neighbours) {
     const h = haveByIp.get(w.ip);
-    const permanent = h?.state.includes("PERMANENT") ?? false;
-    if (h && permanent && h.mac === w.mac) continue;
-    const restorable = h && permanent && h.mac !== undefined;
+    if (h === undefined) {
+      out.push(sharedChange(w, scope, create));
+      continue;
+    }
+    const permanent = h.state.includes("PERMANENT");
+    if (permanent && h.mac === w.mac) continue;
+    const restorable = permanent && h.mac !== undefined;
     out.push({
       resource: "neighbour",
       key: `${w.ip} (${w.peer})`,
-      action: h ? "update" : "create",
-      ...(h ? { before: `lladdr ${h.mac ?? "none"} ${h.state.join(",")}` } : {}),
+      action: "update",
+      before: `lladdr ${h.mac ?? "none"} ${h.state.join(",")}`,
       after: `lladdr ${w.mac} permanent`,
       phase,
       forward: [cmd.neighReplace(dev, w.ip, w.mac)],

@@ -142,8 +142,9 @@ export function diffNode(model: NodeModel | ResolvedNode, facts: NodeFacts): Nod
     ...diffNeighbours(desired, observed, "program"),
   ];
   const late = entries.filter((c) => c.action === "delete" && retired.has(c.key.split(" ")[0] as string));
+  const lateSet = new Set(late);
   changes.push(...diffRoutes(desired, observed, "prune", u));
-  changes.push(...entries.filter((c) => !late.includes(c)));
+  changes.push(...entries.filter((c) => !lateSet.has(c)));
   changes.push(...diffRoutes(desired, observed, "program", u));
   changes.push(...late.map((c) => ({ ...c, phase: "program" as const, stage: "retire" as const })));
   return { changes, ...(want.mtu === undefined ? {} : { mtu: want.mtu }) };

@@ -2,6 +2,7 @@
 import type { Change, ChangeBase } from "./change.js";
 import { changeSymbol } from "./change.js";
 import { renderCmd } from "./commands.js";
+import { memoText } from "./memo-text.js";
 
 export interface ChangeJson {
   resource: string;
@@ -35,7 +36,13 @@ function renderOp(op: Change["forward"][number] | { text: string }): string {
   return "text" in op ? op.text : renderCmd(op);
 }
 
+const described = new WeakMap<ChangeBase, string>();
+
 export function describeChange(c: ChangeBase): string {
+  return memoText(described, c, describe);
+}
+
+function describe(c: ChangeBase): string {
   const sym = changeSymbol(c.action);
   const what =
     c.action === "delete" ? (c.before ?? "") : c.before ? `${c.before} → ${c.after ?? ""}` : (c.after ?? "");
@@ -45,5 +52,7 @@ export function describeChange(c: ChangeBase): string {
 
 /** The commands of a change list, in execution order. */
 export function commandsOf(changes: readonly Change[]): string[] {
-  return changes.flatMap((c) => c.forward.map(renderCmd));
+  const out: string[] = [];
+  for (const c of changes) for (const op of c.forward) out.push(renderCmd(op));
+  return out;
 }

@@ -7,13 +7,13 @@
  * coexist, their metrics differ) before the old one is deleted, and its inverse does the same backwards.
  */
 import type { NodeFacts } from "../facts/types.js";
-import type { NodeModel } from "../model/types.js";
-import type { Cidr } from "../net/addr.js";
+import type { NodeModel, RouteSpec } from "../model/types.js";
 import type { Change } from "./change.js";
 import { cmd, type RouteArgs } from "./commands.js";
 import { PlanConflict } from "./conflict.js";
 import { routeOf } from "./device-diff.js";
 import { DIRECT_METRIC, describeRoute, routeAsWanted } from "./ownership.js";
+import { sharedChange } from "./shared.js";
 
 /**
  * `facts.routes` holds meshctl's routes only (on its device, or direct on `underlay`). prune: delete those
@@ -57,6 +57,9 @@ export function diffRoutes(
     main.filter((r) => r.dev !== dev),
     (r) => r.dst,
   );
+  // A route the node lacks in both kinds depends on the entry and these only: shared (src/plan/shared.ts).
+  const scope = `route ${dev} ${proto} ${underlay}`;
+  const create = (w: RouteSpec) => createRoute(w, dev, proto, underlay);
   for (const w of desired.routes) {
     const foreign = foreignByDst.get(w.dst);
     if (foreign) {
@@ -67,12 +70,13 @@ export function diffRoutes(
     }
     const tunnel = tunnelByDst.get(w.dst);
     const direct = directByDst.get(w.dst);
+    if (tunnel === undefined && direct === undefined) {
+      out.push(sharedChange(w, scope, create));
+      continue;
+    }
     const [same, other] = w.direct ? [direct, tunnel] : [tunnel, direct];
     if (same && !other && routeAsWanted(w, same, dev, underlay)) continue;
-    // Tunnel: onlink, so the peer is reached on the device whatever its addresses and connected route.
-    const next: RouteArgs = w.direct
-      ? { dst: w.dst as Cidr, via: w.via, dev: underlay as string, proto, metric: DIRECT_METRIC }
-      : { dst: w.dst as Cidr, via: w.via, dev, proto, onlink: true };
+    const next = nextHop(w, dev, proto, underlay);
     const old = other ? routeOf(other, proto) : undefined;
     out.push({
       resource: "route",
@@ -81,9 +85,7 @@ export function diffRoutes(
       ...(same || other
         ? { before: [same, other].flatMap((r) => (r ? [describeRoute(r)] : [])).join(" + ") }
         : {}),
-      after: w.direct
-        ? `via ${w.via} dev ${underlay} metric ${DIRECT_METRIC} (direct)`
-        : `via ${w.via} dev ${dev} onlink`,
+      after: afterText(w, dev, underlay),
       phase,
       // Onto the tunnel from a direct route: once every peer has its device (see Change.stage).
       ...(other && !w.direct ? { stage: "switch" as const } : {}),
@@ -97,6 +99,33 @@ export function diffRoutes(
     });
   }
   return out;
+}
+
+/** The wanted route. Tunnel: onlink, so the peer is reached on the device whatever its addresses and connected route. */
+function nextHop(w: RouteSpec, dev: string, proto: number, underlay: string | undefined): RouteArgs {
+  return w.direct
+    ? { dst: w.dst, via: w.via, dev: underlay as string, proto, metric: DIRECT_METRIC }
+    : { dst: w.dst, via: w.via, dev, proto, onlink: true };
+}
+
+function afterText(w: RouteSpec, dev: string, underlay: string | undefined): string {
+  return w.direct
+    ? `via ${w.via} dev ${underlay} metric ${DIRECT_METRIC} (direct)`
+    : `via ${w.via} dev ${dev} onlink`;
+}
+
+/** A wanted route the node has in neither kind: added (never replaced), its inverse deletes it. */
+function createRoute(w: RouteSpec, dev: string, proto: number, underlay: string | undefined): Change {
+  const next = nextHop(w, dev, proto, underlay);
+  return {
+    resource: "route",
+    key: `${w.dst} (${w.peer})`,
+    action: "create",
+    after: afterText(w, dev, underlay),
+    phase: "program",
+    forward: [cmd.routeAdd(next)],
+    inverse: [cmd.routeDel(next)],
+  };
 }
 
 /** The first item per key, as `find` would return it (a map, so N lookups cost N, not N²). */
