@@ -19,7 +19,7 @@ export const FOLDERS = {
   model: {
     mutate: ["src/model/**/*.ts"],
     // paths.ts (#14) and limit.ts are tested in their own files; without them every mutant there is NoCoverage.
-    tests: ["model", "plan-seed", "engine-parts", "paths", "limit", "direct-diff", "cluster-nodes"],
+    tests: ["model", "model-shape", "plan-seed", "engine-parts", "paths", "limit", "direct-diff", "cluster-nodes"],
     floor: 75,
   },
   plan: {
@@ -39,6 +39,9 @@ export const FOLDERS = {
       "persist",
       "stages",
       "engine-parts",
+      "device-diff",
+      "ownership-rules",
+      "entry-diff",
     ],
     floor: 70,
   },
@@ -70,7 +73,7 @@ export const FOLDERS = {
     tests: ["cni-rules", "kube-pools", "cluster-nodes", "model", "diagnose-pools", "diagnose-checks"],
     floor: 90,
   },
-  "known-hosts": { mutate: ["src/exec/ssh/known-hosts.ts"], tests: ["known-hosts"], floor: 75 },
+  "known-hosts": { mutate: ["src/exec/ssh/known-hosts.ts"], tests: ["known-hosts", "known-hosts-edges"], floor: 75 },
 };
 
 const DETECTED = new Set(["Killed", "Timeout"]);

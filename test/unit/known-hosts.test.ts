@@ -15,27 +15,12 @@ import {
   knownKeyTypes,
   parseKnownHosts,
 } from "../../src/exec/ssh/known-hosts.js";
-
-/** A public key made by ssh-keygen: its known_hosts fields, blob and OpenSSH's own fingerprint. */
-interface Key {
-  type: string;
-  b64: string;
-  blob: Buffer;
-  sshKeygenFingerprint: string;
-}
+import { type Key, knownHostsLine, keygen as newKey } from "../support/ssh-keys.js";
 
 let dir: string;
 const keys: Record<string, Key> = {};
 
-function keygen(name: string, type: string, bits?: number): Key {
-  const file = join(dir, name);
-  execFileSync("ssh-keygen", ["-q", "-t", type, ...(bits ? ["-b", String(bits)] : []), "-N", "", "-f", file]);
-  const [t, b64] = readFileSync(`${file}.pub`, "utf8").trim().split(/\s+/) as [string, string];
-  const fp = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", `${file}.pub`], {
-    encoding: "utf8",
-  }).split(/\s+/)[1] as string;
-  return { type: t, b64, blob: Buffer.from(b64, "base64"), sshKeygenFingerprint: fp };
-}
+const keygen = (name: string, type: string, bits?: number): Key => newKey(dir, name, type, bits);
 
 /**
  * Lines as ssh-keygen -F finds them (1-based numbers) for each name, to check our matching against
@@ -72,8 +57,7 @@ afterAll(() => {
 });
 
 const k = (name: string): Key => keys[name] as Key;
-const line = (hosts: string, key: Key, comment = "") =>
-  `${hosts} ${key.type} ${key.b64}${comment ? ` ${comment}` : ""}`;
+const line = knownHostsLine;
 
 describe("keys and names", () => {
   it("reads the key type from the blob, for every type ssh-keygen makes", () => {

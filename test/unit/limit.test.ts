@@ -29,6 +29,13 @@ describe("--limit parsing", () => {
     expect(usage(() => parseLimit("c1,,c2"))).toMatch(/empty name \(item 2 of "c1,,c2"\)/);
     expect(usage(() => parseLimit("c1,"))).toMatch(/empty name/);
     expect(usage(() => parseLimit("c1,!"))).toMatch(/empty exclusion/);
+    // A single item: no "(item i of …)".
+    expect(usage(() => parseLimit("!"))).toBe(
+      "--limit has an empty exclusion: an unset variable? (refused rather than guessed)",
+    );
+    expect(usage(() => parseLimit("c1;rm"))).toBe(
+      '--limit pattern "c1;rm": only names, * ? [...] globs and a leading ! are allowed',
+    );
   });
 
   it("refuses characters that are no part of a name or glob, and an unclosed [", () => {
@@ -48,6 +55,24 @@ describe("--limit selection", () => {
     expect(pick("c[2]")).toEqual(["c2-node1", "c2-node2"]);
     expect(pick("edge-1[0-9]")).toEqual(["edge-10"]);
     expect(usage(() => pick("c1-node."))).toMatch(/matches no node/); // "." is literal
+    // A set is only what is between its brackets: "n[1]" is n1, not nn.
+    const twins = [
+      { name: "n1", cluster: "x" },
+      { name: "nn", cluster: "x" },
+    ];
+    expect(selectByLimit(twins, ["x"], parseLimit("n[1]")).map((n) => n.name)).toEqual(["n1"]);
+  });
+
+  it("no limit: every node, as a copy", () => {
+    const all = selectByLimit(nodes, clusters, undefined);
+    expect(all).toEqual(nodes);
+    expect(all).not.toBe(nodes);
+  });
+
+  it("a cluster of the inventory with no node known yet is a known name (nothing selected), not a typo", () => {
+    expect(usage(() => selectByLimit(nodes, [...clusters, "c9"], parseLimit("c9")))).toBe(
+      '--limit "c9" selects no node',
+    );
   });
 
   it("exclusions, alone or after inclusions, of nodes or whole clusters", () => {
@@ -65,7 +90,9 @@ describe("--limit selection", () => {
     expect(usage(() => pick("c1,!c1-nod2"))).toBe(
       "--limit: !c1-nod2 matches no node or cluster of the inventory — did you mean !c1-node2?",
     );
-    expect(usage(() => pick("egde-10,c2-ndoe1"))).toMatch(/— did you mean edge-10, c2-node1\?$/);
+    expect(usage(() => pick("egde-10,c2-ndoe1"))).toBe(
+      "--limit: egde-10, c2-ndoe1 matches no node or cluster of the inventory — did you mean edge-10, c2-node1?",
+    );
     expect(usage(() => pick("edgy"))).toMatch(/— did you mean edge\?$/);
     expect(usage(() => pick("c1-nod?"))).toBe("--limit: c1-nod? matches no node or cluster of the inventory");
     expect(usage(() => pick("zzzzzz"))).toBe("--limit: zzzzzz matches no node or cluster of the inventory");
@@ -82,5 +109,8 @@ describe("--limit selection", () => {
     expect(limitNamesCluster(parseLimit("c1,!c1-node2"), "c1")).toBe(true);
     expect(limitNamesCluster(parseLimit("!c1"), "c1")).toBe(false);
     expect(limitNamesCluster(parseLimit("!c1"), "c2")).toBe(true);
+    // Any one exclusion excludes; any one inclusion includes.
+    expect(limitNamesCluster(parseLimit("!c2,!c1"), "c1")).toBe(false);
+    expect(limitNamesCluster(parseLimit("c2,c1"), "c1")).toBe(true);
   });
 });

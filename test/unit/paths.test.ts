@@ -142,3 +142,26 @@ describe("resolvePaths", () => {
     expect(r.tunnel).toBe(true);
   });
 });
+
+describe("paths: the edges", () => {
+  it("a /0 address is on the whole IPv4 space", () => {
+    expect(connectedSubnets([{ ip: ip("198.18.0.11"), prefixLen: 0 }])).toEqual(["0.0.0.0/0"]);
+  });
+
+  it("mode vxlan wants the device even with no peer at all (a mesh of one node)", () => {
+    const alone = { ...nodeOf(model(), "a1"), fdb: [], neighbours: [], routes: [] };
+    const r = resolvePaths(alone, ONE, "eth0");
+    expect(r.ok && r.node.tunnel).toBe(true);
+    const direct = { ...nodeOf(withMode("direct"), "a1"), fdb: [], neighbours: [], routes: [] };
+    const d = resolvePaths(direct, ONE, "eth0");
+    expect(d.ok && d.node.tunnel).toBe(false);
+  });
+
+  it("a direct refusal lists every connected subnet, and names the underlay generically when not told", () => {
+    const nets = [cidr("198.18.0.0/29"), cidr("198.19.0.0/24")];
+    const r = resolvePaths(nodeOf(withMode("direct"), "a1"), nets);
+    expect(r.ok ? "" : r.why).toContain(
+      "not on a connected subnet of the underlay (198.18.0.0/29, 198.19.0.0/24)",
+    );
+  });
+});

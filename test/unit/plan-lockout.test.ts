@@ -141,6 +141,40 @@ describe("the default gateway(s)", () => {
   });
 });
 
+describe("paths back and today's route, at their edges", () => {
+  it("only a default route's gateways are paths back, each once", () => {
+    const other = route("198.18.64.0/24", { via: ip("198.18.0.9"), dev: "eth0" });
+    const second = route("0.0.0.0/0", { via: ip("198.18.0.1"), dev: "eth0", metric: 200 });
+    expect(pathsBack(facts(undefined, [other, DEFAULT, second])).map((p) => `${p.ip} ${p.what}`)).toEqual([
+      "198.18.0.1 its default gateway",
+    ]);
+  });
+
+  it("with no route at all to the address, the refusal says so", () => {
+    expect(lockoutReasons(a1, facts("198.18.40.5", []))).toEqual([
+      "route 198.18.40.0/26 via 198.18.1.13 (b1's pod block) would capture 198.18.40.5, the address meshctl's SSH session comes from (now reached by no route): applying it would cut this node off (lock-out); renumber the range or the address",
+    ]);
+  });
+
+  it("today's route is described as it is (no via, no device when it has none)", () => {
+    const wide = route("198.18.0.0/16", { dev: "eth0" });
+    expect(lockoutReasons(a1, facts("198.18.40.5", [wide]))[0]).toContain(
+      "(now reached by 198.18.0.0/16 dev eth0)",
+    );
+    const bare = route("198.18.0.0/16", { via: ip("198.18.0.1") });
+    expect(lockoutReasons(a1, facts("198.18.40.5", [bare]))[0]).toContain(
+      "(now reached by 198.18.0.0/16 via 198.18.0.1)",
+    );
+  });
+
+  it("a blackhole or unreachable route reaches nothing: it does not keep the address from being captured", () => {
+    const hole = route("198.18.40.5/32", { type: "blackhole" });
+    expect(lockoutReasons(a1, facts("198.18.40.5", [DEFAULT, hole]))).toHaveLength(1);
+    const reach = route("198.18.40.5/32", { dev: "eth0" });
+    expect(lockoutReasons(a1, facts("198.18.40.5", [DEFAULT, reach]))).toEqual([]);
+  });
+});
+
 describe("other nodes are judged by their own facts", () => {
   it("a2 reached from outside the mesh is planned while a1 is refused", () => {
     const a2 = nodeOf(m, "a2");
