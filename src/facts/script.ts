@@ -8,19 +8,22 @@
  *   @@meshctl-facts 2        format marker (anything before it, e.g. a login banner, is ignored)
  *   @@caps                   `ip -V`, `kernel <release>`, `mode json|text` (probed once per driver session)
  *   @@params                 JSON echo of the parameters
- *   json mode (iproute2 ≥ 5.5): every `ip` read in ONE process, `ip -d -j -batch -`:
- *     @@ip-batch <names…>    one JSON array per named section, in order
+ *   every `ip` read in ONE process, `ip -d [-j] -batch -` (src/facts/batch.ts):
+ *     @@ip-batch <names…>    json mode (iproute2 ≥ 5.5): one JSON array per named section, in order
+ *     @@ip-text <names…>     text mode (older): the sections' plain text, between separators
+ *     @@ip-status <rc>       ip's exit status and its stderr
  *     @@<name> + `[]`        a guarded section whose interface does not exist
- *   text mode (older): one `ip -d …` process per section, plain text
+ *     @@<name>               a route listing run alone (iproute2 < 4.13 ends a batch after one)
  *   @@fdb, @@sysctl, @@udp   (bridge; shell built-ins only)
  *   @@end
- * Node-side processes in json mode: `ip -V` (not in the driver: it probes once, before the facts),
- * `ip -batch`, `bridge` — whatever the node carries.
+ * Node-side processes: `ip -V` (not in the driver: it probes once, before the facts), `ip -batch`,
+ * `bridge` — whatever the node carries; on iproute2 < 4.13 one `ip` more per route listing after the first.
  */
 import { parseIfName, parseIpv4 } from "../net/addr.js";
-import { CAPS_PROBE, type Capabilities, JSON_CAPS, TEXT_CAPS } from "./caps.js";
+import { ipBatch, notIp } from "./batch.js";
+import { CAPS_PROBE } from "./caps.js";
 import { READBACK_SECTIONS, SECTIONS } from "./sections/index.js";
-import type { FactsScriptParams, FactsSection, SectionCommand } from "./sections/types.js";
+import type { FactsScriptParams, FactsSection } from "./sections/types.js";
 
 export type { FactsScriptParams } from "./sections/types.js";
 
@@ -55,52 +58,6 @@ function checked(p: FactsScriptParams): FactsScriptParams {
   return p;
 }
 
-const GUARD = { device: '[ -n "$has" ]', underlay: '[ -n "$hasu" ]' } as const;
-const header = (name: string) => `printf '\\n@@${name}\\n'`;
-
-/** `ip`/`bridge` with the global options these capabilities allow. */
-function tool(c: Extract<SectionCommand, { tool: string }>, caps: Capabilities): string {
-  if (c.tool === "bridge") return `bridge${caps.bridgeJson ? " -j" : ""} ${c.args}`;
-  return `ip -d${caps.ipJson ? " -j" : ""} ${c.args}`;
-}
-
-/** One section as its own process(es) (every section in text mode; bridge and shell ones always). */
-function alone(s: FactsSection, p: FactsScriptParams, caps: Capabilities): string {
-  const c = s.command(p, caps);
-  if ("sh" in c) return `${header(s.name)}\n${c.sh}`;
-  const run = c.links
-    ? `o=$(${tool(c, caps)} 2>&1); printf '%s\\n' "$o"; ifnames "$o"`
-    : `${tool(c, caps)} 2>&1`;
-  return c.when === undefined
-    ? `${header(s.name)}\n${run}`
-    : `${header(s.name)}\nif ${GUARD[c.when]}; then ${run}; else echo '[]'; fi`;
-}
-
-/** Every `ip` read of the list in one `ip -batch` process (json mode), then the other sections. */
-function batched(list: readonly FactsSection[], p: FactsScriptParams): string {
-  const ipReads = list.filter((s) => {
-    const c = s.command(p, JSON_CAPS);
-    return "tool" in c && c.tool === "ip";
-  });
-  const adds = ipReads.map((s) => {
-    const c = s.command(p, JSON_CAPS) as Extract<SectionCommand, { tool: string }>;
-    const add = `add ${s.name} '${c.args}'`;
-    return c.when === undefined
-      ? add
-      : `if ${GUARD[c.when]}; then ${add}; else ${header(s.name)}; echo '[]'; fi`;
-  });
-  const rest = list.filter((s) => !ipReads.includes(s)).map((s) => alone(s, p, JSON_CAPS));
-  return [
-    "n=; b=",
-    `add() { n="$n $1"; b="$b$2\n"; }`,
-    ...adds,
-    "o=$(ip -d -j -batch - 2>&1 <<EOF\n$b\nEOF\n)",
-    `printf '\\n@@ip-batch%s\\n%s\\n' "$n" "$o"`,
-    'ifnames "$o"',
-    ...rest,
-  ].join("\n");
-}
-
 /** Appends to $N the link names in ip's JSON or text output (parameter expansions only: no process). */
 const IFNAMES = `name() { case " $N " in *" $1 "*) ;; *) N="$N $1" ;; esac; }
 ifnames() {
@@ -118,7 +75,7 @@ ifnames() {
 function script(params: FactsScriptParams, list: readonly FactsSection[], title: string): string {
   const p = checked(params);
   const [first, ...others] = list;
-  const paramsPart = first?.name === "params" ? alone(first, p, JSON_CAPS) : "";
+  const paramsPart = first?.name === "params" ? (notIp(first, p) ?? "") : "";
   const body = first?.name === "params" ? others : list;
   // Every interpolated value is an IfName ([A-Za-z0-9_.-]), an Ipv4 or an integer: no quote can occur.
   return `# meshctl ${title}: read-only, one exec, always exits 0
@@ -133,11 +90,8 @@ has=; [ -e '/sys/class/net/${p.device}' ] && has=1
 hasu=; ${p.underlayDev === undefined ? ":" : `[ -e '/sys/class/net/${p.underlayDev}' ] && hasu=1`}
 N=
 ${IFNAMES}
-if [ "$caps_mode" = json ]; then
-${batched(body, p)}
-else
-${body.map((s) => alone(s, p, TEXT_CAPS)).join("\n")}
-fi
+${ipBatch(body, p)}
+${body.flatMap((s) => notIp(s, p) ?? []).join("\n")}
 printf '\\n@@end\\n'
 `;
 }

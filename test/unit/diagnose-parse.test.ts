@@ -119,9 +119,9 @@ describe("diagnoseScript", () => {
     const s = diagnoseScript(params);
     expect(s).toContain("@@meshctl-facts 2");
     expect(s).toContain("*:1323)");
-    // in the facts' one `ip -batch` (json mode), and as its own plain read (text mode)
-    expect(s).toContain("add root-198-18-32-0-20 'route show table main root 198.18.32.0/20'");
-    expect(s).toContain("@@root-198-18-32-0-20\\n'\nip -d route show table main root 198.18.32.0/20 2>&1");
+    // in the facts' one `ip -batch`, json and text mode alike (a route listing: `queue_route`)
+    expect(s).toContain("queue_route root-198-18-32-0-20 'route show table main root 198.18.32.0/20'");
+    expect(s.match(/-batch -/g)).toHaveLength(1);
     expect(s).not.toMatch(/\b(ip|bridge) [^\n]*\b(add|del|replace|set)\b/);
     expect(spawnSync("sh", ["-n"], { input: s }).status).toBe(0);
     expect(hexPort(4789)).toBe("12B5");

@@ -16,17 +16,10 @@ const base: FactsScriptParams = {
   localIp: ipv4("198.18.250.2"),
 };
 
-/** The part of the script that runs in a mode (`json`: iproute2 ≥ 5.5; `text`: older). */
-function branch(script: string, mode: "json" | "text"): string {
-  const start = script.indexOf('if [ "$caps_mode" = json ]; then');
-  const other = script.indexOf("\nelse\n", start);
-  const end = script.indexOf("\nfi\nprintf '\\n@@end", other);
-  return mode === "json" ? script.slice(start, other) : script.slice(other, end);
-}
-
-/** `tool [options] sub verb …` of every ip/bridge command line (batch lines: `add NAME 'sub verb …'`). */
+/** `tool [options] sub verb …` of every ip/bridge command line (batch lines: `queue NAME 'sub verb …'`). */
 function commands(text: string): string[] {
-  const re = /\b(ip|bridge)((?: -[a-z0-9]+)*) ([a-z]+) ([a-z]+)|add [a-z-]+ '([a-z]+) ([a-z]+)/g;
+  const re =
+    /\b(ip|bridge)((?: (?:-[a-z0-9]+|\$[a-z]+))*) ([a-z]+) ([a-z]+)|queue(?:_route)? [a-z-]+ '([a-z]+) ([a-z]+)/g;
   return [...text.matchAll(re)].map((m) =>
     m[1] === undefined ? `batch: ${m[5]} ${m[6]}` : `${m[1]}${m[2]} ${m[3]} ${m[4]}`,
   );
@@ -38,11 +31,8 @@ describe("factsScript", () => {
   it("probes the node's iproute2 first, then prints every section between the marker and @@end", () => {
     expect(script).toContain(`echo '${FACTS_MARKER}'`);
     expect(script.indexOf("ip -V")).toBeLessThan(script.indexOf("@@params"));
-    for (const mode of ["json", "text"] as const) {
-      const b = branch(script, mode);
-      for (const s of SECTIONS.filter((x) => x.name !== "params"))
-        expect(b.includes(`@@${s.name}`) || b.includes(`add ${s.name} `), `${mode}: ${s.name}`).toBe(true);
-    }
+    for (const s of SECTIONS.filter((x) => x.name !== "params"))
+      expect(script.includes(`@@${s.name}`) || script.includes(` ${s.name} '`), s.name).toBe(true);
   });
 
   it("echoes its parameters as JSON", () => {
@@ -51,9 +41,8 @@ describe("factsScript", () => {
     );
   });
 
-  it("json mode: every ip read in ONE `ip -j -batch` process (3 processes with `ip -V` and bridge)", () => {
-    const c = commands(branch(script, "json"));
-    expect(c).toEqual([
+  it("every ip read joins ONE `ip -batch` process, json and text mode alike (with `ip -V` and bridge: 3)", () => {
+    expect(commands(script)).toEqual([
       "batch: addr show",
       "batch: addr show",
       "batch: addr show",
@@ -62,26 +51,13 @@ describe("factsScript", () => {
       "batch: route show",
       "batch: route show",
       "batch: route show",
-      "bridge -j fdb show",
+      "bridge $bo fdb show",
     ]);
-    expect(branch(script, "json")).toContain("ip -d -j -batch - 2>&1 <<EOF");
+    expect(script.match(/-batch -/g)).toHaveLength(1);
+    expect(script).toContain("ip $ipo -batch - 2>&1 >&3 3>&- <<EOF");
+    expect(script).toContain("ipo='-d -j' bo=-j hdr=ip-batch sep=\n");
+    expect(script).toContain("ipo=-d bo= hdr=ip-text sep='route get 127.0.0.1'");
     expect(script).toContain("route show table main dev mshvx0 proto kernel");
-  });
-
-  it("text mode: one plain `ip -d` per read, no -j anywhere", () => {
-    const b = branch(script, "text");
-    expect(commands(b)).toEqual([
-      "ip -d addr show",
-      "ip -d addr show",
-      "ip -d addr show",
-      "ip -d addr show",
-      "ip -d neigh show",
-      "bridge fdb show",
-      "ip -d route show",
-      "ip -d route show",
-      "ip -d route show",
-    ]);
-    expect(b).not.toMatch(/ -j\b/);
   });
 
   it("asks only for what meshctl needs: never a dump of every link, never `-4` on a link read", () => {
@@ -135,19 +111,12 @@ describe("readbackScript", () => {
       "connected",
       "persist",
     ]);
-    expect(commands(branch(script, "json"))).toEqual([
+    expect(commands(script)).toEqual([
       "batch: addr show",
       "batch: neigh show",
       "batch: route show",
       "batch: route show",
-      "bridge -j fdb show",
-    ]);
-    expect(commands(branch(script, "text"))).toEqual([
-      "ip -d addr show",
-      "ip -d neigh show",
-      "bridge fdb show",
-      "ip -d route show",
-      "ip -d route show",
+      "bridge $bo fdb show",
     ]);
   });
 

@@ -55,6 +55,29 @@ describe("real output of iproute2 builds from 4.11 to 6.4 (test/fixtures/facts/R
       expect(parseFacts(text)).toEqual(parseFacts(read(`${name}.out`)));
     },
   );
+
+  it.each(cases)(
+    "%s read by %s: every ip read in one `ip -batch`, exit 0 and nothing on stderr",
+    (name, v, ss) => {
+      const text = read(`${name}.iproute2-${v}.out`);
+      const batches = [...text.matchAll(/^@@(ip-batch|ip-text) (.*)$/gm)];
+      expect(batches).toHaveLength(1);
+      expect(text).toMatch(/^@@ip-status 0\n\n@@fdb$/m);
+      const names = (batches[0]?.[2] ?? "").split(" ");
+      // route listings run apart from the batch (a guarded one whose device is absent is `[]`, no process)
+      const alone = ["routes-main", "connected"].filter((n) =>
+        new RegExp(`^@@${n}\n(?!\\[\\])`, "m").test(text),
+      );
+      // iproute2 before 4.13 (ss170501) ends a batch at `route show`: one route listing in it, last
+      if (ss === "iproute2-ss170501") {
+        expect(names[names.length - 1]).toBe("routes");
+        expect(alone).toEqual(name === "b-absent" ? ["routes-main"] : ["routes-main", "connected"]);
+      } else {
+        expect(alone).toEqual([]);
+        expect(names).toContain("routes-main");
+      }
+    },
+  );
 });
 
 /** A draft for one section's parser, in text mode. */

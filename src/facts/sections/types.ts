@@ -42,7 +42,7 @@ export interface Draft {
 /**
  * How a section reads the node. `ip`/`bridge` reads name their subcommand and arguments (built from typed
  * values only); the script adds the global options the node's capabilities allow, and runs every `ip`
- * read in one `ip -batch` process when they all print JSON. `when`: only if that interface exists (else the
+ * read in one `ip -batch` process (src/facts/batch.ts). `when`: only if that interface exists (else the
  * section is `[]`). `sh`: a shell fragment that prints the body itself.
  */
 export type SectionCommand =
@@ -52,7 +52,7 @@ export type SectionCommand =
 export interface FactsSection {
   /** The section's name in the output (`@@name`). */
   name: string;
-  command(p: FactsScriptParams, caps: Capabilities): SectionCommand;
+  command(p: FactsScriptParams): SectionCommand;
   /** Reads the section's body (JSON, or the version's plain text) into the draft. */
   parse(text: string, draft: Draft): void;
   /** Part of the read-back after a change set (what meshctl manages), or kept from the facts before. */

@@ -1,0 +1,98 @@
+/**
+ * Every `ip` read of a facts script in ONE `ip -batch` process, on every iproute2 meshctl supports (#11):
+ * what differs between versions is a capability of the node (shell variables set on the node), not a
+ * second script. The script builds the batch (`queue NAME 'args'`), runs `ip $ipo -batch -` once, and prints
+ *
+ *   @@ip-batch <names…>     JSON (iproute2 ≥ 5.5, `ipo='-d -j'`): one JSON array per name, in order
+ *   @@ip-text <names…>      plain text (older, `ipo=-d`): each section's text, separated by the output of
+ *                           TEXT_SEPARATOR (plain-text batch output has no delimiters of its own)
+ *   @@ip-status <rc>        ip's exit status, then everything ip wrote on stderr
+ *
+ * stderr is captured apart from stdout (`2>&1 >&3`), and printed only after ip has exited: ip's stdout
+ * into a pipe is fully buffered (flushed in 4 KB blocks and at exit) while stderr is not, so `2>&1` would
+ * put an error message ahead of (or, past 4 KB, inside) the sections' output.
+ *
+ * iproute2 before 4.13 (`iproute2-ss` < 170905: CentOS 7's 4.11) `exit()`s at the end of `ip route show`,
+ * even in a batch (fixed by iproute2 commit 2f406f2d, "ip route: replace exits with returns", in 4.13):
+ * there the batch takes every other read and ONE route listing, last; the other route listings run as
+ * `ip -d route show …` processes of their own (`$rb` empty). (Detected from `ip -V` like the mode; it
+ * belongs with CAPS_DETECT in caps.ts.)
+ */
+import type { FactsScriptParams, FactsSection, SectionCommand } from "./sections/types.js";
+
+/**
+ * The separator command of a plain-text batch. `ip route get 127.0.0.1` prints (4.11 to 6.4 read here;
+ * `table` and `uid` depend on the kernel):
+ *   local 127.0.0.1 dev lo table main src 127.0.0.1 uid 0
+ *       cache <local>
+ * No section prints that: link listings print `N: name: <…>` blocks, neighbour lines start with their
+ * address, route listings print routes of meshctl's protocol (never 2, kernel: refused by the inventory)
+ * or of the main table, and a listed local route would carry `scope host`; none prints a `cache` line.
+ */
+export const TEXT_SEPARATOR = "route get 127.0.0.1";
+
+/** The separator's first line; the indented lines right after it (`cache …`) belong to it too. */
+export const SEPARATOR_LINE =
+  /^local 127\.0\.0\.1 dev lo (?:table [a-z0-9]+ )?src 127\.0\.0\.1(?: uid \d+)? *$/;
+
+/** Sets the batch's options from the node's mode, and `$rb` (route listings may share the batch). */
+export const BATCH_CAPS = `if [ "$caps_mode" = json ]; then ipo='-d -j' bo=-j hdr=ip-batch sep=
+else ipo=-d bo= hdr=ip-text sep='${TEXT_SEPARATOR}'; fi
+rb=1
+case $caps_ip in *iproute2-ss1[0-6][0-9][0-9][0-9][0-9]*|*iproute2-ss170[0-8][0-9][0-9]*) rb= ;; esac`;
+
+/**
+ * `queue NAME ARGS`: one more read in the batch (after a separator in text mode). `queue_route`: a route listing,
+ * which joins the batch unless one already did on a version where it ends the batch.
+ */
+const BATCH_FNS = `n=; b=; rl=
+queue() { [ -z "$n" ] || [ -z "$sep" ] || b="$b$sep
+"; n="$n $1"; b="$b$2
+"; }
+queue_route() { if [ -n "$rl" ] && [ -z "$rb" ]; then printf '\\n@@%s\\n' "$1"; ip $ipo $2 2>&1; else rl=1; queue "$1" "$2"; fi; }`;
+
+const RUN = `if [ -n "$n" ]; then
+o=$( { e=$(ip $ipo -batch - 2>&1 >&3 3>&- <<EOF
+$b
+EOF
+); printf '\\n@@ip-status %s\\n%s\\n' "$?" "$e"; } 3>&1 )
+printf '\\n@@%s%s\\n%s\\n' "$hdr" "$n" "$o"
+ifnames "$o"
+fi`;
+
+export const GUARD = { device: '[ -n "$has" ]', underlay: '[ -n "$hasu" ]' } as const;
+export const header = (name: string) => `printf '\\n@@${name}\\n'`;
+
+type ToolCommand = Extract<SectionCommand, { tool: string }>;
+const isIpRead = (c: SectionCommand): c is ToolCommand => "tool" in c && c.tool === "ip";
+const isRouteList = (c: ToolCommand) => c.args.startsWith("route ");
+
+/** A guarded command runs only when its interface exists; else the section is an empty list. */
+function guarded(name: string, c: ToolCommand, run: string): string {
+  return c.when === undefined ? run : `if ${GUARD[c.when]}; then ${run}; else ${header(name)}; echo '[]'; fi`;
+}
+
+/**
+ * The shell that reads every `ip` section of `list` in one `ip -batch` process (route listings last),
+ * whatever the node's mode. Every value in `args` is a typed name, address or number: no quote can occur.
+ */
+export function ipBatch(list: readonly FactsSection[], p: FactsScriptParams): string {
+  const reads = list.flatMap((s) => {
+    const c = s.command(p);
+    return isIpRead(c) ? [{ name: s.name, c }] : [];
+  });
+  const ordered = [...reads.filter((r) => !isRouteList(r.c)), ...reads.filter((r) => isRouteList(r.c))];
+  const adds = ordered.map(({ name, c }) =>
+    guarded(name, c, `${isRouteList(c) ? "queue_route" : "queue"} ${name} '${c.args}'`),
+  );
+  return [BATCH_CAPS, BATCH_FNS, ...adds, RUN].join("\n");
+}
+
+/** A section that is not an `ip` read, as its own process (bridge) or shell built-ins. */
+export function notIp(s: FactsSection, p: FactsScriptParams): string | undefined {
+  const c = s.command(p);
+  if ("sh" in c) return `${header(s.name)}\n${c.sh}`;
+  if (c.tool === "ip") return undefined;
+  const run = `bridge $bo ${c.args} 2>&1`;
+  return `${header(s.name)}\n${c.when === undefined ? run : `if ${GUARD[c.when]}; then ${run}; else echo '[]'; fi`}`;
+}
