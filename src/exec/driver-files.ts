@@ -2,8 +2,9 @@
  * The driver's `file` requests: meshctl's own files on the node (its boot persistence, src/plan/persist.ts),
  * written by the driver itself so their content travels as data on stdin, never as script text.
  *   run|force file <B> 0 <T>, then one line, then B bytes of content:
- *     put PATH MODE      → B bytes to a fresh `mktemp` file (O_EXCL) in PATH's directory, chmod MODE, then
- *                          renamed over PATH (`mv -T`: a link or anything at PATH is replaced, never followed)
+ *     put PATH MODE      → B bytes to a new file created exclusively (noclobber: O_EXCL) beside PATH with
+ *                          MODE (by the umask: no chmod), then renamed over PATH (`mv -T`: a link or anything
+ *                          at PATH is replaced, never followed)
  *     link PATH TARGET   → a symbolic link made beside PATH, renamed over it (as `systemctl enable` makes it)
  *     remove PATH        → unlinks PATH (a link is removed, not followed)
  *     restore PATH       → puts back the copy `put`/`remove` kept of the regular file they replaced (the undo;
@@ -42,11 +43,13 @@ file_ok() {
   esac
   [ "\${2%/*}" = "$fd" ] || { echo "refusing $2: not directly in $fd"; return 1; }
   case "$1:$3" in put:644|put:600|remove:|restore:|link:${UNIT_DIR}/meshctl-*.service) ;; *) echo "refusing to $1 $2 $3"; return 1 ;; esac
+  # Each directory is checked once per session ($okd), and again after meshctl removed it.
+  case " $okd " in *" $fd "*) return 0 ;; esac
   case "$fd" in
     ${BOOT_DIR}) file_dir "$fd" 700 ;;
     ${WANTS_DIR}) file_dir ${UNIT_DIR} 755 && file_dir "$fd" 755 ;;
     *) file_dir "$fd" 755 ;;
-  esac
+  esac && okd="$okd $fd"
 }
 # keep PATH: a copy of the regular file at PATH in $D/saved, for \`restore\` (the first copy of a change set)
 keep() {
@@ -60,21 +63,25 @@ run_file() {
   nb=$1; IFS= read -r fl; set -f; set -- $fl; set +f
   op=\${1:-}; p=\${2:-}; a=\${3:-}
   if ! file_ok "$op" "$p" "$a"; then head -c "$nb" >/dev/null; return 1; fi
+  # The new file or link is made beside PATH under a name of this driver's, then renamed over it; only
+  # root can write these directories, so a name left by a killed driver is all that can be there.
+  t="$fd/.meshctl.$$.new"; [ ! -e "$t" ] && [ ! -L "$t" ] || rm -f "$t"
   case "$op" in
     put)
       keep "$p" || { head -c "$nb" >/dev/null; return 1; }
-      t=$(mktemp "$fd/.meshctl.XXXXXX") || { head -c "$nb" >/dev/null; return 1; }
-      head -c "$nb" >"$t" && chmod "$a" "$t" && mv -fT "$t" "$p" || { rm -f "$t"; return 1; } ;;
+      if [ "$a" = 644 ]; then umask 022; fi
+      excl "$t" head -c "$nb"; r=$?; umask 077
+      [ "$r" = 0 ] && mv -fT "$t" "$p" || { rm -f "$t"; return 1; } ;;
     link)
-      head -c "$nb" >/dev/null; t="$fd/.meshctl.$$.link"; rm -f "$t"
+      head -c "$nb" >/dev/null
       ln -s "$a" "$t" && mv -fT "$t" "$p" || { rm -f "$t"; return 1; } ;;
     remove)
       head -c "$nb" >/dev/null; keep "$p" && rm -f "$p" || return 1
-      [ "$fd" != ${BOOT_DIR} ] || rmdir "$fd" 2>/dev/null || : ;;
+      [ "$fd" != ${BOOT_DIR} ] || ! rmdir "$fd" 2>/dev/null || okd= ;;
     restore)
       head -c "$nb" >/dev/null; k="$D/saved/\${p##*/}"
       [ -f "$k" ] || return 0
-      t=$(mktemp "$fd/.meshctl.XXXXXX") && cp -p "$k" "$t" && mv -fT "$t" "$p" && rm -f "$k" || { rm -f "\${t:-}"; return 1; } ;;
+      cp -p "$k" "$t" && mv -fT "$t" "$p" && rm -f "$k" || { rm -f "$t"; return 1; } ;;
   esac
 }`;
 

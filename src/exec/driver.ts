@@ -109,26 +109,30 @@ const sq = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
 function driverLib(): string {
   return `D=${STATE_DIR}
 J=${JOURNAL_FILE}
+okd=
 fail() { echo "@@error $*"; exit 3; }
 # Payloads are framed by byte count and read with head -c, which reads exactly that many bytes from the
 # pipe (the shell's read builtin would take one read(2) per byte). Every command runs under coreutils
 # timeout (its own process group, TERM then KILL after 2 s): a step that never ends is killed with all
 # its children, answers @@timeout, and the lock is free again. Children never get the lock's fd 9. The
-# running step's process group is kept in $D/step (the revert timer kills it).
+# running step's process group is kept in $D/step (the revert timer kills it; emptied when it ends, which
+# needs no process where \`rm\` would start one).
 # run_sh NENV NBYTES LIMIT: NENV lines NAME=VALUE, then an NBYTES script; runs it with those in its environment
 run_sh() {
   ne=$1; nb=$2; lim=$3; set --; i=0
   while [ "$i" -lt "$ne" ]; do IFS= read -r l; set -- "$@" "$l"; i=$((i+1)); done
   buf=$(head -c "$nb")
   timeout -k 2 "$lim" env "$@" sh -c "$buf" </dev/null 9>&- 2>&1 &
-  echo $! >"$D/step"; wait $!; rc=$?; rm -f "$D/step"; return $rc
+  echo $! >"$D/step"; wait $!; rc=$?; : >"$D/step"; return $rc
 }
 # run_batch TOOL FLAG NBYTES LIMIT: NBYTES of batch lines, read whole first (framing survives a kill)
 run_batch() {
   buf=$(head -c "$3")
   printf '%s\\n' "$buf" | timeout -k 2 "$4" "$1" $2 -batch - 9>&- 2>&1 &
-  echo $! >"$D/step"; wait $!; rc=$?; rm -f "$D/step"; return $rc
+  echo $! >"$D/step"; wait $!; rc=$?; : >"$D/step"; return $rc
 }
+# excl FILE CMD…: CMD's output into FILE, created exclusively (noclobber: O_EXCL, never through a link)
+excl() { f=$1; shift; set -C; if "$@" >"$f"; then set +C; return 0; fi; set +C; return 1; }
 # block: the output of a failed or timed-out request, each line prefixed, then @@end
 block() { [ -z "$1" ] || printf '%s\\n' "$1" | sed 's/^/| /'; echo "@@end"; }
 # serve: answers requests read from stdin until quit or end of input.
@@ -140,11 +144,13 @@ while IFS= read -r req; do
   case "$mode" in
     journal)
       # The undo of the change set about to run: replayed below if the controller goes away before commit.
-      # Written to a fresh file made by mktemp (O_EXCL, 0600) in the private directory, then renamed.
-      # A new journal ends the last change set's undo: the copies kept for it go too (src/exec/driver-files.ts).
+      # Written to a fresh file (created exclusively: noclobber, umask 077) in the private directory, then
+      # renamed. A new journal ends the last change set's undo: the copies kept for it go too
+      # (src/exec/driver-files.ts).
       [ ! -e "$D/saved" ] || rm -rf "$D/saved"
-      if t=$(mktemp "$J.XXXXXX") && head -c "$n" >"$t" && mv -f "$t" "$J"; then mine=1; echo "@@ok"
-      else rm -f "\${t:-}"; fail "cannot write $J"; fi ;;
+      t="$J.$$"; [ ! -e "$t" ] || rm -f "$t"
+      if excl "$t" head -c "$n" && mv -f "$t" "$J"; then mine=1; echo "@@ok"
+      else rm -f "$t"; fail "cannot write $J"; fi ;;
     commit) rm -rf "$J" "$D/saved"; mine=0; echo "@@ok" ;;
 ${CONFIRM_CASES}
     run|force|check)
