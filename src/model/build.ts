@@ -35,13 +35,18 @@ export function buildModel(inv: Inventory, discovered?: DiscoveredBlocks): MeshM
     return made;
   };
   const neighbours = all.map((p) => ({ peer: p.name, ip: p.overlayIp, mac: p.mac }));
-  const nodes = all.map(
-    (n, i): NodeModel => ({
-      ...nodeModel(inv, n, prefixLen, mode(n)),
-      fdb: all.flatMap((p, j) => (j === i ? [] : [fdbFor(pairMode(mode(n), mode(p)))[j] as FdbSpec])),
+  const modes = all.map(mode);
+  const nodes = all.map((n, i): NodeModel => {
+    const mine = modes[i] as MeshMode;
+    const fdb: FdbSpec[] = [];
+    for (let j = 0; j < all.length; j++)
+      if (j !== i) fdb.push(fdbFor(pairMode(mine, modes[j] as MeshMode))[j] as FdbSpec);
+    return {
+      ...nodeModel(inv, n, prefixLen, mine),
+      fdb,
       neighbours: neighbours.filter((_, j) => j !== i),
-    }),
-  );
+    };
+  });
   const withRoutes = nodes.map((n) => ({ ...n, routes: routesOf(nodes, n) }));
   const clusters = inv.clusters.map(({ nodes: _nodes, ...c }): ClusterModel => c);
   const base = { clusters, nodes: withRoutes };

@@ -79,6 +79,12 @@ export function resolvePaths(
   const direct = (r: NodeModel["routes"][number]) =>
     r.pair === "direct" || (r.pair === "auto" && onLink(r.underlay));
   const routes = n.routes.map((r) => (direct(r) ? directRoute(r) : r));
+  if (n.fdb.every((f) => f.pair === "vxlan") && samePeers(n.fdb, n.neighbours)) {
+    // Every peer's FDB entry is of a vxlan pair and every neighbour is such a peer (what buildModel makes
+    // for a vxlan mesh): every entry stays, without a set of the tunnel's peers (1000 nodes: 1000 sets).
+    const tunnel = n.mode === "vxlan" || n.fdb.length > 0 || routes.some((r) => r.direct === undefined);
+    return { ok: true, node: { ...n, routes, fdb: [...n.fdb], neighbours: [...n.neighbours], tunnel } };
+  }
   const tunnelPeers = new Set<string>([
     ...n.fdb.filter((f) => f.pair === "vxlan").map((f) => f.peer as string),
     ...routes.filter((r) => r.direct === undefined).map((r) => r.peer as string),
@@ -87,4 +93,9 @@ export function resolvePaths(
   const neighbours = n.neighbours.filter((x) => tunnelPeers.has(x.peer));
   const tunnel = n.mode === "vxlan" || tunnelPeers.size > 0;
   return { ok: true, node: { ...n, routes, fdb, neighbours, tunnel } };
+}
+
+/** The same peers in the same order. */
+function samePeers(a: readonly { peer: string }[], b: readonly { peer: string }[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.peer === b[i]?.peer);
 }

@@ -19,9 +19,27 @@ function routesTo(p: NodeModel, pair: MeshMode): RouteSpec[] {
   return made;
 }
 
+/**
+ * Every route a node of one cluster and mode wants, per node list: the same for all of them but the node's
+ * own (none, another cluster's node of the same name aside), so made once per group, not once per node.
+ */
+const byGroup = new WeakMap<readonly NodeModel[], Map<string, RouteSpec[]>>();
+
 /** One route per pod block of every node of the other clusters, through that node's overlay IP. Pure. */
 export function routesOf(nodes: readonly NodeModel[], n: NodeModel): RouteSpec[] {
-  return nodes
-    .filter((p) => p.name !== n.name && p.cluster !== n.cluster)
-    .flatMap((p) => routesTo(p, pairMode(n.mode, p.mode)));
+  let groups = byGroup.get(nodes);
+  if (groups === undefined) {
+    groups = new Map();
+    byGroup.set(nodes, groups);
+  }
+  const key = `${n.cluster} ${n.mode}`;
+  let group = groups.get(key);
+  if (group === undefined) {
+    group = [];
+    for (const p of nodes)
+      if (p.cluster !== n.cluster) for (const r of routesTo(p, pairMode(n.mode, p.mode))) group.push(r);
+    groups.set(key, group);
+  }
+  // A route's peer is the node it leads to (routesTo): leaving out the node's own name is `p.name !== n.name`.
+  return group.filter((r) => r.peer !== n.name);
 }

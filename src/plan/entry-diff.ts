@@ -14,7 +14,8 @@ export function diffFdb(desired: NodeModel, facts: NodeFacts): Change[] {
   const dev = desired.device.name;
   const out: Change[] = [];
   const have = managedFdb(facts);
-  const wanted = new Map(desired.fdb.map((f) => [f.mac as string, f]));
+  // Only what the node has is looked up in it (nothing on a fresh node: no map of every peer then).
+  const wanted = new Map(have.length === 0 ? [] : desired.fdb.map((f) => [f.mac as string, f]));
   const haveByMac = new Map<string, { mac: Mac; dst: Ipv4 }[]>();
   for (const h of have) haveByMac.set(h.mac, [...(haveByMac.get(h.mac) ?? []), h]);
   // A single entry with the wrong dst is updated in place (replace); anything else unwanted is deleted.
@@ -86,10 +87,11 @@ function createNeighbour(dev: IfName, w: NeighbourSpec): Change {
 /** prune: delete permanent entries meshctl no longer wants; program: add or fix wanted ones. */
 export function diffNeighbours(desired: NodeModel, facts: NodeFacts, phase: "prune" | "program"): Change[] {
   const dev = desired.device.name;
-  const wanted = new Map(desired.neighbours.map((n) => [n.ip as string, n]));
   const out: Change[] = [];
   if (phase === "prune") {
-    for (const h of managedNeighbours(facts)) {
+    const have = managedNeighbours(facts);
+    const wanted = new Map(have.length === 0 ? [] : desired.neighbours.map((n) => [n.ip as string, n]));
+    for (const h of have) {
       if (wanted.has(h.ip)) continue;
       out.push({
         resource: "neighbour",

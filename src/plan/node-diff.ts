@@ -135,16 +135,17 @@ export function diffNode(model: NodeModel | ResolvedNode, facts: NodeFacts): Nod
   if (dev)
     changes.push(...diffDeviceAttributes(desired, want, dev), ...diffConnected(desired, observed, dev));
   // Entries of peers that now take the direct path go after the routes (make-before-break).
-  const retired = retiredPeers(model, desired);
   const entries = [
     ...diffNeighbours(desired, observed, "prune"),
     ...diffFdb(desired, observed),
     ...diffNeighbours(desired, observed, "program"),
   ];
-  const late = entries.filter((c) => c.action === "delete" && retired.has(c.key.split(" ")[0] as string));
+  const deletes = entries.filter((c) => c.action === "delete");
+  const retired = deletes.length === 0 ? new Set<string>() : retiredPeers(model, desired);
+  const late = deletes.filter((c) => retired.has(c.key.split(" ")[0] as string));
   const lateSet = new Set(late);
   changes.push(...diffRoutes(desired, observed, "prune", u));
-  changes.push(...entries.filter((c) => !lateSet.has(c)));
+  changes.push(...(late.length === 0 ? entries : entries.filter((c) => !lateSet.has(c))));
   changes.push(...diffRoutes(desired, observed, "program", u));
   changes.push(...late.map((c) => ({ ...c, phase: "program" as const, stage: "retire" as const })));
   return { changes, ...(want.mtu === undefined ? {} : { mtu: want.mtu }) };

@@ -27,9 +27,9 @@ export function diffRoutes(
 ): Change[] {
   const dev = desired.device.name;
   const proto = desired.routeProtocol;
-  const wanted = new Map(desired.routes.map((r) => [r.dst as string, r]));
   const out: Change[] = [];
   if (phase === "prune") {
+    const wanted = new Map(facts.routes.length === 0 ? [] : desired.routes.map((r) => [r.dst as string, r]));
     for (const h of facts.routes) {
       if (h.table === "main" && wanted.has(h.dst)) continue;
       out.push({

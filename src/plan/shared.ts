@@ -10,19 +10,28 @@
 import type { Change } from "./change.js";
 import type { Cmd } from "./commands.js";
 
-const made = new WeakMap<object, Map<string, Change>>();
+/** Per entry: the change of its first scope, and of any other (a mesh has one scope, a test may have more). */
+interface Made {
+  scope: string;
+  change: Change;
+  others?: Map<string, Change>;
+}
+const made = new WeakMap<object, Made>();
 
 /** `make(entry)` once per entry and `scope` (which must name everything else the change depends on). */
 export function sharedChange<E extends object>(entry: E, scope: string, make: (entry: E) => Change): Change {
-  let byScope = made.get(entry);
-  if (byScope === undefined) {
-    byScope = new Map();
-    made.set(entry, byScope);
+  const m = made.get(entry);
+  if (m === undefined) {
+    const change = freezeChange(make(entry));
+    made.set(entry, { scope, change });
+    return change;
   }
-  let c = byScope.get(scope);
+  if (m.scope === scope) return m.change;
+  m.others ??= new Map();
+  let c = m.others.get(scope);
   if (c === undefined) {
     c = freezeChange(make(entry));
-    byScope.set(scope, c);
+    m.others.set(scope, c);
   }
   return c;
 }

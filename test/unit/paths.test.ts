@@ -165,3 +165,57 @@ describe("paths: the edges", () => {
     );
   });
 });
+
+describe("resolvePaths keeps the entries of the tunnel's peers, whatever the lists look like", () => {
+  // The reference: the peers of vxlan FDB entries and of routes through the tunnel; their entries stay.
+  const reference = (n: ReturnType<typeof nodeOf>, nets: Cidr[]) => {
+    const on = (x: string) => nets.some((c) => connectedSubnets([{ ip: ip(x), prefixLen: 24 }])[0] === c);
+    const tunnelRoutes = n.routes.filter(
+      (r) => !(r.pair === "direct" || (r.pair === "auto" && on(r.underlay))),
+    );
+    const peers = new Set([
+      ...n.fdb.filter((f) => f.pair === "vxlan").map((f) => f.peer),
+      ...tunnelRoutes.map((r) => r.peer),
+    ]);
+    return {
+      fdb: n.fdb.filter((f) => peers.has(f.peer)),
+      neighbours: n.neighbours.filter((x) => peers.has(x.peer)),
+      tunnel: n.mode === "vxlan" || peers.size > 0,
+    };
+  };
+  const cases: [string, (n: ReturnType<typeof nodeOf>) => ReturnType<typeof nodeOf>][] = [
+    ["as built", (n) => n],
+    ["neighbours in another order", (n) => ({ ...n, neighbours: [...n.neighbours].reverse() })],
+    [
+      "a neighbour without an FDB entry, no route",
+      (n) => ({ ...n, fdb: n.fdb.filter((f) => f.peer !== "b2") }),
+    ],
+    [
+      "a neighbour without an FDB entry, routes",
+      (n) => ({ ...n, fdb: n.fdb.filter((f) => f.peer !== "a1") }),
+    ],
+    [
+      "the same number of entries, other peers",
+      (n) => ({ ...n, fdb: n.fdb.map((f) => (f.peer === "b2" ? { ...f, peer: "zz" as typeof f.peer } : f)) }),
+    ],
+    ["an FDB entry without a neighbour", (n) => ({ ...n, neighbours: n.neighbours.slice(1) })],
+    ["no entries, mode auto", (n) => ({ ...n, mode: "auto", fdb: [], neighbours: [] })],
+    [
+      "no entries, no routes, mode auto",
+      (n) => ({ ...n, mode: "auto", fdb: [], neighbours: [], routes: [] }),
+    ],
+  ];
+  for (const mesh of ["vxlan", "auto"] as const) {
+    for (const nets of [[], ONE]) {
+      for (const [what, change] of cases) {
+        it(`${mesh}, ${nets.length} connected subnet(s): ${what}`, () => {
+          const n = change(nodeOf(withMode(mesh), "b1"));
+          const r = resolvePaths(n, nets, "eth0");
+          if (!r.ok) throw new Error(r.why);
+          const want = reference(n, nets);
+          expect({ fdb: r.node.fdb, neighbours: r.node.neighbours, tunnel: r.node.tunnel }).toEqual(want);
+        });
+      }
+    }
+  }
+});
