@@ -6,11 +6,12 @@
  *   @@ip-batch <names…>     JSON (iproute2 ≥ 5.5, `ipo='-d -j'`): one JSON array per name, in order
  *   @@ip-text <names…>      plain text (older, `ipo=-d`): each section's text, separated by the output of
  *                           TEXT_SEPARATOR (plain-text batch output has no delimiters of its own)
- *   @@ip-status <rc>        ip's exit status, then everything ip wrote on stderr
+ *   @@ip-stderr             before them: whatever ip wrote on stderr (nothing when all went well)
+ *   @@ip-status <rc>        ip's exit status
  *
- * stderr is captured apart from stdout (`2>&1 >&3`), and printed only after ip has exited: ip's stdout
- * into a pipe is fully buffered (flushed in 4 KB blocks and at exit) while stderr is not, so `2>&1` would
- * put an error message ahead of (or, past 4 KB, inside) the sections' output.
+ * stderr is kept apart from the captured stdout (`2>&3`, fd 3 the script's own output): ip's stdout into
+ * a pipe is block-buffered (flushed at exit, and by some print functions) while stderr is not, so `2>&1`
+ * could put an error message ahead of, or inside, the sections' output.
  *
  * iproute2 before 4.13 (`iproute2-ss` < 170905: CentOS 7's 4.11) `exit()`s at the end of `ip route show`,
  * even in a batch (fixed by iproute2 commit 2f406f2d, "ip route: replace exits with returns", in 4.13):
@@ -51,12 +52,15 @@ queue() { [ -z "$n" ] || [ -z "$sep" ] || b="$b$sep
 "; }
 queue_route() { if [ -n "$rl" ] && [ -z "$rb" ]; then printf '\\n@@%s\\n' "$1"; ip $ipo $2 2>&1; else rl=1; queue "$1" "$2"; fi; }`;
 
+// ip's stderr goes straight to the output under @@ip-stderr while its stdout is captured (for `ifnames`);
+// the brace group's redirection forks nothing, and the command substitution execs ip: one process.
 const RUN = `if [ -n "$n" ]; then
-o=$( { e=$(ip $ipo -batch - 2>&1 >&3 3>&- <<EOF
+printf '\\n@@ip-stderr\\n'
+{ o=$(ip $ipo -batch - 2>&3 3>&- <<EOF
 $b
 EOF
-); printf '\\n@@ip-status %s\\n%s\\n' "$?" "$e"; } 3>&1 )
-printf '\\n@@%s%s\\n%s\\n' "$hdr" "$n" "$o"
+); rc=$?; } 3>&1
+printf '\\n@@ip-status %s\\n\\n@@%s%s\\n%s\\n' "$rc" "$hdr" "$n" "$o"
 ifnames "$o"
 fi`;
 

@@ -11,7 +11,7 @@
  *   every `ip` read in ONE process, `ip -d [-j] -batch -` (src/facts/batch.ts):
  *     @@ip-batch <names…>    json mode (iproute2 ≥ 5.5): one JSON array per named section, in order
  *     @@ip-text <names…>     text mode (older): the sections' plain text, between separators
- *     @@ip-status <rc>       ip's exit status and its stderr
+ *     @@ip-stderr, @@ip-status <rc>   before them: ip's stderr and exit status
  *     @@<name> + `[]`        a guarded section whose interface does not exist
  *     @@<name>               a route listing run alone (iproute2 < 4.13 ends a batch after one)
  *   @@fdb, @@sysctl, @@udp   (bridge; shell built-ins only)

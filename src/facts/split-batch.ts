@@ -1,7 +1,7 @@
 /**
  * The `ip -batch` block of the facts script's output (src/facts/batch.ts) as one text per section:
  * `@@ip-batch` (JSON: one array per section) or `@@ip-text` (plain text: the sections between
- * separators), completed by `@@ip-status` (ip's exit status and stderr). A batch that did not run to its
+ * separators), with `@@ip-status` (ip's exit status) and `@@ip-stderr`. A batch that did not run to its
  * end — an error (ip stops at the first failing command: no `-force`), an interface gone between the
  * script's check and the batch, or a separator count other than the script asked for — is a
  * FactsParseError naming the section where it stopped, never a shorter listing read as the truth.
@@ -57,7 +57,7 @@ export function textParts(body: string): string[] {
   return parts.map((p) => p.join("\n"));
 }
 
-/** The `@@ip-status <rc>` section: ip's exit status on its line, ip's stderr after it. */
+/** ip's exit status (`@@ip-status <rc>`) and what it wrote on stderr (`@@ip-stderr`). */
 export function parseStatus(rc: string | undefined, stderr: string): BatchStatus {
   if (rc === undefined || !/^\d{1,3}$/.test(rc))
     throw new FactsParseError("ip-status", `expected ip's exit status, got ${preview(rc ?? "")}`);

@@ -1,7 +1,7 @@
 /**
  * Splits the facts script's output into its sections (name → body text). The `@@ip-batch <names…>` /
- * `@@ip-text <names…>` section (one `ip -batch` process for several sections) and its `@@ip-status` are
- * split into one text per name (src/facts/split-batch.ts).
+ * `@@ip-text <names…>` section (one `ip -batch` process for several sections), with `@@ip-status` and
+ * `@@ip-stderr`, is split into one text per name (src/facts/split-batch.ts).
  */
 import { FactsParseError, preview } from "./errors.js";
 import { FACTS_MARKER } from "./script.js";
@@ -55,17 +55,16 @@ export function splitSections(output: string): Map<string, string> {
     if (sections.has(n)) throw new FactsParseError(n, "the section appears twice");
     sections.set(n, text);
   };
-  raws.forEach((r, i) => {
+  const statusOf = raws.find((r) => r.name === "ip-status");
+  const status: BatchStatus | undefined =
+    statusOf === undefined
+      ? undefined
+      : parseStatus(statusOf.names[0], raws.find((r) => r.name === "ip-stderr")?.lines.join("\n") ?? "");
+  for (const r of raws) {
+    if (r.name === "end" || r.name === "ip-status" || r.name === "ip-stderr") continue;
     const body = r.lines.join("\n");
-    if (r.name === "end" || r.name === "ip-status") return;
-    if (!isBatch(r.name)) {
-      set(r.name, body);
-      return;
-    }
-    const next = raws[i + 1];
-    const status: BatchStatus | undefined =
-      next?.name === "ip-status" ? parseStatus(next.names[0], next.lines.join("\n")) : undefined;
-    for (const [n, t] of splitBatch(r.name, r.names, body, status)) set(n, t);
-  });
+    if (!isBatch(r.name)) set(r.name, body);
+    else for (const [n, t] of splitBatch(r.name, r.names, body, status)) set(n, t);
+  }
   return sections;
 }

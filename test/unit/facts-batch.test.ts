@@ -150,7 +150,7 @@ describe("the facts script starts one `ip -batch` for every ip read", () => {
   it("a failing command: ip's stderr is reported with the section where the batch stopped", () => {
     for (const ver of ["iproute2-ss180129", "iproute2-6.1.0"]) {
       const { output } = run(factsScript(params), ver, "neigh show dev lo");
-      expect(output).toMatch(/@@ip-status 1\nCannot find device "lo"\n/);
+      expect(output).toMatch(/@@ip-stderr\nCannot find device "lo"\n\n@@ip-status 1\n/);
       let err: unknown;
       try {
         parseFacts(output);
@@ -172,14 +172,14 @@ describe("the facts script starts one `ip -batch` for every ip read", () => {
 });
 
 /** A facts output whose plain-text batch holds `body` for these names (other sections from a fixture). */
-function withTextBatch(names: string, body: string, status = "0\n"): string {
+function withTextBatch(names: string, body: string, status = "0", stderr = ""): string {
   const f = readFileSync(
     new URL("../fixtures/facts/a-configured.iproute2-4.15.out", import.meta.url),
     "utf8",
   );
   return f.replace(
-    /^@@ip-text [^\n]*\n[\s\S]*?^@@ip-status [^\n]*\n/m,
-    `@@ip-text ${names}\n${body}\n@@ip-status ${status}`,
+    /^@@ip-stderr\n[\s\S]*?^@@ip-text [^\n]*\n[\s\S]*?(?=^@@fdb$)/m,
+    `@@ip-stderr\n${stderr}\n@@ip-status ${status}\n@@ip-text ${names}\n${body}\n`,
   );
 }
 
@@ -227,15 +227,15 @@ describe("the plain-text batch, cut at the separators", () => {
   });
 
   it("an exit status that is not a number is refused", () => {
-    expect(() => splitSections(withTextBatch("neigh", "", "x\n"))).toThrow(
+    expect(() => splitSections(withTextBatch("neigh", "", "x"))).toThrow(
       /section @@ip-status: expected ip's exit status/,
     );
   });
 });
 
 describe("the JSON batch with its status", () => {
-  const json = (names: string, body: string, status: string) =>
-    `@@meshctl-facts 2\n@@ip-batch ${names}\n${body}\n@@ip-status ${status}\n@@end\n`;
+  const json = (names: string, body: string, rc: string, stderr = "") =>
+    `@@meshctl-facts 2\n@@ip-stderr\n${stderr}\n@@ip-status ${rc}\n@@ip-batch ${names}\n${body}\n@@end\n`;
 
   it("one value per name", () => {
     const s = splitSections(json("a b", "[]\n[{}]", "0"));
@@ -249,10 +249,10 @@ describe("the JSON batch with its status", () => {
     expect(() => splitSections(json("a b", "[]", "0"))).toThrow(
       /section @@b: ip -batch printed 1 JSON values for 2 sections/,
     );
-    expect(() => splitSections(json("a b", "[]", "255\nError: oops"))).toThrow(
+    expect(() => splitSections(json("a b", "[]", "255", "Error: oops"))).toThrow(
       /section @@b: ip -batch failed here \(exit 255\): "Error: oops"/,
     );
-    expect(() => splitSections(json("a b", "[]\n[]", "0\nWarning: x"))).toThrow(
+    expect(() => splitSections(json("a b", "[]\n[]", "0", "Warning: x"))).toThrow(
       /section @@b: ip -batch failed here: "Warning: x"/,
     );
   });

@@ -54,7 +54,7 @@ describe("factsScript", () => {
       "bridge $bo fdb show",
     ]);
     expect(script.match(/-batch -/g)).toHaveLength(1);
-    expect(script).toContain("ip $ipo -batch - 2>&1 >&3 3>&- <<EOF");
+    expect(script).toContain("{ o=$(ip $ipo -batch - 2>&3 3>&- <<EOF");
     expect(script).toContain("ipo='-d -j' bo=-j hdr=ip-batch sep=\n");
     expect(script).toContain("ipo=-d bo= hdr=ip-text sep='route get 127.0.0.1'");
     expect(script).toContain("route show table main dev mshvx0 proto kernel");

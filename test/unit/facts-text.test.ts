@@ -62,7 +62,7 @@ describe("real output of iproute2 builds from 4.11 to 6.4 (test/fixtures/facts/R
       const text = read(`${name}.iproute2-${v}.out`);
       const batches = [...text.matchAll(/^@@(ip-batch|ip-text) (.*)$/gm)];
       expect(batches).toHaveLength(1);
-      expect(text).toMatch(/^@@ip-status 0\n\n@@fdb$/m);
+      expect(text).toMatch(/^@@ip-stderr\n\n@@ip-status 0\n\n@@ip-(text|batch) /m);
       const names = (batches[0]?.[2] ?? "").split(" ");
       // route listings run apart from the batch (a guarded one whose device is absent is `[]`, no process)
       const alone = ["routes-main", "connected"].filter((n) =>
