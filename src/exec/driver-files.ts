@@ -44,13 +44,15 @@ file_ok() {
   [ "\${2%/*}" = "$fd" ] || { echo "refusing $2: not directly in $fd"; return 1; }
   case "$1:$3" in put:644|put:600|remove:|restore:|link:${UNIT_DIR}/meshctl-*.service) ;; *) echo "refusing to $1 $2 $3"; return 1 ;; esac
   # Each directory is checked once per session ($okd), and again after meshctl removed it.
-  case " $okd " in *" $fd "*) return 0 ;; esac
   case "$fd" in
-    ${BOOT_DIR}) file_dir "$fd" 700 ;;
-    ${WANTS_DIR}) file_dir ${UNIT_DIR} 755 && file_dir "$fd" 755 ;;
-    *) file_dir "$fd" 755 ;;
-  esac && okd="$okd $fd"
+    ${BOOT_DIR}) ok_dir "$fd" 700 ;;
+    ${WANTS_DIR}) ok_dir ${UNIT_DIR} 755 && ok_dir "$fd" 755 ;;
+    *) ok_dir "$fd" 755 ;;
+  esac
 }
+ok_dir() { case " $okd " in *" $1 "*) return 0 ;; esac; file_dir "$1" "$2" && okd="$okd $1"; }
+# skip NBYTES: reads past a payload the request does not use (none, for link, remove and restore)
+skip() { [ "$1" = 0 ] || head -c "$1" >/dev/null; }
 # keep PATH: a copy of the regular file at PATH in $D/saved, for \`restore\` (the first copy of a change set)
 keep() {
   [ -f "$1" ] && [ ! -L "$1" ] || return 0
@@ -73,13 +75,13 @@ run_file() {
       excl "$t" head -c "$nb"; r=$?; umask 077
       [ "$r" = 0 ] && mv -fT "$t" "$p" || { rm -f "$t"; return 1; } ;;
     link)
-      head -c "$nb" >/dev/null
+      skip "$nb"
       ln -s "$a" "$t" && mv -fT "$t" "$p" || { rm -f "$t"; return 1; } ;;
     remove)
-      head -c "$nb" >/dev/null; keep "$p" && rm -f "$p" || return 1
+      skip "$nb"; keep "$p" && rm -f "$p" || return 1
       [ "$fd" != ${BOOT_DIR} ] || ! rmdir "$fd" 2>/dev/null || okd= ;;
     restore)
-      head -c "$nb" >/dev/null; k="$D/saved/\${p##*/}"
+      skip "$nb"; k="$D/saved/\${p##*/}"
       [ -f "$k" ] || return 0
       cp -p "$k" "$t" && mv -fT "$t" "$p" && rm -f "$k" || { rm -f "$t"; return 1; } ;;
   esac
