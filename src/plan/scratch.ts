@@ -44,16 +44,28 @@ export type ScratchCluster = ScratchPlan["clusters"][number];
  */
 export function scratchNodes(): (n: NodeModel) => ScratchNode {
   const lines = new Map<string, WeakMap<object, string>>();
-  const line = (n: NodeModel, entry: object, make: (dev: IfName, proto: number) => Cmd): string => {
+  /** The node's cache of lines (per device name and route protocol), looked up once per node. */
+  const cacheOf = (n: NodeModel): WeakMap<object, string> => {
     const scope = `${n.device.name} ${n.routeProtocol}`;
-    const cache = lines.get(scope) ?? new WeakMap<object, string>();
-    lines.set(scope, cache);
-    const text = cache.get(entry) ?? renderCmd(make(n.device.name, n.routeProtocol));
-    cache.set(entry, text);
+    let cache = lines.get(scope);
+    if (cache === undefined) {
+      cache = new WeakMap<object, string>();
+      lines.set(scope, cache);
+    }
+    return cache;
+  };
+  let cache = new WeakMap<object, string>();
+  const line = (n: NodeModel, entry: object, make: (dev: IfName, proto: number) => Cmd): string => {
+    let text = cache.get(entry);
+    if (text === undefined) {
+      text = renderCmd(make(n.device.name, n.routeProtocol));
+      cache.set(entry, text);
+    }
     return text;
   };
   return (model) => {
     const n = assumePaths(model);
+    cache = cacheOf(n);
     const peerless = { ...n, fdb: [], neighbours: [], routes: [] };
     const commands = commandsOf(diffNode(peerless, emptyFacts(n)).changes);
     for (const f of n.fdb) commands.push(line(n, f, (dev) => cmd.fdbReplace(dev, f.mac, f.dst)));

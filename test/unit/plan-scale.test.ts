@@ -39,6 +39,22 @@ describe("scratchNodes", () => {
   }
 });
 
+describe("scratchNodes, one renderer for nodes of several devices and route protocols", () => {
+  it("gives each node its own device name and protocol in its lines", () => {
+    const m = big(2, 3);
+    const n = m.nodes[0] as MeshModel["nodes"][number];
+    const variants = [
+      n,
+      { ...n, device: { ...n.device, name: "other0" as typeof n.device.name } },
+      { ...n, routeProtocol: 99 },
+      n,
+    ];
+    const scratch = scratchNodes();
+    for (const x of variants)
+      expect(scratch(x).commands).toEqual(commandsOf(diffNode(x, emptyFacts(x)).changes));
+  });
+});
+
 describe("plan output", () => {
   afterEach(() => vi.restoreAllMocks());
 
