@@ -96,7 +96,7 @@ function collapsed(r: RunResult, hosts: readonly HostResult[]): string[] {
   const lines = new Map(hosts.map((n) => [n, n.changes.map(describeChange)]));
   for (const cluster of [...new Set(hosts.map((n) => n.cluster))]) {
     const group = hosts.filter((n) => n.cluster === cluster && n.kind === "node" && !needsAttention(n));
-    const common = group.length < 2 ? { lines: [], selfSkipped: false } : shared(group, lines);
+    const common = group.length < 2 ? { lines: [], selfSkipped: false } : sharedLines(group, lines);
     if (common.lines.length > 0) {
       const skip = common.selfSkipped ? " (each leaves out the entries for itself)" : "";
       out.push(
@@ -128,24 +128,56 @@ function collapsed(r: RunResult, hosts: readonly HostResult[]): string[] {
   return out;
 }
 
-/** The lines every node of the group has (but the node a line names), in order of first appearance. */
-function shared(
+/** The names a line names: each `(name)` in it (a node's name holds no parenthesis). */
+function namesIn(line: string): string[] {
+  const out: string[] = [];
+  for (let i = line.indexOf("("); i !== -1; i = line.indexOf("(", i + 1)) {
+    const end = line.indexOf(")", i + 1);
+    if (end === -1) break;
+    out.push(line.slice(i + 1, end));
+  }
+  return out;
+}
+
+/**
+ * The lines every node of the group has (but the node a line names), in order of first appearance.
+ * Counted once per line, not checked against every node of the group (1000 fresh nodes: 2.75 million
+ * lines, 4 thousand distinct): how many nodes have each line, and, for the nodes a line names, whether
+ * they have it themselves.
+ */
+export function sharedLines(
   group: readonly HostResult[],
   lines: ReadonlyMap<HostResult, string[]>,
 ): { lines: string[]; selfSkipped: boolean } {
-  const sets = new Map(group.map((n) => [n, new Set(lines.get(n))]));
-  const seen = new Set<string>();
+  const byName = new Map<string, HostResult[]>();
+  for (const g of group) byName.set(g.name, [...(byName.get(g.name) ?? []), g]);
+  const named = (l: string): HostResult[] => [
+    ...new Set(namesIn(l).flatMap((name) => byName.get(name) ?? [])),
+  ];
+  // Per line: how many nodes of the group have it; per node, the lines it has that name it.
+  const holders = new Map<string, { count: number; last: HostResult }>();
+  const naming = new Map<HostResult, Set<string>>();
+  for (const n of group) {
+    const self = `(${n.name})`;
+    for (const l of lines.get(n) ?? []) {
+      const h = holders.get(l);
+      if (h === undefined) holders.set(l, { count: 1, last: n });
+      else if (h.last !== n) {
+        h.count++;
+        h.last = n;
+      }
+      if (l.includes(self)) naming.set(n, (naming.get(n) ?? new Set()).add(l));
+    }
+  }
   const result: string[] = [];
   let selfSkipped = false;
-  for (const n of group) {
-    for (const l of lines.get(n) ?? []) {
-      if (seen.has(l)) continue;
-      seen.add(l);
-      const expected = group.filter((g) => !l.includes(`(${g.name})`));
-      if (expected.length < 2 || !expected.every((g) => sets.get(g)?.has(l))) continue;
-      if (expected.length < group.length) selfSkipped = true;
-      result.push(l);
-    }
+  for (const [l, h] of holders) {
+    const skip = named(l);
+    const expected = group.length - skip.length;
+    const selfHolders = skip.filter((g) => naming.get(g)?.has(l)).length;
+    if (expected < 2 || h.count - selfHolders !== expected) continue;
+    if (expected < group.length) selfSkipped = true;
+    result.push(l);
   }
   return { lines: result, selfSkipped };
 }

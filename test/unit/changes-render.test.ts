@@ -2,7 +2,7 @@ import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
 import type { HostResult, RunResult } from "../../src/exec/engine.js";
 import type { Change } from "../../src/plan/change.js";
-import { countByKind, renderChanges } from "../../src/ui/changes.js";
+import { countByKind, renderChanges, sharedLines } from "../../src/ui/changes.js";
 import { renderRecap } from "../../src/ui/recap.js";
 
 const ch = (resource: Change["resource"], key: string, after = "x"): Change => ({
@@ -141,5 +141,64 @@ describe("recap", () => {
       "c2 (1 node + ippools) : ok=4     changed=1     failed=0   unreachable=0",
       "total (4 hosts)       : ok=8     changed=4     failed=0   unreachable=1",
     ]);
+  });
+});
+
+describe("sharedLines (diff, collapsed)", () => {
+  // The reference: each distinct line, in order of first appearance, checked against every node it
+  // does not name.
+  const reference = (group: HostResult[], lines: Map<HostResult, string[]>) => {
+    const sets = new Map(group.map((n) => [n, new Set(lines.get(n))]));
+    const seen = new Set<string>();
+    const out: string[] = [];
+    let selfSkipped = false;
+    for (const n of group) {
+      for (const l of lines.get(n) ?? []) {
+        if (seen.has(l)) continue;
+        seen.add(l);
+        const expected = group.filter((g) => !l.includes(`(${g.name})`));
+        if (expected.length < 2 || !expected.every((g) => sets.get(g)?.has(l))) continue;
+        if (expected.length < group.length) selfSkipped = true;
+        out.push(l);
+      }
+    }
+    return { lines: out, selfSkipped };
+  };
+
+  it("says what checking every line against every node says, on random groups", () => {
+    let seed = 5;
+    const rand = (k: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % k;
+    };
+    let sawShared = 0;
+    let sawSkipped = 0;
+    for (let round = 0; round < 300; round++) {
+      const size = 1 + rand(6);
+      const names = Array.from({ length: size }, (_, i) => `n${i}`);
+      // Lines naming no node, one node, two, a name that is not in the group, a name inside a longer one.
+      const pool = [
+        "+ device vxlan-mesh",
+        "+ route 198.18.48.0/26 (x9)",
+        "~ mtu vxlan (destructive)",
+        ...names.map((x) => `+ fdb aa (${x}): dst 1`),
+        ...names.map((x) => `+ route (${x}) via (${names[(names.indexOf(x) + 1) % size]})`),
+        ...names.map((x) => `+ neighbour (${x}0)`),
+        "+ odd ((n1)",
+      ];
+      const group = names.map((x) => node(x, "c1", "ok", []));
+      const lines = new Map(
+        group.map((g) => {
+          const own = pool.filter(() => rand(5) !== 0);
+          return [g, rand(4) === 0 ? [...own, ...own.slice(0, 2)] : own];
+        }),
+      );
+      const want = reference(group, lines);
+      expect(sharedLines(group, lines)).toEqual(want);
+      if (want.lines.length > 0) sawShared++;
+      if (want.selfSkipped) sawSkipped++;
+    }
+    expect(sawShared).toBeGreaterThan(50);
+    expect(sawSkipped).toBeGreaterThan(20);
   });
 });
