@@ -43,6 +43,7 @@ ip() {
       if [ "$l" = "$FAIL" ]; then echo 'Cannot find device "lo"' >&2; return 1; fi
       case $l in
       '${TEXT_SEPARATOR}') printf '${SEP_OUT.replace(/\n/g, "\\n")}' ;;
+      'addr show dev lo') [ -n "$j" ] && echo '[{"ifname":"lo"}]' || printf '1: lo: <LOOPBACK,UP> mtu 65536 qdisc noqueue state UNKNOWN\\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\\n' ;;
       *) [ -n "$j" ] && echo '[]' ;;
       esac
     done
@@ -162,6 +163,14 @@ describe("the facts script starts one `ip -batch` for every ip read", () => {
       expect((err as FactsParseError).message).toContain(
         'failed here (exit 1): "Cannot find device \\"lo\\""',
       );
+    }
+  });
+
+  it("the link names listed, JSON or text, are the ones whose sysctls are read", () => {
+    for (const ver of ["iproute2-6.1.0", "iproute2-ss180129"]) {
+      const sysctl = /@@sysctl\n([\s\S]*?)\n@@/.exec(run(factsScript(params), ver).output)?.[1] ?? "";
+      expect(sysctl, ver).toMatch(/^net\.ipv4\.conf\.lo\.rp_filter \d+$/m);
+      expect(sysctl, ver).toMatch(/^net\.ipv4\.conf\.lo\.forwarding \d+$/m);
     }
   });
 
