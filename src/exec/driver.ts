@@ -60,7 +60,7 @@ export function driverScript(
   scripts: { facts: string; readback: string },
   lockWaitSeconds = LOCK_WAIT_SECONDS,
 ): string {
-  return `${SESSION_ARG}
+  return withoutComments(`${SESSION_ARG}
 set -u
 export LC_ALL=C
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -96,7 +96,29 @@ serve
 # the node from its facts) — but an armed one is (takeover, above).
 if [ -n "$tpid" ] && ! disarm; then exit 0; fi
 if [ "$mine" = 1 ] && [ -f "$J" ]; then serve <"$J" >/dev/null 2>&1; rm -rf "$J" "$D/saved"; fi
-`;
+`);
+}
+
+/**
+ * The script without its comment lines (a sixth of it): they are for the reader of this source, and every
+ * byte is sent to, decrypted and parsed by every node on every run. Lines of a here-document are kept as
+ * they are; a `#` anywhere but at the start of a line (after blanks) is left alone.
+ */
+export function withoutComments(script: string): string {
+  const out: string[] = [];
+  let heredoc: string | undefined;
+  for (const line of script.split("\n")) {
+    if (heredoc !== undefined) {
+      out.push(line);
+      if (line === heredoc) heredoc = undefined;
+      continue;
+    }
+    if (/^\s*#/.test(line)) continue;
+    const h = /<<-?\s*'?([A-Za-z_][A-Za-z0-9_]*)'?/.exec(line);
+    if (h) heredoc = h[1];
+    out.push(line);
+  }
+  return out.join("\n");
 }
 
 /** Single-quotes a constant for sh. */
