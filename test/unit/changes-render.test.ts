@@ -1,8 +1,15 @@
 import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
+import { reportText } from "../../src/cli/engine-verbs.js";
 import type { HostResult, RunResult } from "../../src/exec/engine.js";
 import type { Change } from "../../src/plan/change.js";
-import { countByKind, renderChanges, sharedLines } from "../../src/ui/changes.js";
+import {
+  type ChangesOptions,
+  changeBlocks,
+  countByKind,
+  renderChanges,
+  sharedLines,
+} from "../../src/ui/changes.js";
 import { renderRecap } from "../../src/ui/recap.js";
 
 const ch = (resource: Change["resource"], key: string, after = "x"): Change => ({
@@ -200,5 +207,32 @@ describe("sharedLines (diff, collapsed)", () => {
     }
     expect(sawShared).toBeGreaterThan(50);
     expect(sawSkipped).toBeGreaterThan(20);
+  });
+});
+
+describe("the report written a host at a time", () => {
+  it("is the text renderChanges makes, then the recap", () => {
+    const hosts = [
+      node("a1", "c1", "ok", [ch("device", "vxlan-mesh", "local 198.18.0.11"), ...shared]),
+      node("a2", "c1", "ok", [...shared]),
+      node("b1", "c2", "ok", [ch("route", "198.18.32.0/26")]),
+      node("b2", "c2", "failed", [ch("route", "198.18.32.64/26")], { error: "boom" }),
+    ];
+    const cases: [RunResult, ChangesOptions][] = [
+      [run("diff", hosts), {}],
+      [run("diff", hosts), { expand: true }],
+      [run("apply", hosts), {}],
+      [run("apply", hosts), { full: true }],
+      [run("diff", []), {}],
+      [run("apply", [node("c1", "c1", "ok", [])]), {}],
+    ];
+    for (const [r, o] of cases) {
+      const changes = renderChanges(r, o);
+      const whole = `${changes ? `\n${changes}\n` : ""}\n${renderRecap(r)}\n`;
+      const pieces = [...reportText(changeBlocks(r, o), renderRecap(r))];
+      expect(pieces.join("")).toBe(whole);
+      // One piece per block: a host's lines (or a cluster's shared ones), never the whole report.
+      expect(pieces.length).toBe([...changeBlocks(r, o)].length + 1);
+    }
   });
 });
