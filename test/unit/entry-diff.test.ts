@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import type { NodeFacts } from "../../src/facts/types.js";
+import { type Cmd, renderCmd } from "../../src/plan/commands.js";
 import { diffFdb, diffNeighbours } from "../../src/plan/entry-diff.js";
+import { diffRoutes } from "../../src/plan/route-diff.js";
 import { convergedFacts, model, nodeOf } from "../support/builders.js";
 
 const A1 = nodeOf(model(), "a1"); // peers a2 .12, b1 .13, b2 .14 (overlay 198.18.1.x, underlay 198.18.0.x)
@@ -191,5 +193,64 @@ describe("neighbours", () => {
         inverse: [IP("neigh", "del", "198.18.1.13", "dev", "mshvx0")],
       },
     ]);
+  });
+});
+
+describe("entries a node lacks: one change per entry, named for each node's own device and protocol (#15)", () => {
+  const bare = { ...CONVERGED, fdb: [], neighbours: [], routes: [] };
+  const lines = (cs: { forward: Cmd[]; inverse: Cmd[] }[]) =>
+    cs.flatMap((c) => [...c.forward, ...c.inverse].map(renderCmd));
+
+  it("another device name gets changes on its own device, also after the first node's", () => {
+    const other = { ...A1, device: { ...A1.device, name: "other0" as typeof A1.device.name } };
+    for (const n of [A1, other, A1, other]) {
+      const all = lines([...diffFdb(n, bare), ...diffNeighbours(n, bare, "program")]);
+      expect(all).toHaveLength(12);
+      expect(
+        all.every((l) => l.includes(` dev ${n.device.name} `) || l.endsWith(` dev ${n.device.name}`)),
+      ).toBe(true);
+    }
+  });
+
+  it("another route protocol or underlay gets routes with its own", () => {
+    const variants = [
+      { n: A1, under: "eth0" },
+      { n: { ...A1, routeProtocol: 99 }, under: "eth0" },
+      { n: A1, under: "eth1" },
+      { n: A1, under: "eth0" },
+    ];
+    for (const { n, under } of variants) {
+      const routes = diffRoutes(n, bare, "program", under);
+      expect(routes.length).toBeGreaterThan(0);
+      expect(lines(routes).every((l) => l.includes(` proto ${n.routeProtocol} `))).toBe(true);
+      const direct = diffRoutes(
+        { ...n, routes: n.routes.map((r) => ({ ...r, direct: true as const })) },
+        bare,
+        "program",
+        under,
+      );
+      expect(lines(direct).every((l) => l.includes(` dev ${under} `))).toBe(true);
+    }
+  });
+
+  it("a shared change cannot be changed by one node's caller", () => {
+    const [c] = diffFdb(A1, bare);
+    expect(() => {
+      (c as { key: string }).key = "x";
+    }).toThrow(TypeError);
+    expect(diffFdb(A1, bare)[0]?.key).not.toBe("x");
+  });
+
+  it("a command's text is made anew when the command is not frozen (it may have changed)", () => {
+    const c = { tool: "ip" as const, args: ["link", "del", "a"] };
+    expect(renderCmd(c)).toBe("ip link del a");
+    c.args[2] = "b";
+    expect(renderCmd(c)).toBe("ip link del b");
+    const frozen = Object.freeze({
+      tool: "ip" as const,
+      args: Object.freeze(["link", "del", "c"]) as string[],
+    });
+    expect(renderCmd(frozen)).toBe("ip link del c");
+    expect(renderCmd(frozen)).toBe("ip link del c");
   });
 });
