@@ -24,6 +24,7 @@ import {
   toBatches,
 } from "./driver.js";
 import { LostContactError, NodeRunError } from "./errors.js";
+import { journalUndo } from "./journal.js";
 import { inMs, REPLY_SLACK_MS, Replies } from "./replies.js";
 import type { Connection } from "./ssh/types.js";
 
@@ -128,7 +129,7 @@ export class NodeSession {
     this.commandsSent += cmds.length;
     // The undo of the whole change set goes first: if this controller or its connection is lost from
     // here on, the node replays it by itself (inverses are idempotent, so undoing what never ran is harmless).
-    const journal = encodeJournal([...changes].reverse().flatMap((c) => c.inverse));
+    const journal = encodeJournal(journalUndo(changes));
     this.journaled = true;
     // Armed: the timer counts the window plus the change set's own limits until the read-back restarts it.
     const initial = confirm
