@@ -65,7 +65,7 @@ export const FOLDERS = {
   },
   facts: {
     mutate: ["src/facts/**/*.ts"],
-    tests: ["facts-parse", "facts-errors", "facts-script", "facts-routes", "facts-text", "facts-batch", "persist"],
+    tests: ["facts-parse", "facts-errors", "facts-script", "facts-routes", "facts-text", "facts-batch", "facts-batch-split", "persist"],
     floor: 65,
   },
   cni: {

@@ -64,10 +64,12 @@ export function parseStatus(rc: string | undefined, stderr: string): BatchStatus
   return { rc: Number(rc), stderr: stderr.trim() };
 }
 
+/** `what` when ip exited 0 and said nothing, else ip's exit status and what it said. */
 function stopped(name: string, status: BatchStatus | undefined, stray: string, what: string): never {
   const err = [status?.stderr ?? "", stray].filter((t) => t !== "").join(" ");
   const rc = status === undefined || status.rc === 0 ? "" : ` (exit ${status.rc})`;
-  throw new FactsParseError(name, `ip -batch ${err === "" ? what : `failed here${rc}: ${preview(err)}`}`);
+  const detail = rc === "" && err === "" ? what : `failed here${rc}${err === "" ? "" : `: ${preview(err)}`}`;
+  throw new FactsParseError(name, `ip -batch ${detail}`);
 }
 
 /**
@@ -86,7 +88,7 @@ export function splitBatch(
   if (kind === "ip-batch") {
     const { values, stray } = jsonValues(body);
     const at = names[Math.min(values.length, last)] as string;
-    if (failed || stray !== "") stopped(at, status, stray, "printed something besides JSON");
+    if (failed || stray !== "") stopped(at, status, stray, "failed");
     if (values.length !== names.length)
       stopped(at, status, "", `printed ${values.length} JSON values for ${names.length} sections`);
     return new Map(names.map((n, i) => [n, values[i] as string]));
