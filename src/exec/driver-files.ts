@@ -90,7 +90,11 @@ run_file() {
 /** The serve() case for `file` (request words: mode, tool, n). */
 export const FILE_CASE = `        file)
           if [ "$failed" = 1 ] && [ "$mode" = run ]; then IFS= read -r l; head -c "$n" >/dev/null; echo "@@skipped"; continue; fi
-          out=$(run_file "$n" 2>&1) ;;`;
+          # In the driver's own shell, not a $(…) subshell, so the directories it checked stay checked ($okd);
+          # what it prints goes through $D/out (read back only when there is something).
+          run_file "$n" >"$D/out" 2>&1; fr=$?; out=
+          [ ! -s "$D/out" ] || out=$(cat "$D/out")
+          [ "$fr" = 0 ] ;;`;
 
 const PLAIN_PATH = /^(\/[A-Za-z0-9@_.-]+)+$/;
 

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { driverScript, encodeBatch, encodeJournal } from "../../src/exec/driver.js";
+import { fileRequest } from "../../src/exec/driver-files.js";
 import type { BatchCmd, ShellCmd } from "../../src/plan/commands.js";
 import { requireRootOrFail } from "./helpers/host.js";
 
@@ -290,6 +291,28 @@ describe("node-side files (a local user on the node)", () => {
       rmSync(STATE, { recursive: true, force: true });
       rmSync(victim, { recursive: true, force: true });
     }
+  });
+});
+
+describe("file requests", () => {
+  it("a refused path answers @@failed with the reason, and a run stops there while a forced one is still refused on its own", () => {
+    const input =
+      fileRequest({ tool: "file", op: "put", path: "/etc/passwd", content: "x\n", mode: "644" }, "run", 10) +
+      fileRequest({ tool: "file", op: "remove", path: "/etc/shadow" }, "run", 10) +
+      fileRequest({ tool: "file", op: "restore", path: "/etc/hosts" }, "force", 10) +
+      "quit\n";
+    const { lines, code } = drive(input);
+    expect(code).toBe(0);
+    expect(lines.slice(3)).toEqual([
+      "@@failed",
+      "| refusing to put /etc/passwd: not one of meshctl's files",
+      "@@end",
+      "@@skipped",
+      "@@failed",
+      "| refusing to restore /etc/hosts: not one of meshctl's files",
+      "@@end",
+    ]);
+    expect(readFileSync("/etc/passwd", "utf8")).not.toBe("x\n");
   });
 });
 
