@@ -1,9 +1,11 @@
 /** Small builders for fake state in unit tests: a model node and the facts of a node in any shape. */
-import type { NodeFacts } from "../../src/facts/types.js";
+import type { ObservedPool } from "../../src/cni/calico/pools.js";
+import type { NodeFacts, RouteFact } from "../../src/facts/types.js";
 import { loadInventoryText } from "../../src/inventory/load.js";
 import { buildModel } from "../../src/model/build.js";
 import type { MeshModel, NodeModel } from "../../src/model/types.js";
-import type { Ipv4 } from "../../src/net/addr.js";
+import type { Cidr, Ipv4 } from "../../src/net/addr.js";
+import { DIRECT_METRIC } from "../../src/plan/ownership.js";
 
 export const THREE_BY_TWO = `
 mesh:
@@ -29,6 +31,44 @@ clusters:
 export function model(text = THREE_BY_TWO): MeshModel {
   return buildModel(loadInventoryText(text, "test.yaml"));
 }
+
+/** THREE_BY_TWO with `mesh.mode` (and c2's own `mode` when given). */
+export function withMode(mesh: string, c2?: string): MeshModel {
+  let text = THREE_BY_TWO.replace("  route_protocol: 77\n", `  route_protocol: 77\n  mode: ${mesh}\n`);
+  if (c2) text = text.replace("  - name: c2\n", `  - name: c2\n    mode: ${c2}\n`);
+  return model(text);
+}
+
+/** A direct route as the kernel reports meshctl's: via the peer's underlay address on eth0, its metric. */
+export const directRoute = (dst: string, via: string, extra: Partial<RouteFact> = {}): RouteFact => ({
+  dst: dst as RouteFact["dst"],
+  type: "unicast",
+  via: ip(via),
+  dev: "eth0",
+  protocol: 77,
+  table: "main",
+  metric: DIRECT_METRIC,
+  flags: [],
+  ...extra,
+});
+
+/** A Calico IPPool as observed, managed by meshctl for cluster c2 unless `extra` says otherwise. */
+export const calicoPool = (name: string, cidr: string, extra: Partial<ObservedPool> = {}): ObservedPool => ({
+  name,
+  cidr: cidr as Cidr,
+  rawCidr: cidr,
+  natOutgoing: false,
+  disabled: true,
+  labels: { "app.kubernetes.io/managed-by": "meshctl", "meshctl.io/for-cluster": "c2" },
+  managed: true,
+  ...extra,
+});
+
+/** c1's pools for c2 as meshctl wants them (THREE_BY_TWO). */
+export const convergedPools = (): ObservedPool[] => [
+  calicoPool("pod-c2", "198.18.32.0/20"),
+  calicoPool("svc-c2", "198.19.32.0/20"),
+];
 
 export function nodeOf(m: MeshModel, name: string): NodeModel {
   const n = m.nodes.find((x) => x.name === name);

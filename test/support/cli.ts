@@ -3,8 +3,11 @@
  * empty network namespace (`unshare -rn`, no root needed): nothing it does can leave the machine, and
  * every TCP connection it makes to port 22 of the `listen` addresses is recorded.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll } from "vitest";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 const MAIN = join(ROOT, "src", "cli", "main.ts");
@@ -62,3 +65,29 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 /** The stack frame lines Node prints with an error (`    at f (file:1:2)`). */
 export const STACK_FRAME = /^\s+at .+\(?.*:\d+:\d+\)?$/m;
+
+/** Each CLI test starts the CLI (through tsx) once or twice; on a busy machine that takes seconds. */
+export const SLOW = { timeout: 120_000 };
+
+/**
+ * A temporary directory for one CLI test file, removed after it, with an SSH key (`key`) and an empty
+ * `known_hosts`; `file` writes another file into it (returns its path); `ssh` is the mesh's `ssh:` line of
+ * an inventory using both, with a 5 s connect timeout.
+ */
+export function cliWorkdir(prefix: string): {
+  dir: string;
+  file: (name: string, text: string) => string;
+  ssh: string;
+} {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "key")]);
+  writeFileSync(join(dir, "known_hosts"), "");
+  const file = (name: string, text: string): string => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  const ssh = `ssh: { identity_file: ${join(dir, "key")}, known_hosts: ${join(dir, "known_hosts")}, connect_timeout: 5 }`;
+  return { dir, file, ssh };
+}

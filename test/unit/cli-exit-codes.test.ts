@@ -3,27 +3,18 @@
  * every inventory host: "exit 3 without contacting anything" is checked by the listeners receiving nothing,
  * against a control run with a valid inventory where they do receive connections.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { meshctl, STACK_FRAME } from "../support/cli.js";
+import { describe, expect, it } from "vitest";
+import { cliWorkdir, meshctl, SLOW, STACK_FRAME } from "../support/cli.js";
 
-// Each test starts the CLI (through tsx) once or twice; on a busy machine that takes seconds.
-const SLOW = { timeout: 120_000 };
 const HOSTS = ["198.18.0.11", "198.18.0.12", "198.18.0.13", "198.18.0.14"];
-const dir = mkdtempSync(join(tmpdir(), "meshctl-cli-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "key")]);
-writeFileSync(join(dir, "known_hosts"), "");
+const { file, ssh } = cliWorkdir("meshctl-cli-");
 
 const inventory = (extra = "") => `
 mesh:
   device: mshvx0
   overlay: 198.18.1.0/24
   route_protocol: 77
-  ssh: { identity_file: ${join(dir, "key")}, known_hosts: ${join(dir, "known_hosts")}, connect_timeout: 5 }
+  ${ssh}
 ${extra}
 clusters:
   - name: c1
@@ -39,11 +30,6 @@ clusters:
       - { name: b1, host: ${HOSTS[2]}, pod_blocks: [198.18.32.0/26] }
       - { name: b2, host: ${HOSTS[3]}, pod_blocks: [198.18.32.64/26] }
 `;
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
 const good = file("good.yaml", inventory());
 // Two problems, so the report must list both (every problem at once).
 const bad = file(

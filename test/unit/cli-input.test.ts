@@ -2,29 +2,17 @@
  * Input safety through the CLI: a --limit that selects nothing is a usage error (64) on every verb, before
  * anything is read or contacted; hostile inventories exit 3 with a clear message, never 70.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/program.js";
-import { meshctl, STACK_FRAME } from "../support/cli.js";
+import { cliWorkdir, meshctl, SLOW, STACK_FRAME } from "../support/cli.js";
 
-const SLOW = { timeout: 120_000 };
 const VERBS = ["plan", "diff", "apply", "teardown", "ping", "verify", "diagnose", "discover"];
 const HOSTS = ["198.18.0.11", "198.18.0.12", "198.18.0.13"];
-const dir = mkdtempSync(join(tmpdir(), "meshctl-cli-input-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "key")]);
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const { file, ssh } = cliWorkdir("meshctl-cli-input-");
 const inventory = (mesh = "", cluster2 = "") => `
 mesh:
   overlay: 198.18.1.0/24
-  ssh: { identity_file: ${join(dir, "key")}, known_hosts: ${file("known_hosts", "")}, connect_timeout: 5 }
+  ${ssh}
 ${mesh}
 clusters:
   - name: c1

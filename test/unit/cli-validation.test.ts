@@ -4,23 +4,15 @@
  * line and caret; every other problem at once) and with -o json (its problems as the error document);
  * warnings go to stderr and into the document, and never change the exit code.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { meshctl, STACK_FRAME } from "../support/cli.js";
+import { describe, expect, it } from "vitest";
+import { cliWorkdir, meshctl, SLOW, STACK_FRAME } from "../support/cli.js";
 
-const SLOW = { timeout: 120_000 };
 const HOSTS = ["198.18.0.11", "198.18.0.12", "198.18.0.13"];
-const dir = mkdtempSync(join(tmpdir(), "meshctl-cli-validation-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "key")]);
-writeFileSync(join(dir, "known_hosts"), "");
+const { file, ssh } = cliWorkdir("meshctl-cli-validation-");
 
 const inventory = (overlay: string) => `mesh:
   overlay: ${overlay}
-  ssh: { identity_file: ${join(dir, "key")}, known_hosts: ${join(dir, "known_hosts")}, connect_timeout: 5 }
+  ${ssh}
 clusters:
   - name: c1
     pod_cidr: 198.18.16.0/20
@@ -35,11 +27,6 @@ clusters:
     nodes:
       - { name: b1, host: ${HOSTS[2]}, pod_blocks: [198.18.32.0/26] }
 `;
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
 const PUBLIC = "179.17.1.0/24";
 const PRIVATE = "198.18.1.0/24";
 const tab = file("tab.yaml", inventory(PRIVATE).replace("  ssh:", "\tssh:"));
@@ -65,7 +52,7 @@ describe("an invalid inventory: exit 3, nothing contacted", SLOW, () => {
         `error: inventory ${tab} has 1 problem:`,
         `  ${tab}:3:1: YAML: Tabs are not allowed as indentation (indent with spaces)`,
         `      2 |   overlay: ${PRIVATE}`,
-        `      3 | →ssh: { identity_file: ${join(dir, "key")}, known_hosts: ${join(dir, "known_hosts")}, connect_timeout: 5 }`,
+        `      3 | →${ssh}`,
         "        | ^",
         "",
       ].join("\n"),

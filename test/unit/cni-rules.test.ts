@@ -15,23 +15,14 @@ import { cniOf } from "../../src/cni/index.js";
 import type { NodeFacts } from "../../src/facts/types.js";
 import type { ClusterModel } from "../../src/model/types.js";
 import type { Cidr } from "../../src/net/addr.js";
-import { convergedFacts, model, nodeOf } from "../support/builders.js";
+import { calicoPool, convergedFacts, convergedPools, model, nodeOf } from "../support/builders.js";
 
 const mesh = model().clusters;
 const c1 = mesh.find((c) => c.name === "c1") as ClusterModel;
 const LABELS = { "app.kubernetes.io/managed-by": "meshctl", "meshctl.io/for-cluster": "c2" };
 
-const pool = (name: string, cidr: string, extra: Partial<ObservedPool> = {}): ObservedPool => ({
-  name,
-  cidr: cidr as Cidr,
-  rawCidr: cidr,
-  natOutgoing: false,
-  disabled: true,
-  labels: { ...LABELS },
-  managed: true,
-  ...extra,
-});
-const converged = (): ObservedPool[] => [pool("pod-c2", "198.18.32.0/20"), pool("svc-c2", "198.19.32.0/20")];
+const pool = calicoPool;
+const converged = convergedPools;
 const state = (pools: ObservedPool[]): CalicoState => ({ pools, blocks: new Map(), nodes: [] });
 const manifest = (name: string, cidr: string, natOutgoing = false, disabled = true, labels = LABELS) => ({
   apiVersion: "crd.projectcalico.org/v1",

@@ -2,22 +2,12 @@
 import { describe, expect, it } from "vitest";
 import { nodeFindings } from "../../src/diagnose/checks.js";
 import type { NodeFacts, RouteFact } from "../../src/facts/types.js";
-import { DIRECT_METRIC } from "../../src/plan/ownership.js";
-import { bareFacts, ip, model, nodeOf, THREE_BY_TWO } from "../support/builders.js";
+import { bareFacts, directRoute, ip, nodeOf, withMode } from "../support/builders.js";
 import { bareExtra } from "../support/diagnose-builders.js";
 
-const m = model(THREE_BY_TWO.replace("  route_protocol: 77\n", "  route_protocol: 77\n  mode: direct\n"));
+const m = withMode("direct");
 const a1 = nodeOf(m, "a1");
-const direct = (dst: string, via: string): RouteFact => ({
-  dst: dst as RouteFact["dst"],
-  type: "unicast",
-  via: ip(via),
-  dev: "eth0",
-  protocol: 77,
-  table: "main",
-  metric: DIRECT_METRIC,
-  flags: [],
-});
+const direct = (dst: string, via: string): RouteFact => directRoute(dst, via);
 const ROUTES = [
   direct("198.18.32.0/26", "198.18.0.13"),
   direct("198.18.40.0/26", "198.18.0.13"),

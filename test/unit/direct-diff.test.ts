@@ -1,32 +1,16 @@
 /** Direct routing and mode switches in the diff (#14): paths, ownership on the underlay, make-before-break. */
 import { describe, expect, it } from "vitest";
-import type { NodeFacts, RouteFact } from "../../src/facts/types.js";
-import type { MeshModel, NodeModel } from "../../src/model/types.js";
+import type { NodeFacts } from "../../src/facts/types.js";
+import type { NodeModel } from "../../src/model/types.js";
 import type { Change } from "../../src/plan/change.js";
 import { renderCmd } from "../../src/plan/commands.js";
 import { diffNode, diffTeardown, PlanConflict, resolveNode } from "../../src/plan/node-diff.js";
-import { DIRECT_METRIC } from "../../src/plan/ownership.js";
 import { planFromScratch } from "../../src/plan/scratch.js";
-import { bareFacts, convergedFacts, ip, model, nodeOf, THREE_BY_TWO } from "../support/builders.js";
+import { bareFacts, convergedFacts, directRoute, ip, nodeOf, withMode } from "../support/builders.js";
 
-const withMode = (mode: string): MeshModel =>
-  model(THREE_BY_TWO.replace("  route_protocol: 77\n", `  route_protocol: 77\n  mode: ${mode}\n`));
 const a1Of = (mode: string) => nodeOf(withMode(mode), "a1");
 const fwd = (cs: Change[]) => cs.flatMap((c) => c.forward.map(renderCmd));
 const inv = (cs: Change[]) => cs.flatMap((c) => c.inverse.map(renderCmd));
-
-/** A direct route as the kernel reports meshctl's. */
-const directRoute = (dst: string, via: string, extra: Partial<RouteFact> = {}): RouteFact => ({
-  dst: dst as RouteFact["dst"],
-  type: "unicast",
-  via: ip(via),
-  dev: "eth0",
-  protocol: 77,
-  table: "main",
-  metric: DIRECT_METRIC,
-  flags: [],
-  ...extra,
-});
 
 /** Facts of a node in direct mode, converged: the direct routes on eth0, no device. */
 function directFacts(n: NodeModel): NodeFacts {

@@ -1,27 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { diffPools, PoolConflict, teardownPools } from "../../src/cni/calico/diff.js";
 import { KubeParseError, parseCalicoState } from "../../src/cni/calico/observed.js";
-import type { ObservedPool } from "../../src/cni/calico/pools.js";
 import { kubeFailure } from "../../src/kube/kubectl.js";
 import type { ClusterModel } from "../../src/model/types.js";
-import type { Cidr } from "../../src/net/addr.js";
-import { model } from "../support/builders.js";
+import { calicoPool, convergedPools, model } from "../support/builders.js";
 
 const mesh = model().clusters;
 const c1 = mesh.find((c) => c.name === "c1") as ClusterModel;
 
-const pool = (name: string, cidr: string, extra: Partial<ObservedPool> = {}): ObservedPool => ({
-  name,
-  cidr: cidr as Cidr,
-  rawCidr: cidr,
-  natOutgoing: false,
-  disabled: true,
-  labels: { "app.kubernetes.io/managed-by": "meshctl", "meshctl.io/for-cluster": "c2" },
-  managed: true,
-  ...extra,
-});
+const pool = calicoPool;
 
-const converged = (): ObservedPool[] => [pool("pod-c2", "198.18.32.0/20"), pool("svc-c2", "198.19.32.0/20")];
+const converged = convergedPools;
 
 describe("diffPools", () => {
   it("creates one disabled, no-NAT pool per other cluster's pod and service CIDR; inverse deletes it", () => {

@@ -61,6 +61,8 @@ describe("--limit selection", () => {
       { name: "nn", cluster: "x" },
     ];
     expect(selectByLimit(twins, ["x"], parseLimit("n[1]")).map((n) => n.name)).toEqual(["n1"]);
+    // A "]" before the set is a literal (no name has one): the set still starts at its own "[".
+    expect(usage(() => pick("c]1[2]"))).toMatch(/matches no node/);
   });
 
   it("no limit: every node, as a copy", () => {

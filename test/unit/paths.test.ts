@@ -3,14 +3,8 @@ import { InputError } from "../../src/inventory/errors.js";
 import { loadInventoryText } from "../../src/inventory/load.js";
 import { connectedSubnets, pairMode, resolvePaths } from "../../src/model/paths.js";
 import { type Cidr, cidr } from "../../src/net/addr.js";
-import { ip, model, nodeOf, THREE_BY_TWO } from "../support/builders.js";
+import { ip, model, nodeOf, THREE_BY_TWO, withMode } from "../support/builders.js";
 
-/** THREE_BY_TWO with a mode: a1, a2 (c1) and b1, b2 (c2) on 198.18.0.0/24. */
-const withMode = (mesh: string, c2?: string) => {
-  let text = THREE_BY_TWO.replace("  route_protocol: 77\n", `  route_protocol: 77\n  mode: ${mesh}\n`);
-  if (c2) text = text.replace("  - name: c2\n", `  - name: c2\n    mode: ${c2}\n`);
-  return model(text);
-};
 const ONE: Cidr[] = [cidr("198.18.0.0/24")];
 const resolved = (m: ReturnType<typeof model>, name: string, nets: Cidr[]) => {
   const r = resolvePaths(nodeOf(m, name), nets, "eth0");
