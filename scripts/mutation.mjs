@@ -20,7 +20,7 @@ export const FOLDERS = {
     mutate: ["src/model/**/*.ts"],
     // paths.ts (#14) and limit.ts are tested in their own files; without them every mutant there is NoCoverage.
     tests: ["model", "model-shape", "plan-seed", "engine-parts", "paths", "limit", "direct-diff", "cluster-nodes"],
-    floor: 75,
+    floor: 85,
   },
   plan: {
     mutate: ["src/plan/**/*.ts"],
@@ -46,10 +46,22 @@ export const FOLDERS = {
     floor: 70,
   },
   inventory: {
-    mutate: ["src/inventory/**/*.ts", "!src/inventory/write-schema.ts"],
-    // Over half its mutants are static (the zod schema and tables built at module load): each would re-run
-    // every test in a fresh process, ~90 % of the folder's time. Not run; the schema's every problem class
-    // is pinned by inventory-fixtures' exact issues instead.
+    // closest.ts, suggest.ts and snippet.ts (the "did you mean" distance, the key hints, the source
+    // snippet under a YAML error) are left out to keep a full run near 15 min on the shared machine: they
+    // only shape messages, and inventory-messages.test.ts tests each of them directly, value by value.
+    mutate: [
+      "src/inventory/**/*.ts",
+      "!src/inventory/write-schema.ts",
+      "!src/inventory/closest.ts",
+      "!src/inventory/suggest.ts",
+      "!src/inventory/snippet.ts",
+    ],
+    // Its static mutants (the zod schema and the tables built at module load) would each re-run every test
+    // in a fresh process: not run. The model and paths tests are not in the list: they load their
+    // inventories at module level, where Stryker's mutant is not yet active (it is switched on in a
+    // beforeAll) and which it counts as static coverage — they could kill nothing and made most of the
+    // folder's mutants static (752 of 1417). Every problem class is pinned by inventory-fixtures' exact
+    // issues, the refusals by inventory-lockout, the allocation by allocate.
     ignoreStatic: true,
     tests: [
       "inventory-load",
@@ -58,10 +70,8 @@ export const FOLDERS = {
       "inventory-messages",
       "cluster-nodes",
       "allocate",
-      "model",
-      "paths",
     ],
-    floor: 0,
+    floor: 83,
   },
   facts: {
     mutate: ["src/facts/**/*.ts"],
@@ -73,7 +83,7 @@ export const FOLDERS = {
     tests: ["cni-rules", "kube-pools", "cluster-nodes", "model", "diagnose-pools", "diagnose-checks"],
     floor: 90,
   },
-  "known-hosts": { mutate: ["src/exec/ssh/known-hosts.ts"], tests: ["known-hosts", "known-hosts-edges"], floor: 75 },
+  "known-hosts": { mutate: ["src/exec/ssh/known-hosts.ts"], tests: ["known-hosts", "known-hosts-edges"], floor: 85 },
 };
 
 const DETECTED = new Set(["Killed", "Timeout"]);

@@ -74,6 +74,11 @@ describe("bad inventories report exactly the expected issues", () => {
     ["overlapping pod/service CIDRs", "cluster-cidr-overlap.yaml", /overlaps cluster east pod_cidr/],
     ["blocks outside their cluster's pod CIDR", "pod-blocks.yaml", /is not inside cluster east's pod/],
     ["overlapping blocks", "pod-blocks.yaml", /overlaps node east-1's block/],
+    [
+      "test endpoints outside their cluster's pod CIDR",
+      "test-endpoint-outside.yaml",
+      /^test endpoint 10\.12\.0\.5 is not inside cluster east's pod_cidr 10\.10\.0\.0\/16$/,
+    ],
     ["an overlay that overlaps a CIDR", "overlay-overlaps.yaml", /^overlay 10\.0\.0\.0\/8 overlaps cluster/],
     [
       "an overlay that contains a node's address",

@@ -26,10 +26,13 @@ function issuesOf(text: string) {
   throw new Error("loaded without problems");
 }
 
-describe("minimal inventory: defaults", async () => {
-  const inv = await loadInventory(join(GOOD, "minimal.yaml"));
+describe("minimal inventory: defaults", () => {
+  // Loaded in each test, not at collection: Stryker activates a mutant only once tests run, and
+  // attributes coverage to the test that ran the code (a load at collection is never mutated).
+  const load = () => loadInventory(join(GOOD, "minimal.yaml"));
 
-  it("mesh defaults", () => {
+  it("mesh defaults", async () => {
+    const inv = await load();
     expect(inv.mesh).toEqual({
       device: "vxlan-mesh",
       vni: 10001,
@@ -42,7 +45,8 @@ describe("minimal inventory: defaults", async () => {
     });
   });
 
-  it("cluster defaults: calico, control is the first node, no kubeconfig/context", () => {
+  it("cluster defaults: calico, control is the first node, no kubeconfig/context", async () => {
+    const inv = await load();
     const c = inv.clusters[0];
     expect(c?.cni).toBe("calico");
     expect(c?.mode).toBe("vxlan");
@@ -51,7 +55,8 @@ describe("minimal inventory: defaults", async () => {
     expect(c).not.toHaveProperty("context");
   });
 
-  it("node defaults: root over port 22 without sudo, ~/.ssh/known_hosts, 10 s, allocated overlay IP and MAC", () => {
+  it("node defaults: root over port 22 without sudo, ~/.ssh/known_hosts, 10 s, allocated overlay IP and MAC", async () => {
+    const inv = await load();
     const n = node(inv, "solo-1");
     expect(n.ssh).toEqual({
       host: "192.168.0.21",
@@ -70,10 +75,13 @@ describe("minimal inventory: defaults", async () => {
   });
 });
 
-describe("ssh settings and underlay_interface inherit mesh → cluster → node", async () => {
-  const inv = await loadInventory(join(GOOD, "ssh-inheritance.yaml"));
+describe("ssh settings and underlay_interface inherit mesh → cluster → node", () => {
+  // Loaded in each test, not at collection: Stryker activates a mutant only once tests run, and
+  // attributes coverage to the test that ran the code (a load at collection is never mutated).
+  const load = () => loadInventory(join(GOOD, "ssh-inheritance.yaml"));
 
-  it("a node without settings takes the cluster's, then the mesh's, key by key", () => {
+  it("a node without settings takes the cluster's, then the mesh's, key by key", async () => {
+    const inv = await load();
     const n = node(inv, "east-1");
     expect(n.ssh).toEqual({
       host: "192.168.1.11",
@@ -88,7 +96,8 @@ describe("ssh settings and underlay_interface inherit mesh → cluster → node"
     expect(n.underlayInterface).toBe("ens3"); // cluster overrides mesh
   });
 
-  it("node settings override the cluster's and the mesh's", () => {
+  it("node settings override the cluster's and the mesh's", async () => {
+    const inv = await load();
     const n = node(inv, "east-2");
     expect(n.ssh).toEqual({
       host: "192.168.1.12",
@@ -103,7 +112,8 @@ describe("ssh settings and underlay_interface inherit mesh → cluster → node"
     expect(n.underlayInterface).toBe("bond0.100");
   });
 
-  it("a cluster without settings passes the mesh's through; relative paths are next to the inventory", () => {
+  it("a cluster without settings passes the mesh's through; relative paths are next to the inventory", async () => {
+    const inv = await load();
     const n = node(inv, "west-1");
     expect(n.ssh).toEqual({
       host: "192.168.2.11",
@@ -119,10 +129,13 @@ describe("ssh settings and underlay_interface inherit mesh → cluster → node"
   });
 });
 
-describe("pinned and allocated addresses", async () => {
-  const inv = await loadInventory(join(GOOD, "pinned-and-allocated.yaml"));
+describe("pinned and allocated addresses", () => {
+  // Loaded in each test, not at collection: Stryker activates a mutant only once tests run, and
+  // attributes coverage to the test that ran the code (a load at collection is never mutated).
+  const load = () => loadInventory(join(GOOD, "pinned-and-allocated.yaml"));
 
-  it("explicit mesh and cluster settings are kept", () => {
+  it("explicit mesh and cluster settings are kept", async () => {
+    const inv = await load();
     expect(inv.mesh).toEqual({
       device: "vxlan-test",
       vni: 16777215,
@@ -147,21 +160,26 @@ describe("pinned and allocated addresses", async () => {
     ["east-3", "179.17.1.13", "c2:6a:9b:e5:39:8d"], // allocated IP, pinned MAC (lower-cased)
     ["east-4", "179.17.200.4", "7a:3a:fe:45:a3:76"], // both pinned
     ["west-1", "179.17.7.11", "02:6d:b3:11:07:0b"], // /16: two octets of host bits
-  ])("%s → %s %s", (name, ip, mac) => {
+  ])("%s → %s %s", async (name, ip, mac) => {
+    const inv = await load();
     expect(node(inv, name).overlayIp).toBe(ip);
     expect(node(inv, name).mac).toBe(mac);
   });
 
-  it("pod blocks are kept only where the inventory lists them", () => {
+  it("pod blocks are kept only where the inventory lists them", async () => {
+    const inv = await load();
     expect(node(inv, "west-1").podBlocks).toEqual(["10.20.1.0/24", "10.20.2.0/25"]);
     expect(node(inv, "east-1")).not.toHaveProperty("podBlocks");
   });
 });
 
-describe("DNS host names with underlay_ip", async () => {
-  const inv = await loadInventory(join(GOOD, "dns-hosts.yaml"));
+describe("DNS host names with underlay_ip", () => {
+  // Loaded in each test, not at collection: Stryker activates a mutant only once tests run, and
+  // attributes coverage to the test that ran the code (a load at collection is never mutated).
+  const load = () => loadInventory(join(GOOD, "dns-hosts.yaml"));
 
-  it("ssh goes to the name, the tunnel and the allocation use underlay_ip", () => {
+  it("ssh goes to the name, the tunnel and the allocation use underlay_ip", async () => {
+    const inv = await load();
     const a = node(inv, "edge-a");
     expect(a.ssh.host).toBe("edge-a.example.com");
     expect(a.underlayIp).toBe("192.168.50.7");
@@ -284,5 +302,63 @@ describe("resolvePath", () => {
     ["../id", "/base/id"],
   ])("%s → %s", (p, want) => {
     expect(resolvePath(p, "/base/dir")).toBe(want);
+  });
+});
+
+describe("edges of what is carried and checked", () => {
+  const text = (cluster = "", nodeA = "", nodeB = "") => `mesh: {overlay: 179.17.1.0/24}
+clusters:
+  - name: east
+    pod_cidr: 10.10.0.0/16
+    service_cidr: 10.11.0.0/16
+${cluster}
+    nodes:
+      - {name: east-1, host: 192.168.1.11${nodeA}}
+      - {name: east-2, host: 192.168.1.12${nodeB}}
+`;
+
+  it("a cluster's api_server is carried (it is a path back no route may capture); none: no apiServer", () => {
+    expect(loadInventoryText(text("    api_server: 192.168.1.100")).clusters[0]?.apiServer).toBe(
+      "192.168.1.100",
+    );
+    expect(loadInventoryText(text()).clusters[0]).not.toHaveProperty("apiServer");
+  });
+
+  it("user root said explicitly: no sudo, as when no user is said", () => {
+    const inv = loadInventoryText(text("", ", ssh: {user: root}", ", ssh: {user: deploy}"));
+    expect(node(inv, "east-1").ssh.become).toBe(false);
+    expect(node(inv, "east-2").ssh.become).toBe(true);
+  });
+
+  it("pod blocks sharing a single address overlap; adjacent blocks do not", () => {
+    const touching = issuesOf(text("", ", pod_blocks: [10.10.0.0/24]", ", pod_blocks: [10.10.0.255/32]"));
+    expect(touching.map((i) => i.message)).toEqual([
+      "pod block 10.10.0.255/32 overlaps node east-1's block 10.10.0.0/24",
+    ]);
+    const reversed = issuesOf(text("", ", pod_blocks: [10.10.0.255/32]", ", pod_blocks: [10.10.0.0/24]"));
+    expect(reversed.map((i) => i.message)).toEqual([
+      "pod block 10.10.0.0/24 overlaps node east-1's block 10.10.0.255/32",
+    ]);
+    const adjacent = loadInventoryText(
+      text("", ", pod_blocks: [10.10.0.0/24]", ", pod_blocks: [10.10.1.0/24]"),
+    );
+    expect(node(adjacent, "east-2").podBlocks).toEqual(["10.10.1.0/24"]);
+  });
+
+  it("a control node that is nowhere, with no name near it: no 'did you mean'", () => {
+    expect(issuesOf(text("    control: zzzzzz")).map((i) => i.message)).toEqual([
+      "control node zzzzzz is not a node of cluster east",
+    ]);
+  });
+
+  it("a MAC pinned on one node equal to another's derived MAC collides, whichever comes first", () => {
+    // east-2's overlay IP is 179.17.1.12, so its derived MAC is 02:6d:b3:11:01:0c.
+    const issues = issuesOf(text("", ", mac: 02:6d:b3:11:01:0c"));
+    expect(issues.map((i) => [i.path, i.message])).toEqual([
+      [
+        "clusters[0].nodes[1]",
+        "MAC 02:6d:b3:11:01:0c of node east-2 collides with node east-1's: pin mac on one of them",
+      ],
+    ]);
   });
 });

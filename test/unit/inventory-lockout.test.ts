@@ -232,3 +232,17 @@ describe("lockoutIssues on many nodes", () => {
     expect(expected.filter((e) => e.includes(" more:")).length).toBeGreaterThan(5);
   });
 });
+
+describe("how many captured addresses a refusal names", () => {
+  const hosts = (n: number): NodeSpec[] =>
+    Array.from({ length: n }, (_, i) => ({ name: `east-${i + 1}`, host: `10.20.0.${i + 1}` }));
+
+  it("three: all three, no 'and 0 more'; four: three and 1 more", () => {
+    const [three] = lockouts(inventory(WEST, hosts(3)));
+    expect(three?.message).toBe(
+      "west's pod_cidr 10.20.0.0/16 contains node east-1's SSH and underlay address 10.20.0.1, node east-2's SSH and underlay address 10.20.0.2, node east-3's SSH and underlay address 10.20.0.3: a route or address for it would take over the path to that node (lock-out); choose a range that holds no node address",
+    );
+    const [four] = lockouts(inventory(WEST, hosts(4)));
+    expect(four?.message).toContain("node east-3's SSH and underlay address 10.20.0.3 and 1 more: a route");
+  });
+});
