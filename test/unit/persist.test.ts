@@ -35,10 +35,12 @@ const rendered = (cs: { forward: unknown[] }[]) =>
   cs.flatMap((c) => c.forward.map((x) => renderCmd(x as Parameters<typeof renderCmd>[0])));
 
 describe("boot files and unit (rendering)", () => {
-  const f = convergedFacts(a1);
-  const w = want(f);
+  // Made in each test, not at collection: a mutant that breaks it must fail a test, not the file's
+  // collection (which Stryker counts as "survived"), and Stryker switches runtime mutants on only then.
+  const made = () => want(convergedFacts(a1));
 
   it("replays the node's from-scratch change set: device (ip), FDB (bridge), neighbours and routes (ip)", () => {
+    const w = made();
     expect(w.files.map((b) => b.path)).toEqual([
       "/var/lib/meshctl/mshvx0@1.ip",
       "/var/lib/meshctl/mshvx0@2.bridge",
@@ -70,10 +72,12 @@ describe("boot files and unit (rendering)", () => {
   });
 
   it("is the same whatever the node has now (rendered from the desired state, not the live one)", () => {
+    const w = made();
     expect(want(bareFacts(a1))).toEqual(w);
   });
 
   it("the unit: oneshot, after the network, before kubelet, only when the device is absent, enabled in multi-user", () => {
+    const w = made();
     const u = w.unit.content;
     for (const line of [
       "[Unit]",
@@ -110,6 +114,7 @@ describe("boot files and unit (rendering)", () => {
   });
 
   it("passes systemd-analyze verify (systemd of this machine)", () => {
+    const w = made();
     const dir = execFileSync("mktemp", ["-d"]).toString().trim();
     const path = `${dir}/meshctl-mshvx0.service`;
     execFileSync("sh", ["-c", 'cat >"$1"', "sh", path], { input: w.unit.content });
