@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { type CliRun, meshctl, ns, ping, ROOT, useLab, withGhostNode } from "./helpers/cli.js";
+import { withoutCarrier } from "./helpers/foreign.js";
 
 // A mixed fleet (#11): cluster 1 runs iproute2 4.11 (no -json), cluster 2 4.15 (-json for link/addr only), cluster 3 6.1.
 const lab = useLab("engine", {
@@ -97,7 +98,9 @@ describe("apply, diff, teardown on a 3 x 2 lab", () => {
     // Links, every route and the permanent neighbours: what a run could change (dynamic ARP entries on
     // eth0 change state by themselves and are left out).
     const state = () =>
-      ns(victim.namespace, "ip -d link show; ip route show table all; ip neigh show nud permanent").out;
+      withoutCarrier(
+        ns(victim.namespace, "ip -d link show; ip route show table all; ip neigh show nud permanent").out,
+      );
     // The node loses its device; a link-scope route nobody told meshctl about sits on a block meshctl
     // needs, so `ip route add` fails after the device, FDB and neighbours went in.
     expect(ns(victim.namespace, "ip link del mshvx0").code).toBe(0);

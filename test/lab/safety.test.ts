@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SSH_PORT } from "../../src/lab/plan.js";
 import { type CliRun, meshctl, ROOT, useLab } from "./helpers/cli.js";
+import { withoutCarrier } from "./helpers/foreign.js";
 import { onNode, startOnNode, until } from "./helpers/node-mounts.js";
 import { cutSshStep, writePlaybook } from "./helpers/playbooks.js";
 
@@ -208,7 +209,10 @@ describe("signals", () => {
 async function expectRevertedByNode(verb: "apply" | "teardown", pb: string, rule: string): Promise<void> {
   // (a device the node deletes and makes again comes back with a new ifindex)
   const state = () =>
-    onC1("ip -d link show; ip route show table all; ip neigh show nud permanent").out.replace(/^\d+: /gm, "");
+    withoutCarrier(onC1("ip -d link show; ip route show table all; ip neigh show nud permanent").out).replace(
+      /^\d+: /gm,
+      "",
+    );
   const before = state();
   const cut = () => onC1(`iptables -C ${rule}`).code === 0;
   const run = startMeshctl(verb, "-i", lab.info.inventory, "--playbook", pb, "--confirm-timeout", "10");

@@ -111,3 +111,22 @@ export function linkNames(namespace: string): string[] {
 /** Foreign-state line counts, to say how busy a node is. */
 export const sizeOf = (f: Foreign) =>
   Object.fromEntries(Object.entries(f).map(([k, v]) => [k, (v as string[]).length]));
+
+/**
+ * `ip link`/`ip route` text with carrier left out (see CARRIER above): the NO-CARRIER, LOWER_UP and M-DOWN
+ * flags, `state <operstate>` and a route's `linkdown`. For snapshots of a whole node taken before and after
+ * a run, where a busy node's cali veths may still be settling.
+ */
+export function withoutCarrier(text: string): string {
+  return text
+    .replace(
+      /<([^>]*)>/g,
+      (_, flags: string) =>
+        `<${flags
+          .split(",")
+          .filter((f) => !CARRIER.has(f))
+          .join(",")}>`,
+    )
+    .replace(/ state [A-Z]+/g, "")
+    .replace(/ linkdown\b/g, "");
+}
