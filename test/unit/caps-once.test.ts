@@ -4,7 +4,7 @@
  * alone still detects for itself. Run with stub `ip`/`bridge` shell functions that log every call.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -18,13 +18,18 @@ const params = { device: ifName("lo"), routeProtocol: 77, localIp: ipv4("198.18.
 
 /** Runs `body` with stub tools; returns every ip/bridge call (one line each) and stdout. */
 function run(body: string, version: string): { calls: string[]; out: string } {
-  const log = join(mkdtempSync(join(tmpdir(), "meshctl-caps-")), "calls");
+  const dir = mkdtempSync(join(tmpdir(), "meshctl-caps-"));
+  const log = join(dir, "calls");
   const stubs = `ip() { echo "ip $*" >>"$LOG"; case "$1" in -V) echo '${version}' ;; *) cat >/dev/null; echo '[]' ;; esac; }
 bridge() { echo "bridge $*" >>"$LOG"; echo '[]'; }
 : >"$LOG"
 `;
-  const out = execFileSync("sh", ["-c", stubs + body], { encoding: "utf8", env: { LOG: log } });
-  return { calls: readFileSync(log, "utf8").trim().split("\n"), out };
+  try {
+    const out = execFileSync("sh", ["-c", stubs + body], { encoding: "utf8", env: { LOG: log } });
+    return { calls: readFileSync(log, "utf8").trim().split("\n"), out };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe("iproute2 capabilities are probed once per session", () => {

@@ -5,11 +5,11 @@
  * (test/support/fake-kubectl.mjs) run by the session's real shell script, which logs every run.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { diffPools, teardownPools } from "../../src/cni/calico/diff.js";
 import { ipPoolManifest } from "../../src/cni/calico/pools.js";
 import { CalicoSession } from "../../src/cni/calico/session.js";
@@ -26,9 +26,15 @@ const FAKE = fileURLToPath(new URL("../support/fake-kubectl.mjs", import.meta.ur
 const mesh = model();
 const c1 = mesh.clusters.find((c) => c.name === "c1") as ClusterModel;
 
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 /** A control node whose `sh` finds the fake kubectl; every kubectl run is a line of `runs()`. */
 function controlNode(env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "meshctl-kubectl-"));
+  made.push(dir);
   symlinkSync(FAKE, join(dir, "kubectl"));
   const log = join(dir, "log");
   writeFileSync(log, "");

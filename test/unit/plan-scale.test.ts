@@ -2,7 +2,7 @@
  * `plan` at scale: the fast per-node renderer says exactly what diffNode from empty facts says, output is
  * written one node at a time (never one string for the whole mesh).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -56,11 +56,19 @@ describe("scratchNodes, one renderer for nodes of several devices and route prot
 });
 
 describe("plan output", () => {
-  afterEach(() => vi.restoreAllMocks());
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const d = mkdtempSync(join(tmpdir(), "meshctl-plan-"));
+    dirs.push(d);
+    return d;
+  };
+  afterEach(() => {
+    vi.restoreAllMocks();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
 
   it("is written one node at a time, and holds every node's commands", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "meshctl-plan-"));
-    const file = join(dir, "big.yaml");
+    const file = join(tempDir(), "big.yaml");
     writeFileSync(file, bigInventoryYaml(2, 30));
     const writes: string[] = [];
     vi.spyOn(process.stdout, "write").mockImplementation((chunk: unknown) => {
@@ -87,8 +95,7 @@ describe("plan output", () => {
   });
 
   it("--limit selects nodes on plan too; JSON stays one document", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "meshctl-plan-"));
-    const file = join(dir, "big.yaml");
+    const file = join(tempDir(), "big.yaml");
     writeFileSync(file, bigInventoryYaml(2, 3));
     const writes: string[] = [];
     vi.spyOn(process.stdout, "write").mockImplementation((chunk: unknown) => {
