@@ -28,11 +28,11 @@ node --input-type=module -e '
   import { loadInventoryText } from "./dist/inventory/load.js";
   import { buildModel } from "./dist/model/build.js";
   import { driverScript } from "./dist/exec/driver.js";
+  import { factsParamsOf } from "./dist/exec/facts-params.js";
   import { factsScript, readbackScript } from "./dist/facts/script.js";
   const [file, out] = process.argv.slice(1);
   const n = buildModel(loadInventoryText(readFileSync(file, "utf8"), file)).nodes.find((x) => x.name === "c1-node2");
-  const p = { device: n.device.name, routeProtocol: n.routeProtocol, localIp: n.device.localIp,
-    ...(n.device.underlayDev === undefined ? {} : { underlayDev: n.device.underlayDev }) };
+  const p = factsParamsOf(n);
   writeFileSync(`${out}/driver.sh`, driverScript({ facts: factsScript(p), readback: readbackScript(p) }));
   writeFileSync(`${out}/facts.sh`, factsScript(p));
 ' "$D/inventory.yaml" "$S"

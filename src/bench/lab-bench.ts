@@ -8,6 +8,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { factsParamsOf } from "../exec/facts-params.js";
 import { createSshConnector } from "../exec/ssh/index.js";
 import { factsScript } from "../facts/script.js";
 import { loadInventory } from "../inventory/load.js";
@@ -156,15 +157,7 @@ async function factsBytes(inventory: string): Promise<number> {
       model.nodes.map(async (node) => {
         const conn = await connector.connect(node.name, node.ssh);
         try {
-          const r = await conn.exec(
-            factsScript({
-              device: node.device.name,
-              routeProtocol: node.routeProtocol,
-              localIp: node.device.localIp,
-              ...(node.device.underlayDev === undefined ? {} : { underlayDev: node.device.underlayDev }),
-            }),
-            { check: true },
-          );
+          const r = await conn.exec(factsScript(factsParamsOf(node)), { check: true });
           return Buffer.byteLength(r.stdout);
         } finally {
           conn.close();

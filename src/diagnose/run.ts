@@ -6,6 +6,7 @@
 import { rulesOf } from "../cni/rules.js";
 import { classifyError, type Outcome } from "../core/errors.js";
 import { factsOf, readClusters, reportedBlocks } from "../exec/clusters.js";
+import { factsParamsOf } from "../exec/facts-params.js";
 import type { Connector } from "../exec/ssh/types.js";
 import { clustersToAsk, resolveModel } from "../model/resolve.js";
 import { type Limit, selectClusters, selectNodes } from "../model/select.js";
@@ -83,12 +84,7 @@ async function diagnoseNode(model: MeshModel, node: NodeModel, connector: Connec
     const conn = await connector.connect(node.name, node.ssh);
     try {
       const script = diagnoseScript({
-        facts: {
-          device: node.device.name,
-          routeProtocol: node.routeProtocol,
-          localIp: node.device.localIp,
-          ...(node.device.underlayDev === undefined ? {} : { underlayDev: node.device.underlayDev }),
-        },
+        facts: factsParamsOf(node),
         device: node.device.name,
         port: node.device.port,
         remoteCidrs: model.clusters.filter((c) => c.name !== node.cluster).map((c) => c.podCidr),

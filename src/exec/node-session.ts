@@ -24,6 +24,7 @@ import {
   toBatches,
 } from "./driver.js";
 import { LostContactError, NodeRunError } from "./errors.js";
+import { factsParamsOf } from "./facts-params.js";
 import { journalUndo } from "./journal.js";
 import { inMs, REPLY_SLACK_MS, Replies } from "./replies.js";
 import type { Connection } from "./ssh/types.js";
@@ -70,12 +71,7 @@ export class NodeSession {
     node: NodeModel,
     checks: readonly ShellCmd[] = [],
   ): Promise<NodeSession> {
-    const params = {
-      device: node.device.name,
-      routeProtocol: node.routeProtocol,
-      localIp: node.device.localIp,
-      ...(node.device.underlayDev === undefined ? {} : { underlayDev: node.device.underlayDev }),
-    };
+    const params = factsParamsOf(node);
     const script = driverScript({ facts: factsScript(params), readback: readbackScript(params) });
     const session = await conn.session(script);
     const replies = new Replies(session, node.name);
