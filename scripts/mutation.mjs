@@ -42,6 +42,12 @@ export const FOLDERS = {
       "device-diff",
       "ownership-rules",
       "entry-diff",
+      // kills freezeCmd's mutants in plan/shared.ts (shared changes are read-only)
+      "diff-shared",
+      "persist-changes",
+      "node-diff-changes",
+      "route-diff",
+      "plan-scratch",
     ],
     floor: 70,
   },

@@ -22,7 +22,8 @@ import { bareFacts, convergedFacts, ip, model, nodeOf } from "../support/builder
 const A1 = nodeOf(model(), "a1"); // mshvx0, 198.18.1.11/24, MAC 02:6d:c6:12:01:0b, local 198.18.0.11
 const MAC = "02:6d:c6:12:01:0b";
 const IP = (...args: string[]) => ({ tool: "ip", args });
-const WANT = resolveDeviceParams(A1, bareFacts(A1)); // MTU 1450 (eth0 1500 - 50)
+/** Made in each test, not at collection (a mutant that breaks it must fail a test, not the file). */
+const want = () => resolveDeviceParams(A1, bareFacts(A1)); // MTU 1450 (eth0 1500 - 50)
 const device = (over: Partial<FactsDevice> = {}): FactsDevice => ({
   ...(convergedFacts(A1).device as FactsDevice),
   ...over,
@@ -39,7 +40,7 @@ const route = (over: Partial<RouteFact>): RouteFact => ({
 
 describe("device attributes", () => {
   it("a converged device: no change", () => {
-    expect(diffDeviceAttributes(A1, WANT, device())).toEqual([]);
+    expect(diffDeviceAttributes(A1, want(), device())).toEqual([]);
   });
 
   it("every attribute drifted: the whole change of each, foreign addresses removed as destructive", () => {
@@ -53,7 +54,7 @@ describe("device attributes", () => {
       ],
     });
     const base = { phase: "device", key: "mshvx0" };
-    expect(diffDeviceAttributes(A1, WANT, drifted)).toEqual([
+    expect(diffDeviceAttributes(A1, want(), drifted)).toEqual([
       {
         ...base,
         resource: "mac",
@@ -120,7 +121,7 @@ describe("device attributes", () => {
         { ip: ip("198.18.9.9"), prefixLen: 24 },
       ],
     });
-    expect(diffDeviceAttributes(A1, WANT, two).map((c) => `${c.resource} ${c.action} ${c.key}`)).toEqual([
+    expect(diffDeviceAttributes(A1, want(), two).map((c) => `${c.resource} ${c.action} ${c.key}`)).toEqual([
       "address delete 198.18.9.9/24",
     ]);
   });
@@ -176,6 +177,15 @@ describe("the connected route", () => {
     expect(diffConnected(A1, facts([]), otherIp)).toEqual([]);
   });
 
+  it("counts only the overlay's own network, on the device or without a device named; beside other addresses", () => {
+    const conn = (dst: string, dev?: string) => route({ dst: dst as RouteFact["dst"], dev });
+    const two = device({ addresses: [{ ip: ip("198.18.9.1"), prefixLen: 24 }, ...device().addresses] });
+    expect(diffConnected(A1, facts([]), two).map((c) => c.key)).toEqual(["198.18.1.0/24 (connected)"]);
+    expect(diffConnected(A1, facts([conn("198.18.1.0/24", "mshvx0")]), two)).toEqual([]);
+    expect(diffConnected(A1, facts([conn("198.18.1.0/24", "eth0")]), two)).toHaveLength(1);
+    expect(diffConnected(A1, facts([conn("198.18.2.0/24")]), two)).toHaveLength(1);
+  });
+
   it("the overlay network of the address", () => {
     expect(overlayNet(A1.device)).toBe("198.18.1.0/24");
     expect(overlayNet({ ...A1.device, prefixLen: 0 })).toBe("0.0.0.0/0");
@@ -204,6 +214,13 @@ describe("rebuilding the observed device (the inverse of deleting it)", () => {
     expect(restoreDeviceCommands(f, 77).map(argsOf)).toEqual([
       `link add mshvx0 address ${MAC} mtu 1450 type vxlan id 10001 dstport 4899 local 198.18.0.11 learning`,
     ]);
+  });
+
+  it("a device whose learning flag was not read is rebuilt without learning", () => {
+    const f = { ...bareFacts(A1), device: device({ learning: undefined }) };
+    expect(restoreDeviceCommands(f, 77).map(argsOf)[0]).toBe(
+      `link add mshvx0 address ${MAC} mtu 1450 type vxlan id 10001 dstport 4899 local 198.18.0.11 dev eth0 nolearning`,
+    );
   });
 
   it("nothing to rebuild for no device, a foreign kind, or a VXLAN device whose VNI, port or local is unknown", () => {

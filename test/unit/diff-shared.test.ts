@@ -205,6 +205,10 @@ describe("shared changes", () => {
     expect(() => (shared.forward as unknown[]).push("x")).toThrow(TypeError);
     const cmd = shared.forward[0] as { args: string[] };
     expect(() => cmd.args.push("x")).toThrow(TypeError);
+    // ip commands too (neighbours, routes), not only bridge's.
+    const route = diffNode(a, emptyFacts(a)).changes.find((c) => c.resource === "route") as Change;
+    expect(route.forward[0]?.tool).toBe("ip");
+    expect(() => (route.forward[0] as { args: string[] }).args.push("x")).toThrow(TypeError);
     const onB = fdbOf(b).find((c) => c.key === shared.key);
     expect(onB && view(onB)).toEqual(view(shared));
     expect(onB?.after).not.toBe("x");

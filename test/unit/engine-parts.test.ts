@@ -50,16 +50,15 @@ describe("selectNodes", () => {
 });
 
 describe("batches on the wire", () => {
-  const a = cmd.routeAdd({
-    dst: "198.18.32.0/26" as never,
-    via: ip("198.18.1.13"),
-    dev: "mshvx0",
-    proto: 77,
+  // Made in each test, not at collection (a mutant that breaks cmd must fail a test, not the file).
+  const cmds = () => ({
+    a: cmd.routeAdd({ dst: "198.18.32.0/26" as never, via: ip("198.18.1.13"), dev: "mshvx0", proto: 77 }),
+    b: cmd.fdbReplace("mshvx0", "02:6d:c6:12:01:0d" as never, ip("198.18.0.13")),
   });
-  const b = cmd.fdbReplace("mshvx0", "02:6d:c6:12:01:0d" as never, ip("198.18.0.13"));
   const site: ShellCmd = { tool: "sh", label: "s: apply", script: "echo é\n", env: { MESHCTL_NODE: "a1" } };
 
   it("group consecutive commands of one tool; a site script is a request of its own", () => {
+    const { a, b } = cmds();
     expect(toBatches([a, a, b, site, a]).map((x) => [x.tool, x.cmds.length])).toEqual([
       ["ip", 2],
       ["bridge", 1],
@@ -69,6 +68,7 @@ describe("batches on the wire", () => {
   });
 
   it("are framed by their byte count (UTF-8), so the driver reads exactly one request's payload", () => {
+    const { a, b } = cmds();
     const [ips, , sh] = toBatches([a, a, b, site]);
     const line = "route add 198.18.32.0/26 via 198.18.1.13 dev mshvx0 proto 77\n";
     // header: mode tool bytes env-lines node-side-limit-seconds

@@ -13,6 +13,8 @@ import {
   deviceDriftItems,
   deviceOwnership,
   foreignRouteReason,
+  isDirectRoute,
+  managedNeighbours,
   managedState,
   ownsDevice,
   routeAsWanted,
@@ -109,6 +111,11 @@ describe("which routes with meshctl's protocol id are its own", () => {
     expect(split(route())).toBe("direct");
   });
 
+  it("no underlay known: no direct route, even one without a device", () => {
+    expect(isDirectRoute(route({ dev: undefined }), undefined)).toBe(false);
+    expect(isDirectRoute(route(), "eth0")).toBe(true);
+  });
+
   it("a direct route differing in any one respect is foreign", () => {
     const variants: Partial<RouteFact>[] = [
       { dev: "eth1" },
@@ -202,5 +209,13 @@ describe("the rollback check compares what meshctl manages, in any order", () =>
       connected: [route({ dst: "198.18.1.0/24" as RouteFact["dst"], dev })],
     });
     expect(managedState(conn("mshvx0"))).not.toBe(managedState(conn(undefined)));
+    expect(managedState(conn("mshvx0"))).not.toBe(managedState(conn("eth0")));
+  });
+
+  it("only permanent neighbours with a MAC are meshctl's", () => {
+    const n = f.neighbours[0] as NodeFacts["neighbours"][number];
+    const noMac = { ...f, neighbours: [{ ...n, mac: undefined }] };
+    expect(managedNeighbours(noMac)).toEqual([]);
+    expect(managedNeighbours({ ...f, neighbours: [n] })).toEqual([{ ip: n.ip, mac: n.mac }]);
   });
 });

@@ -167,6 +167,25 @@ describe("paths back and today's route, at their edges", () => {
     );
   });
 
+  it("today's route is the longest match; among equals the first considered (routes before subnets)", () => {
+    const now = (f: NodeFacts) => /\(now reached by ([^)]*)\)/.exec(lockoutReasons(a1, f)[0] ?? "")?.[1];
+    const narrow = route("198.18.40.0/25", { via: ip("198.18.0.9"), dev: "eth0" });
+    expect(now(facts("198.18.40.5", [narrow, DEFAULT]))).toBe("198.18.40.0/25 via 198.18.0.9 dev eth0");
+    const f = facts("198.18.40.5", [route("198.18.40.0/24", { via: ip("198.18.0.9"), dev: "eth0" })]);
+    const eth1 = {
+      name: "eth1",
+      ifindex: 3,
+      mtu: 1500,
+      up: true,
+      addresses: [{ ip: ip("198.18.40.200"), prefixLen: 24 }],
+    };
+    expect(now({ ...f, interfaces: [...f.interfaces, eth1] })).toBe("198.18.40.0/24 via 198.18.0.9 dev eth0");
+    // An interface address with prefix 0 is a subnet of everything.
+    const eth9 = { ...eth1, name: "eth9", addresses: [{ ip: ip("198.18.7.1"), prefixLen: 0 }] };
+    const g = facts("198.18.40.5", []);
+    expect(now({ ...g, interfaces: [...g.interfaces, eth9] })).toBe("0.0.0.0/0 dev eth9");
+  });
+
   it("a blackhole or unreachable route reaches nothing: it does not keep the address from being captured", () => {
     const hole = route("198.18.40.5/32", { type: "blackhole" });
     expect(lockoutReasons(a1, facts("198.18.40.5", [DEFAULT, hole]))).toHaveLength(1);

@@ -5,12 +5,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { type ChangeBase, changeSymbol } from "../../src/plan/change.js";
+import { batchLine, renderCmd } from "../../src/plan/commands.js";
 import { diffNode } from "../../src/plan/node-diff.js";
 import { changeToJson, commandsOf, describeChange } from "../../src/plan/render.js";
 import { bareFacts, model, nodeOf } from "../support/builders.js";
 
 const a1 = nodeOf(model(), "a1");
-const fresh = diffNode(a1, bareFacts(a1)).changes;
+/** Made in each test, not at collection (a mutant that breaks the diff must fail a test, not the file). */
+const freshChanges = () => diffNode(a1, bareFacts(a1)).changes;
 const base = (over: Partial<ChangeBase>): ChangeBase => ({
   resource: "route",
   key: "10.0.0.0/24",
@@ -61,7 +63,7 @@ describe("describeChange", () => {
   });
 
   it("on a real change from the diff", () => {
-    expect(describeChange(fresh[0] as ChangeBase)).toBe(
+    expect(describeChange(freshChanges()[0] as ChangeBase)).toBe(
       "+ device mshvx0: vxlan id 10001 dstport 4899 local 198.18.0.11 dev eth0 mtu 1450",
     );
   });
@@ -69,6 +71,7 @@ describe("describeChange", () => {
 
 describe("changeToJson", () => {
   it("a node change: its commands and undo as the node runs them; before only when set", () => {
+    const fresh = freshChanges();
     expect(changeToJson(fresh[0] as (typeof fresh)[number])).toEqual({
       resource: "device",
       key: "mshvx0",
@@ -83,6 +86,8 @@ describe("changeToJson", () => {
       ],
       undo: ["ip link del mshvx0"],
     });
+    // No before key at all (`-o json` readers test for the key), not one set to undefined.
+    expect(Object.keys(changeToJson(fresh[0] as (typeof fresh)[number]))).not.toContain("before");
   });
 
   it("a cluster change: kubectl ops carry their own text; destructive and before kept, after left out", () => {
@@ -104,8 +109,19 @@ describe("changeToJson", () => {
   });
 });
 
+describe("command lines", () => {
+  it("a site script reads as its label; a batch file's line is the command without its tool", () => {
+    const site = { tool: "sh", label: "open port: apply", script: "true", env: {} } as const;
+    expect(renderCmd(site)).toBe("sh (open port: apply)");
+    expect(
+      batchLine({ tool: "bridge", args: ["fdb", "replace", "02:6d:c6:12:01:0c", "dev", "mshvx0"] }),
+    ).toBe("fdb replace 02:6d:c6:12:01:0c dev mshvx0");
+  });
+});
+
 describe("commandsOf", () => {
   it("every command of every change, in order", () => {
+    const fresh = freshChanges();
     const cmds = commandsOf(fresh);
     expect(cmds).toHaveLength(fresh.reduce((n, c) => n + c.forward.length, 0));
     expect(cmds.slice(0, 5)).toEqual([

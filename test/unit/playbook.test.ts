@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InputError } from "../../src/inventory/errors.js";
-import { planShape } from "../../src/plan/shape.js";
+import { planShape, shellSteps } from "../../src/plan/shape.js";
 import { loadPlaybook, shippedPlaybook } from "../../src/playbook/load.js";
 
 const dir = mkdtempSync(join(tmpdir(), "meshctl-playbook-test-"));
@@ -35,6 +35,7 @@ describe("shipped playbooks", () => {
       { kind: "persist", state: "present" },
     ]);
     expect(shape.pools).toBe("present");
+    expect(shellSteps(shape)).toEqual([]);
   });
 
   it("teardown: pools absent, boot persistence removed, then routes and device", async () => {
@@ -57,6 +58,16 @@ steps:
   - { name: f, hosts: nodes, builtin: fdb }
 `);
     expect(planShape(pb).steps.map((s) => s.kind)).toEqual(["phase", "shell", "phase"]);
+    // The shell steps alone, in order, as the run checks them on each node.
+    expect(shellSteps(planShape(pb))).toEqual([
+      {
+        name: "site",
+        hosts: "nodes",
+        state: "present",
+        timeout: 60,
+        shell: { check: "true", apply: "true", undo: "true" },
+      },
+    ]);
   });
 
   it("reports every problem at once with file positions", async () => {

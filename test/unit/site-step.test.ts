@@ -76,6 +76,7 @@ describe("siteChange", () => {
   it("present: a failing check runs apply (undone by undo); a passing check runs nothing", () => {
     const c = siteChange(w2, step("present"), 1);
     expect(c).toMatchObject({ resource: "shell", key: "open port", action: "create", phase: "site" });
+    expect([c?.before, c?.after]).toEqual([undefined, "applied"]);
     expect(scripts(c?.forward ?? [])).toEqual(["APPLY"]);
     expect(scripts(c?.inverse ?? [])).toEqual(["UNDO"]);
     expect(siteChange(w2, step("present"), 0)).toBeUndefined();
@@ -84,6 +85,7 @@ describe("siteChange", () => {
   it("absent (teardown): a passing check runs undo (undone by apply); a failing check runs nothing", () => {
     const c = siteChange(w2, step("absent"), 0);
     expect(c).toMatchObject({ resource: "shell", key: "open port", action: "delete", phase: "site" });
+    expect([c?.before, c?.after]).toEqual(["applied", undefined]);
     expect(scripts(c?.forward ?? [])).toEqual(["UNDO"]);
     expect(scripts(c?.inverse ?? [])).toEqual(["APPLY"]);
     expect(siteChange(w2, step("absent"), 1)).toBeUndefined();
