@@ -46,13 +46,14 @@ case $caps_ip in *iproute2-ss1[0-6][0-9][0-9][0-9][0-9]*|*iproute2-ss170[0-8][0-
  * `queue NAME ARGS`: one more read in the batch (after a separator in text mode). `queue_route`: a route listing,
  * which joins the batch unless one already did on a version where it ends the batch.
  */
-const BATCH_FNS = `n=; b=; rl=
+const BATCH_FNS = `n=; b=; rl=; qn=0; hk=; hm=0
 queue() { [ -z "$n" ] || [ -z "$sep" ] || b="$b$sep
 "; n="$n $1"; b="$b$2
-"; }
+"; qn=$((qn+1)); }
 queue_route() { if [ -n "$rl" ] && [ -z "$rb" ]; then printf '\\n@@%s\\n' "$1"; ip $ipo $2 2>&1; else rl=1; queue "$1" "$2"; fi; }`;
 
-// ip's stderr goes straight to the output under @@ip-stderr while its stdout is captured (for `ifnames`);
+// ip's stderr goes straight to the output under @@ip-stderr while its stdout is captured (for `ifnames`,
+// which reads the link names of the sections marked `names`, `$hk`, for the sysctl section);
 // the brace group's redirection forks nothing, and the command substitution execs ip: one process.
 const RUN = `if [ -n "$n" ]; then
 printf '\\n@@ip-stderr\\n'
@@ -61,7 +62,7 @@ $b
 EOF
 ); rc=$?; } 3>&1
 printf '\\n@@ip-status %s\\n\\n@@%s%s\\n%s\\n' "$rc" "$hdr" "$n" "$o"
-ifnames "$o"
+[ -z "$hk" ] || ifnames "$o"
 fi`;
 
 export const GUARD = { device: '[ -n "$has" ]', underlay: '[ -n "$hasu" ]' } as const;
@@ -87,7 +88,13 @@ export function ipBatch(list: readonly FactsSection[], p: FactsScriptParams): st
   });
   const ordered = [...reads.filter((r) => !isRouteList(r.c)), ...reads.filter((r) => isRouteList(r.c))];
   const adds = ordered.map(({ name, c }) =>
-    guarded(name, c, `${isRouteList(c) ? "queue_route" : "queue"} ${name} '${c.args}'`),
+    guarded(
+      name,
+      c,
+      isRouteList(c)
+        ? `queue_route ${name} '${c.args}'`
+        : `queue ${name} '${c.args}'${c.names ? '; hk="$hk $qn"; hm=$qn' : ""}`,
+    ),
   );
   return [BATCH_CAPS, BATCH_FNS, ...adds, RUN].join("\n");
 }

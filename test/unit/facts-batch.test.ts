@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { TEXT_SEPARATOR } from "../../src/facts/batch.js";
 import { FactsParseError, factsScript, parseFacts, readbackScript } from "../../src/facts/index.js";
+import type { FactsScriptParams } from "../../src/facts/script.js";
 import { splitSections } from "../../src/facts/split.js";
 import { textParts } from "../../src/facts/split-batch.js";
 import { type IfName, ifName, ipv4 } from "../../src/net/addr.js";
@@ -22,6 +23,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // `lo` exists on every Linux machine: the guarded (device) sections run.
 const params = { device: "lo" as IfName, routeProtocol: 77, localIp: ipv4("198.18.0.11") };
+/** No such device: its guarded sections do not run, only the holder and the VXLAN listing. */
+const absent = { ...params, device: "mshvx9" as IfName };
 
 const SEP_OUT = "local 127.0.0.1 dev lo table local src 127.0.0.1 uid 0 \n    cache <local> \n";
 
@@ -44,21 +47,30 @@ ip() {
       case $l in
       '${TEXT_SEPARATOR}') printf '${SEP_OUT.replace(/\n/g, "\\n")}' ;;
       'addr show dev lo') [ -n "$j" ] && echo '[{"ifname":"lo"}]' || printf '1: lo: <LOOPBACK,UP> mtu 65536 qdisc noqueue state UNKNOWN\\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\\n' ;;
+      'addr show to '*) out "\${OUT_holder-}" ;;
+      'addr show type vxlan') out "\${OUT_vxlans-}" ;;
+      'neigh show dev '*) out "\${OUT_neigh-}" ;;
       *) [ -n "$j" ] && echo '[]' ;;
       esac
     done
     return 0 ;;
   esac
 }
+out() { if [ -n "$1" ]; then printf '%s\\n' "$1"; elif [ -n "$j" ]; then echo '[]'; fi; }
 bridge() { echo "bridge $*" >>"$LOG"; case "$*" in *-j*) echo '[]' ;; esac; }
 `;
 
-function run(script: string, ver: string, fail = ""): { output: string; calls: string[] } {
+function run(
+  script: string,
+  ver: string,
+  fail = "",
+  outputs: Record<string, string> = {},
+): { output: string; calls: string[] } {
   const log = join(dir, "log");
   rmSync(log, { force: true });
   const output = execFileSync("sh", ["-c", STUBS + script], {
     encoding: "utf8",
-    env: { ...process.env, LOG: log, VER: ver, FAIL: fail },
+    env: { ...process.env, LOG: log, VER: ver, FAIL: fail, ...outputs },
   });
   return { output, calls: readFileSync(log, "utf8").trimEnd().split("\n") };
 }
@@ -166,11 +178,27 @@ describe("the facts script starts one `ip -batch` for every ip read", () => {
     }
   });
 
-  it("the link names listed, JSON or text, are the ones whose sysctls are read", () => {
-    for (const ver of ["iproute2-6.1.0", "iproute2-ss180129"]) {
-      const sysctl = /@@sysctl\n([\s\S]*?)\n@@/.exec(run(factsScript(params), ver).output)?.[1] ?? "";
-      expect(sysctl, ver).toMatch(/^net\.ipv4\.conf\.lo\.rp_filter \d+$/m);
-      expect(sysctl, ver).toMatch(/^net\.ipv4\.conf\.lo\.forwarding \d+$/m);
+  it("sysctls are read for the device and the named underlay by name, and for the holder's links", () => {
+    // `lo` is the only link every machine has: as the device, as the underlay, as the local IP's holder.
+    const named = { ...params, device: "mshvx9" as IfName, underlayDev: "lo" as IfName };
+    const holderJson = '[{"ifindex":7,"ifname":"br9","flags":[]},{"ifindex":1,"ifname":"lo","flags":[]}]';
+    const holderText =
+      "7: br9: <UP> mtu 1500\n    inet 198.18.0.11/24 scope global br9\n1: lo: <LOOPBACK,UP> mtu 65536\n";
+    const cases: [string, Record<string, string>, FactsScriptParams, boolean][] = [
+      ["iproute2-6.1.0", {}, params, true], // the device, by name
+      ["iproute2-6.1.0", {}, named, true], // the underlay, by name
+      ["iproute2-6.1.0", { OUT_holder: holderJson }, absent, true],
+      ["iproute2-ss180129", { OUT_holder: holderText }, absent, true],
+      // a link another section lists is not read: a foreign VXLAN, a neighbour line that looks like one
+      ["iproute2-6.1.0", { OUT_vxlans: '[{"ifname":"lo"}]', OUT_neigh: '[{"ifname":"lo"}]' }, absent, false],
+      ["iproute2-ss180129", { OUT_vxlans: "1: lo: <LOOPBACK,UP> mtu 65536" }, absent, false],
+    ];
+    for (const [ver, outputs, p, read] of cases) {
+      const sysctl = /@@sysctl\n([\s\S]*?)\n@@/.exec(run(factsScript(p), ver, "", outputs).output)?.[1] ?? "";
+      const what = `${ver} ${JSON.stringify(outputs)} ${p.device}`;
+      expect(/^net\.ipv4\.conf\.lo\.rp_filter \d+$/m.test(sysctl), what).toBe(read);
+      expect(/^net\.ipv4\.conf\.lo\.forwarding \d+$/m.test(sysctl), what).toBe(read);
+      expect(sysctl, what).toMatch(/^net\.ipv4\.conf\.all\.rp_filter \d+$/m);
     }
   });
 

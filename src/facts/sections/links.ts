@@ -5,7 +5,8 @@
  * `ip -4 addr show dev X` omits a link without an IPv4 address (`-j`: prints `{}` for it).
  *   device    ip -d addr show dev DEV         the managed device (whatever its kind), or [] when absent
  *   vxlans    ip -d addr show type vxlan      every VXLAN device (ports and VNIs that could collide)
- *   holder    ip addr show to LOCAL/32        the interface(s) holding the local IP (the underlay)
+ *   holder    ip addr show to LOCAL/32        the interface(s) holding the local IP (the underlay); the sysctl
+ *                                             section reads their rp_filter and forwarding
  *   underlay  ip addr show dev UNDERLAY       only when the inventory names one that exists, or []
  */
 import { parseLinks } from "./link.js";
@@ -13,7 +14,7 @@ import type { FactsSection } from "./types.js";
 
 export const deviceSection: FactsSection = {
   name: "device",
-  command: (p) => ({ tool: "ip", args: `addr show dev ${p.device}`, when: "device", links: true }),
+  command: (p) => ({ tool: "ip", args: `addr show dev ${p.device}`, when: "device" }),
   parse(text, d) {
     d.device = parseLinks(text, "device", d.caps.ipJson);
   },
@@ -23,7 +24,7 @@ export const deviceSection: FactsSection = {
 
 export const vxlansSection: FactsSection = {
   name: "vxlans",
-  command: () => ({ tool: "ip", args: "addr show type vxlan", links: true }),
+  command: () => ({ tool: "ip", args: "addr show type vxlan" }),
   parse(text, d) {
     d.vxlans = parseLinks(text, "vxlans", d.caps.ipJson);
   },
@@ -33,7 +34,7 @@ export const vxlansSection: FactsSection = {
 
 export const holderSection: FactsSection = {
   name: "holder",
-  command: (p) => ({ tool: "ip", args: `addr show to ${p.localIp}/32`, links: true }),
+  command: (p) => ({ tool: "ip", args: `addr show to ${p.localIp}/32`, names: true }),
   parse(text, d) {
     d.holders = parseLinks(text, "holder", d.caps.ipJson);
   },
@@ -47,7 +48,6 @@ export const underlaySection: FactsSection = {
     tool: "ip",
     args: `addr show dev ${p.underlayDev ?? "-"}`,
     when: "underlay",
-    links: true,
   }),
   parse(text, d) {
     d.underlays = parseLinks(text, "underlay", d.caps.ipJson);

@@ -2,8 +2,9 @@
  * The sections read by the shell itself (no process): the echoed parameters, sysctls from /proc/sys and
  * the bound UDP ports from /proc/net/udp{,6}.
  *   params   JSON echo of the script's parameters (so facts cannot be mixed up)
- *   sysctl   `key value`: ip_forward, rp_filter of all/default and of every link the link sections listed,
- *            and those links' forwarding (a direct route's traffic is forwarded only if its input link's is on)
+ *   sysctl   `key value`: ip_forward, rp_filter of all/default, of the device, of the named underlay and of
+ *            the local IP's holder(s) ($N, src/facts/script.ts), and those links' forwarding (a direct
+ *            route's traffic is forwarded only if its input link's is on)
  *   udp      hex local port of every UDP socket
  *   session  $SSH_CONNECTION of meshctl's session (`client-ip client-port server-ip server-port`)
  */

@@ -43,10 +43,12 @@ export interface Draft {
  * How a section reads the node. `ip`/`bridge` reads name their subcommand and arguments (built from typed
  * values only); the script adds the global options the node's capabilities allow, and runs every `ip`
  * read in one `ip -batch` process (src/facts/batch.ts). `when`: only if that interface exists (else the
- * section is `[]`). `sh`: a shell fragment that prints the body itself.
+ * section is `[]`). `names`: the sysctl section also reads rp_filter and forwarding of the links this
+ * section lists (besides the device's and the named underlay's, which the script knows by name). `sh`: a
+ * shell fragment that prints the body itself.
  */
 export type SectionCommand =
-  | { tool: "ip" | "bridge"; args: string; when?: "device" | "underlay"; links?: boolean }
+  | { tool: "ip" | "bridge"; args: string; when?: "device" | "underlay"; names?: true }
   | { sh: string };
 
 export interface FactsSection {
