@@ -21,6 +21,19 @@ describe("checkPools", () => {
     expect(fs.every((f) => f.ok && f.cluster === "cluster1" && f.check === "ippool")).toBe(true);
   });
 
+  it("a foreign pool whose cidr does not parse overlaps nothing: the four findings still pass", () => {
+    const odd = {
+      name: "odd",
+      rawCidr: "198.18.32.0/33",
+      natOutgoing: false,
+      disabled: true,
+      labels: {},
+      managed: false,
+    };
+    const fs = checkPools(c1, m.clusters, [...convergedPools(m, "cluster1"), odd]);
+    expect(fs.map((f) => f.ok)).toEqual([true, true, true, true]);
+  });
+
   it("a missing pool → error: traffic to that CIDR is masqueraded; fix: apply", () => {
     const pools = convergedPools(m, "cluster1").filter((p) => p.name !== "pod-cluster2");
     const [f] = failing(checkPools(c1, m.clusters, pools, "inv.yaml"));

@@ -44,6 +44,24 @@ describe("per-peer entries are made once and shared", () => {
     expect(routesTo("a1", "b1")[0]).toBe(r0);
     expect(routesTo("a1", "b1")[1]).toBe(r1);
   });
+
+  it("nodes of different clusters share the routes to a third cluster's node too", () => {
+    const m = model(
+      `${THREE_BY_TWO}  - name: c3
+    pod_cidr: 198.18.48.0/20
+    service_cidr: 198.19.48.0/20
+    nodes:
+      - { name: d1, host: 198.18.0.15, pod_blocks: [198.18.48.0/26] }
+`,
+    );
+    const routesTo = (from: string, peer: string) => nodeOf(m, from).routes.filter((r) => r.peer === peer);
+    expect(routesTo("d1", "b1").map((r) => `${r.dst} via ${r.via}`)).toEqual([
+      "198.18.32.0/26 via 198.18.1.13",
+      "198.18.40.0/26 via 198.18.1.13",
+    ]);
+    expect(routesTo("d1", "b1")[0]).toBe(routesTo("a1", "b1")[0]);
+    expect(routesTo("d1", "b1")[1]).toBe(routesTo("a2", "b1")[1]);
+  });
 });
 
 describe("which clusters a run asks and acts on", () => {

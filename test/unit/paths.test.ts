@@ -194,6 +194,13 @@ describe("resolvePaths keeps the entries of the tunnel's peers, whatever the lis
     ],
     ["an FDB entry without a neighbour", (n) => ({ ...n, neighbours: n.neighbours.slice(1) })],
     ["no entries, mode auto", (n) => ({ ...n, mode: "auto", fdb: [], neighbours: [] })],
+    // A vxlan node off the shortcut (no FDB entry, no route): the device is still wanted for its mode.
+    ["neighbours only, no FDB entry, no route", (n) => ({ ...n, fdb: [], routes: [] })],
+    // The shortcut (every FDB entry of a vxlan pair) with no route: the entries alone want the device.
+    [
+      "vxlan FDB entries only, no route",
+      (n) => ({ ...n, fdb: n.fdb.map((f) => ({ ...f, pair: "vxlan" as const })), routes: [] }),
+    ],
     [
       "no entries, no routes, mode auto",
       (n) => ({ ...n, mode: "auto", fdb: [], neighbours: [], routes: [] }),
