@@ -130,7 +130,7 @@ describe("neighbours", () => {
     const facts = {
       ...CONVERGED,
       neighbours: [
-        neighbour("198.18.1.12", FOREIGN_MAC, ["PERMANENT"]),
+        neighbour("198.18.1.12", FOREIGN_MAC, ["NOARP", "PERMANENT"]), // every state bit, as `ip -j neigh` lists them
         neighbour("198.18.1.13", MAC.b1, ["REACHABLE"]),
         neighbour("198.18.1.14", undefined, ["FAILED"]),
         neighbour("198.18.1.14", MAC.b2, ["PERMANENT"]), // only the first line for an address counts
@@ -141,7 +141,7 @@ describe("neighbours", () => {
         resource: "neighbour",
         key: "198.18.1.12 (a2)",
         action: "update",
-        before: `lladdr ${FOREIGN_MAC} PERMANENT`,
+        before: `lladdr ${FOREIGN_MAC} NOARP,PERMANENT`,
         after: `lladdr ${MAC.a2} permanent`,
         phase: "program",
         forward: [
