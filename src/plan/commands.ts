@@ -61,7 +61,15 @@ function renderText(c: Cmd): string {
   }
   return `${c.tool} ${c.args.join(" ")}`;
 }
-export const batchLine = (c: BatchCmd): string => c.args.join(" ");
+const lines = new WeakMap<BatchCmd, string>();
+const joinArgs = (c: BatchCmd): string => c.args.join(" ");
+
+/**
+ * The command as a line of an `ip`/`bridge` batch. Made once per shared, frozen command: the boot files of
+ * every node in a diff hold a line per peer entry (~11 k lines at 60 nodes), most of them the same
+ * commands (#15).
+ */
+export const batchLine = (c: BatchCmd): string => memoText(lines, c, joinArgs);
 
 const ip = (...args: string[]): BatchCmd => ({ tool: "ip", args });
 const bridge = (...args: string[]): BatchCmd => ({ tool: "bridge", args });

@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { PassThrough } from "node:stream";
+import { describe, expect, it, vi } from "vitest";
+import { type Chan, type ChanEnd, runSession } from "../../src/exec/ssh/channel.js";
 import { hostKeyAlgorithms } from "../../src/exec/ssh/connect.js";
 import {
   AuthError,
@@ -144,6 +146,62 @@ describe("LineQueue", () => {
     q.push(Buffer.from("\n"));
     expect(performance.now() - t0).toBeLessThan(500);
     expect(q.rest().length).toBe(1_024_001);
+  });
+});
+
+/** A channel made of two in-memory streams; `killed` counts kill() calls. */
+function fakeChan() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let finish: (e: ChanEnd) => void = () => undefined;
+  const chan = {
+    stdout,
+    stderr,
+    killed: 0,
+    write: () => undefined,
+    end: () => undefined,
+    kill() {
+      chan.killed++;
+      stdout.end();
+      stderr.end();
+      finish({ code: undefined });
+    },
+    finished: new Promise<ChanEnd>((r) => {
+      finish = r;
+    }),
+  };
+  return chan satisfies Chan;
+}
+const ctx = { host: "n1", label: "driver", lostError: () => undefined };
+
+describe("runSession's readLine", () => {
+  it("hands out lines already received without a timer, and keeps a deadline on a line still to come", async () => {
+    const ch = fakeChan();
+    const s = runSession(ch, ctx);
+    ch.stdout.write("a\nb\n");
+    await new Promise((r) => setImmediate(r));
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    try {
+      expect(await s.readLine(1000)).toBe("a");
+      expect(await s.readLine(1000)).toBe("b");
+      expect(spy).not.toHaveBeenCalled();
+      const late = s.readLine(1000);
+      expect(spy).toHaveBeenCalledTimes(1);
+      ch.stdout.write("c\n");
+      expect(await late).toBe("c");
+    } finally {
+      spy.mockRestore();
+    }
+    expect(ch.killed).toBe(0);
+  });
+
+  it("a line that does not come in time: the channel is killed and the wait fails with its limit", async () => {
+    const ch = fakeChan();
+    const s = runSession(ch, ctx);
+    const err = await s.readLine(20).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteCommandError);
+    expect((err as RemoteCommandError).how.timedOutMs).toBe(20);
+    expect(ch.killed).toBe(1);
   });
 });
 

@@ -114,7 +114,9 @@ export function runSession(ch: Chan, ctx: ChanContext): RemoteSession {
     },
     done,
     readLine(timeoutMs) {
-      if (timeoutMs === undefined) return lines.next();
+      // A line already here (most are: a chunk brings many) needs no deadline, and no timer: one per line
+      // cost ~40 ms of a 60-node diff's CPU (the facts are ~300 lines a node).
+      if (timeoutMs === undefined || lines.hasLine || lines.isEnded) return lines.next();
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           lines.cancel(waiter);

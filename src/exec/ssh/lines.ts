@@ -42,6 +42,11 @@ export class LineQueue {
     return this.ended;
   }
 
+  /** A line is queued: next() answers without waiting. */
+  get hasLine(): boolean {
+    return this.head < this.lines.length;
+  }
+
   /** Next line, or undefined at EOF. */
   next(): Promise<string | undefined> {
     if (this.head < this.lines.length) return Promise.resolve(this.take());
