@@ -60,7 +60,21 @@ export function driverScript(
   scripts: { facts: string; readback: string },
   lockWaitSeconds = LOCK_WAIT_SECONDS,
 ): string {
-  return withoutComments(`${SESSION_ARG}
+  // The frame is the same for every node: stripped of its comments once, not once per node (on the 17 KB
+  // driver that cost ~0.5 ms a node, 28 ms of a 60-node diff's CPU).
+  const [head, middle, tail] = framed(Math.max(0, Math.floor(lockWaitSeconds)));
+  return `${head}${withoutComments(scripts.facts)}${middle}${withoutComments(scripts.readback)}${tail}`;
+}
+
+const FACTS_SLOT = "@@meshctl-facts-script@@";
+const READBACK_SLOT = "@@meshctl-readback-script@@";
+const frames = new Map<number, [string, string, string]>();
+
+/** The driver without its two scripts, cut where they go: [before facts, between, after readback]. */
+function framed(lockWait: number): [string, string, string] {
+  const known = frames.get(lockWait);
+  if (known) return known;
+  const text = withoutComments(`${SESSION_ARG}
 set -u
 export LC_ALL=C
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -72,15 +86,15 @@ for t in flock:util-linux timeout:coreutils setsid:util-linux; do
 done
 ${stateDirSetup()}
 exec 9>>${LOCK_FILE} || fail "cannot open ${LOCK_FILE} (not root?)"
-flock -w ${Math.max(0, Math.floor(lockWaitSeconds))} 9 || { echo "@@error another meshctl run holds ${LOCK_FILE}"; exit 75; }
+flock -w ${lockWait} 9 || { echo "@@error another meshctl run holds ${LOCK_FILE}"; exit 75; }
 takeover
 # Copies kept for the undo of a change set whose session is gone (hard-killed, never replayed): not ours.
 [ ! -e "$D/saved" ] || rm -rf "$D/saved"
 facts() (
-${scripts.facts}
+${FACTS_SLOT}
 )
 readback() (
-${scripts.readback}
+${READBACK_SLOT}
 )
 emit_facts() { echo "@@facts-begin"; "$1"; echo "@@facts-end"; }
 # iproute2's capabilities, once per session: the facts and the read-back (subshells) inherit them.
@@ -97,6 +111,11 @@ serve
 if [ -n "$tpid" ] && ! disarm; then exit 0; fi
 if [ "$mine" = 1 ] && [ -f "$J" ]; then serve <"$J" >/dev/null 2>&1; rm -rf "$J" "$D/saved"; fi
 `);
+  const [head = "", rest = ""] = text.split(FACTS_SLOT);
+  const [middle = "", tail = ""] = rest.split(READBACK_SLOT);
+  const frame: [string, string, string] = [head, middle, tail];
+  frames.set(lockWait, frame);
+  return frame;
 }
 
 /**

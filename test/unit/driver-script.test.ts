@@ -25,6 +25,22 @@ describe("the driver script sent to every node", () => {
     }
   });
 
+  it("every node's driver is the same frame around its own facts and read-back, with its own lock wait", () => {
+    const other = { ...params, device: "vx.9" as IfName, localIp: "198.18.7.7" as Ipv4 };
+    const a = driverScript({ facts: factsScript(params), readback: readbackScript(params) });
+    const b = driverScript({ facts: factsScript(other), readback: readbackScript(other) });
+    const strip = (d: string, p: typeof params) =>
+      d
+        .replace(withoutComments(factsScript(p)), "FACTS")
+        .replace(withoutComments(readbackScript(p)), "READBACK");
+    expect(strip(a, params)).toBe(strip(b, other));
+    expect(strip(a, params)).toMatch(/^facts\(\) \(\nFACTS\n\)\nreadback\(\) \(\nREADBACK\n\)$/m);
+    expect(a).toContain("flock -w 30 9 ||");
+    const quick = driverScript({ facts: factsScript(params), readback: readbackScript(params) }, 2.7);
+    expect(quick).toContain("flock -w 2 9 ||");
+    expect(quick.replace("flock -w 2 9", "flock -w 30 9")).toBe(a);
+  });
+
   it("keeps a here-document's lines, '#' ones included, and a '#' after code", () => {
     const s = [
       "# top",

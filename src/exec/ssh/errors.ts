@@ -235,11 +235,15 @@ export function stderrTail(stderr: string, lines = 3, max = 400): string {
 
 /** First non-empty line of a script, shortened: the default label in messages. */
 export function firstLine(script: string, max = 80): string {
-  const line =
-    script
-      .split("\n")
-      .map((l) => l.trim())
-      .find((l) => l && !l.startsWith("#")) ?? script.trim();
+  // Line by line up to the first that counts: the script can be the 17 KB driver, labelled on every exec.
+  let line: string | undefined;
+  for (let start = 0; line === undefined && start <= script.length; ) {
+    const nl = script.indexOf("\n", start);
+    const l = script.slice(start, nl === -1 ? script.length : nl).trim();
+    if (l && !l.startsWith("#")) line = l;
+    start = nl === -1 ? script.length + 1 : nl + 1;
+  }
+  line ??= script.trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
