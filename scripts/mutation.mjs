@@ -76,6 +76,7 @@ export const FOLDERS = {
       "inventory-messages",
       "cluster-nodes",
       "allocate",
+      "inventory-nodes-from",
     ],
     floor: 83,
   },
