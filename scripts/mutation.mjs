@@ -77,6 +77,7 @@ export const FOLDERS = {
       "cluster-nodes",
       "allocate",
       "inventory-nodes-from",
+      "inventory-partial",
     ],
     floor: 83,
   },
