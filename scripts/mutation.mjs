@@ -78,6 +78,9 @@ export const FOLDERS = {
       "allocate",
       "inventory-nodes-from",
       "inventory-partial",
+      "inventory-texts",
+      // inventoryJsonSchema (schema.ts) is what the published schema/inventory.schema.json is checked against.
+      "schema-published",
     ],
     floor: 83,
   },

@@ -39,11 +39,6 @@ const OWNERS: ReadonlyMap<number, string> = new Map([
   [198, "FRR pathd (srte)"],
 ]);
 
-/** Who owns a route protocol number, or undefined when no known software does. */
-export function routeProtocolOwner(n: number): string | undefined {
-  return OWNERS.get(n);
-}
-
 /** Every number meshctl refuses (for the README and tests). */
 export const TAKEN_ROUTE_PROTOCOLS: readonly number[] = [...OWNERS.keys()];
 
