@@ -22,7 +22,6 @@
  * typed values (src/plan/commands.ts) on stdin — the script text itself is constant but for typed values.
  */
 
-import { CAPS_DETECT } from "../facts/caps.js";
 import { SESSION_ARG } from "../facts/script.js";
 import {
   type BatchCmd,
@@ -32,6 +31,7 @@ import {
   type ShellCmd,
   type Tool,
 } from "../plan/commands.js";
+import { CAPS_CACHED, CAPS_FILE, IP_CANDIDATES } from "./caps-cache.js";
 import { CONFIRM_CASES, REVERT_FUNCTIONS } from "./confirm.js";
 import { FILE_CASE, FILE_FUNCTIONS, fileRequest } from "./driver-files.js";
 
@@ -97,8 +97,9 @@ readback() (
 ${READBACK_SLOT}
 )
 emit_facts() { echo "@@facts-begin"; "$1"; echo "@@facts-end"; }
-# iproute2's capabilities, once per session: the facts and the read-back (subshells) inherit them.
-${CAPS_DETECT}
+# iproute2's capabilities, once per session (from the cache while ip is the same binary): the facts and the
+# read-back (subshells) inherit them.
+${CAPS_CACHED}
 mine=0; tpid=; win=0
 # A lost connection must not kill the driver half-way (SIGPIPE on the next reply, SIGHUP).
 trap '' HUP PIPE
@@ -234,18 +235,22 @@ ${REVERT_FUNCTIONS}`;
 /**
  * Creates or checks the state directory. /run is root's, so no other user can plant anything there; the
  * checks still refuse a link, a non-directory or a directory someone else owns instead of following it,
- * and the lock and journal inside are never links (only root can create entries in a 0700 directory).
+ * and the lock, journal and caps cache inside are never links (only root can create entries in a 0700
+ * directory). The same `stat` gives `$ipkey`, the identity of the facts' `ip` (src/exec/caps-cache.ts):
+ * the first candidate that exists is the one PATH finds.
  */
 function stateDirSetup(): string {
   const d = STATE_DIR;
   return `[ -L ${d} ] && fail "${d} is a symbolic link: refusing to follow it (remove it; meshctl creates ${d} itself)"
 [ -e ${d} ] || mkdir -m 700 ${d} 2>/dev/null || [ -d ${d} ] || fail "cannot create ${d} (not root?)"
 [ ! -L ${d} ] && [ -d ${d} ] || fail "${d} is not a directory: refusing (remove it; meshctl creates ${d} itself)"
-st=$(stat -c '%u %a' ${d}) || fail "cannot read ${d}"
+st=$(stat -L -c '%n %u %a %d:%i:%s:%Z' ${d} ${IP_CANDIDATES.join(" ")} 2>/dev/null)
 set -- $st
-[ "$1" = 0 ] || fail "${d} is owned by uid $1, not root: refusing (remove it; meshctl creates ${d} itself)"
-[ "$2" = 700 ] || chmod 700 ${d} || fail "cannot make ${d} private (mode $2)"
-for f in ${LOCK_FILE} ${JOURNAL_FILE}; do [ -L "$f" ] && fail "$f is a symbolic link: refusing to follow it"; done`;
+[ "\${1-}" = ${d} ] || fail "cannot read ${d}"
+[ "$2" = 0 ] || fail "${d} is owned by uid $2, not root: refusing (remove it; meshctl creates ${d} itself)"
+[ "$3" = 700 ] || chmod 700 ${d} || fail "cannot make ${d} private (mode $3)"
+ipkey=; [ "$#" -lt 8 ] || ipkey="$5 $8"
+for f in ${LOCK_FILE} ${JOURNAL_FILE} ${CAPS_FILE}; do [ -L "$f" ] && fail "$f is a symbolic link: refusing to follow it"; done`;
 }
 
 /** One request: consecutive `ip`/`bridge` commands of one tool, or a single site script. */

@@ -27,15 +27,15 @@ export const MIN_KERNEL = { major: 3, minor: 10 } as const;
 /** iproute2 5.5 (`ip -V` of the release: `iproute2-ss200127`): valid JSON for every `ip` read. */
 export const JSON_FROM = { major: 5, minor: 5, snapshot: 200127 } as const;
 
+/** Where a node's tools are looked up, in this order, by every script meshctl runs there. */
+export const TOOLS_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /**
- * The detection: sets `$caps_ip` (`ip -V`'s line), `$caps_kernel` (the kernel release) and `$caps_mode`
- * (`json` or `text`). `ip -V` prints `iproute2-ssYYMMDD` up to 5.7 and `iproute2-X.Y.Z` (or a
- * `git describe`, `v5.7.0-77-g…`) since; only shell built-ins besides the one `ip -V`. The node driver
- * runs it once per session, before the facts, so neither the facts nor the read-back start `ip -V` again
- * (their subshells inherit the variables); a script run alone (diagnose, tests) detects for itself.
+ * From `$caps_ip` (`ip -V`'s line): sets `$caps_kernel` (the kernel release) and `$caps_mode` (`json` or
+ * `text`). `ip -V` prints `iproute2-ssYYMMDD` up to 5.7 and `iproute2-X.Y.Z` (or a `git describe`,
+ * `v5.7.0-77-g…`) since. Shell built-ins only.
  */
-export const CAPS_DETECT = `caps_ip=$(ip -V 2>&1)
-caps_kernel=; read -r caps_kernel 2>/dev/null </proc/sys/kernel/osrelease
+export const CAPS_FROM_IP = `caps_kernel=; read -r caps_kernel 2>/dev/null </proc/sys/kernel/osrelease
 caps_mode=text
 case $caps_ip in
   *iproute2-ss[0-9][0-9][0-9][0-9][0-9][0-9]*)
@@ -45,6 +45,15 @@ case $caps_ip in
     caps_x=\${caps_ip#*iproute2-}; caps_x=\${caps_x#v}; caps_ma=\${caps_x%%.*}; caps_x=\${caps_x#*.}; caps_mi=\${caps_x%%[!0-9]*}
     { [ "$caps_ma" -gt ${JSON_FROM.major} ] || { [ "$caps_ma" -eq ${JSON_FROM.major} ] && [ "$caps_mi" -ge ${JSON_FROM.minor} ]; }; } 2>/dev/null && caps_mode=json ;;
 esac`;
+
+/**
+ * The detection: `$caps_ip` from the one `ip -V`, then CAPS_FROM_IP. A script run alone (diagnose, tests)
+ * detects for itself; the node driver detects once per session, before the facts (from a cache keyed by the
+ * ip binary's identity, src/exec/caps-cache.ts), so neither the facts nor the read-back start `ip -V`
+ * (their subshells inherit the variables).
+ */
+export const CAPS_DETECT = `caps_ip=$(ip -V 2>&1)
+${CAPS_FROM_IP}`;
 
 /**
  * The probe of a facts script: detects unless the driver already did (`$caps_mode` set), then prints

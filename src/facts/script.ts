@@ -21,7 +21,7 @@
  */
 import { parseIfName, parseIpv4 } from "../net/addr.js";
 import { ipBatch, notIp } from "./batch.js";
-import { CAPS_PROBE } from "./caps.js";
+import { CAPS_PROBE, TOOLS_PATH } from "./caps.js";
 import { READBACK_SECTIONS, SECTIONS } from "./sections/index.js";
 import type { FactsScriptParams, FactsSection } from "./sections/types.js";
 
@@ -88,7 +88,7 @@ function script(params: FactsScriptParams, list: readonly FactsSection[], title:
   const body = first?.name === "params" ? others : list;
   // Every interpolated value is an IfName ([A-Za-z0-9_.-]), an Ipv4 or an integer: no quote can occur.
   return `# meshctl ${title}: read-only, one exec, always exits 0
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+PATH=${TOOLS_PATH}
 LC_ALL=C
 export PATH LC_ALL
 echo '${FACTS_MARKER}'

@@ -26,7 +26,7 @@ const sh = (script: string, env: Record<string, string> = {}): ShellCmd => ({
 });
 
 /** Runs the driver in the namespace with `input` on stdin; returns its stdout lines. */
-function driverArgs(lockWait = 30): string[] {
+function driverArgs(lockWait = 30, facts = FACTS): string[] {
   return [
     "netns",
     "exec",
@@ -36,7 +36,7 @@ function driverArgs(lockWait = 30): string[] {
     "sh",
     "-c",
     `mount --bind ${RUN} /run && exec sh -c "$0"`,
-    driverScript({ facts: FACTS, readback: "echo marker-readback" }, lockWait),
+    driverScript({ facts, readback: "echo marker-readback" }, lockWait),
   ];
 }
 
@@ -60,6 +60,37 @@ afterAll(() => {
 });
 
 describe("the driver", () => {
+  it("probes ip -V once per ip binary: kept in its state directory, keyed by the binary's path and identity", () => {
+    const caps = `${STATE}/caps`;
+    rmSync(caps, { force: true });
+    const run = () =>
+      spawnSync("ip", driverArgs(30, 'echo "caps=$caps_ip|$caps_mode"'), {
+        input: "quit\n",
+        encoding: "utf8",
+        timeout: 20_000,
+      }).stdout.match(/^caps=.*$/m)?.[0];
+    const real = spawnSync("ip", ["-V"], { encoding: "utf8" }).stdout.trim();
+    const ipPath = [
+      "/usr/local/sbin/ip",
+      "/usr/local/bin/ip",
+      "/usr/sbin/ip",
+      "/usr/bin/ip",
+      "/sbin/ip",
+      "/bin/ip",
+    ].find((p) => existsSync(p)) as string;
+    const key = spawnSync("stat", ["-L", "-c", "%n %d:%i:%s:%Z", ipPath], { encoding: "utf8" }).stdout.trim();
+    expect(run()).toBe(`caps=${real}|json`);
+    expect(readFileSync(caps, "utf8")).toBe(`${key}\n${real}\nend\n`);
+    // read from the cache, not probed: a (planted) 4.11 answer under the same key is what the driver uses
+    writeFileSync(caps, `${key}\nip utility, iproute2-ss170501\nend\n`);
+    expect(run()).toBe("caps=ip utility, iproute2-ss170501|text");
+    // another binary (another key): probed again, and kept
+    writeFileSync(caps, `${key}0\nip utility, iproute2-ss170501\nend\n`);
+    expect(run()).toBe(`caps=${real}|json`);
+    expect(readFileSync(caps, "utf8")).toBe(`${key}\n${real}\nend\n`);
+    expect(lstatSync(caps).mode & 0o777).toBe(0o600);
+  });
+
   it("prints facts first, then answers each batch; a failed batch stops the later ones but facts still answer", () => {
     const input =
       encodeBatch({ tool: "ip", cmds: [ip("route", "add", "198.18.250.0/24", "dev", "lo", "proto", "77")] }) +

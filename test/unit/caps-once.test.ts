@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CAPS_CACHED } from "../../src/exec/caps-cache.js";
 import { driverScript } from "../../src/exec/driver.js";
 import { CAPS_DETECT } from "../../src/facts/caps.js";
 import { factsScript, readbackScript } from "../../src/facts/script.js";
@@ -59,13 +60,13 @@ describe("iproute2 capabilities are probed once per session", () => {
     expect(out).toMatch(/^mode json$/m);
   });
 
-  it("the driver detects once, before it prints the facts", () => {
+  it("the driver detects once (from its cache, src/exec/caps-cache.ts), under the lock, before the facts", () => {
     const d = driverScript({ facts: factsScript(params), readback: readbackScript(params) });
-    const detect = d.indexOf("caps_ip=$(ip -V 2>&1)");
+    const detect = d.indexOf(CAPS_CACHED);
     expect(detect).toBeGreaterThan(d.indexOf("flock -w"));
     expect(detect).toBeLessThan(d.indexOf("\nemit_facts facts"));
     // the facts and read-back functions hold only the guarded probe
-    expect(d.split("caps_ip=$(ip -V 2>&1)").length - 1).toBe(3);
+    expect(d.split("caps_ip=$(ip -V 2>&1)").length - 1).toBe(2);
     expect(d.split(`if [ -z "\${caps_mode-}" ]; then`).length - 1).toBe(2);
   });
 });
