@@ -86,7 +86,22 @@ export const FOLDERS = {
   },
   facts: {
     mutate: ["src/facts/**/*.ts"],
-    tests: ["facts-parse", "facts-errors", "facts-script", "facts-routes", "facts-text", "facts-batch", "facts-batch-split", "persist"],
+    tests: [
+      "facts-parse",
+      "facts-errors",
+      "facts-script",
+      "facts-routes",
+      "facts-text",
+      "facts-batch",
+      "facts-batch-split",
+      "persist",
+      "facts-assemble",
+      "facts-readers",
+      "facts-text-edges",
+      "facts-output-edges",
+      "facts-shell",
+      "facts-words",
+    ],
     floor: 65,
   },
   cni: {

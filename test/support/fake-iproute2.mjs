@@ -12,7 +12,8 @@ import { readFileSync } from "node:fs";
 const PROTO = { kernel: 2, boot: 3, static: 4 };
 const LINKS = [
   { ifindex: 1, ifname: "lo", flags: ["LOOPBACK", "UP", "LOWER_UP"], mtu: 65536, operstate: "UNKNOWN",
-    link_type: "loopback", address: "00:00:00:00:00:00", addr_info: [] },
+    link_type: "loopback", address: "00:00:00:00:00:00",
+    addr_info: [{ family: "inet", local: "127.0.0.1", prefixlen: 8, scope: "host" }] },
   { ifindex: 2, ifname: "eth0", flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1500,
     operstate: "UP", link_type: "ether", address: "02:00:c6:12:00:0b",
     addr_info: [{ family: "inet", local: "198.18.0.11", prefixlen: 24, scope: "global" }] },

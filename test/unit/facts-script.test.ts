@@ -26,9 +26,8 @@ function commands(text: string): string[] {
 }
 
 describe("factsScript", () => {
-  const script = factsScript({ ...base, underlayDev: ifName("eth0") });
-
   it("probes the node's iproute2 first, then prints every section between the marker and @@end", () => {
+    const script = factsScript({ ...base, underlayDev: ifName("eth0") });
     expect(script).toContain(`echo '${FACTS_MARKER}'`);
     expect(script.indexOf("ip -V")).toBeLessThan(script.indexOf("@@params"));
     for (const s of SECTIONS.filter((x) => x.name !== "params"))
@@ -36,12 +35,14 @@ describe("factsScript", () => {
   });
 
   it("echoes its parameters as JSON", () => {
+    const script = factsScript({ ...base, underlayDev: ifName("eth0") });
     expect(script).toContain(
       `echo '{"device":"mshvx0","routeProtocol":77,"localIp":"198.18.250.2","underlayDev":"eth0"}'`,
     );
   });
 
   it("every ip read joins ONE `ip -batch` process, json and text mode alike (with `ip -V` and bridge: 3)", () => {
+    const script = factsScript({ ...base, underlayDev: ifName("eth0") });
     expect(commands(script)).toEqual([
       "batch: addr show",
       "batch: addr show",
@@ -61,6 +62,7 @@ describe("factsScript", () => {
   });
 
   it("asks only for what meshctl needs: never a dump of every link, never `-4` on a link read", () => {
+    const script = factsScript({ ...base, underlayDev: ifName("eth0") });
     expect(script).not.toMatch(/addr show 2>|addr show'|link show 2>/);
     expect(script).toContain("addr show dev mshvx0");
     expect(script).toContain("addr show type vxlan");
@@ -72,6 +74,7 @@ describe("factsScript", () => {
   });
 
   it("is valid sh (dash) and read-only", () => {
+    const script = factsScript({ ...base, underlayDev: ifName("eth0") });
     execFileSync("sh", ["-n", "-c", script]);
     expect(script).not.toMatch(/>\s*\/(?!dev\/null)/);
     for (const c of commands(script)) expect(c).toMatch(/ show$/);
@@ -97,10 +100,17 @@ describe("factsScript", () => {
   });
 });
 
-describe("readbackScript", () => {
-  const script = readbackScript(base);
+describe("factsScript: the bounds of what it accepts", () => {
+  it("protocols 1 and 255, and a valid underlay name", () => {
+    expect(factsScript({ ...base, routeProtocol: 1 })).toContain("'route show table all proto 1'");
+    expect(factsScript({ ...base, routeProtocol: 255 })).toContain("'route show table all proto 255'");
+    expect(factsScript({ ...base, underlayDev: ifName("eth0.100") })).toContain("'/sys/class/net/eth0.100'");
+  });
+});
 
+describe("readbackScript", () => {
   it("is valid sh and read-only, and prints only the read-back sections", () => {
+    const script = readbackScript(base);
     execFileSync("sh", ["-n", "-c", script]);
     expect(READBACK_SECTIONS.map((s) => s.name)).toEqual([
       "params",

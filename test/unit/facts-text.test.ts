@@ -28,7 +28,7 @@ describe("real plain text (this machine's iproute2, JSON refused as 4.11 does)",
     expect(text).toContain("iproute2-ss170501");
     expect(text).toContain("\nmode text\n");
     expect(text).not.toContain("@@ip-batch");
-    expect(parseFacts(text)).toEqual(parseFacts(read(`${name}.out`)));
+    expect(parseFacts(text)).toStrictEqual(parseFacts(read(`${name}.out`)));
   });
 });
 
@@ -52,7 +52,7 @@ describe("real output of iproute2 builds from 4.11 to 6.4 (test/fixtures/facts/R
       const text = read(`${name}.iproute2-${v}.out`);
       expect(text).toContain(`ip utility, ${ss}\n`);
       expect(text).toContain(`\nmode ${mode}\n`);
-      expect(parseFacts(text)).toEqual(parseFacts(read(`${name}.out`)));
+      expect(parseFacts(text)).toStrictEqual(parseFacts(read(`${name}.out`)));
     },
   );
 
