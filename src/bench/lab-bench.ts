@@ -3,11 +3,14 @@
  * so every ratio compares two runs a few seconds apart on this shared machine. Per round:
  *   teardown (not timed) · floor → fresh apply · teardown · floor → fresh apply --confirm-timeout 0 ·
  *   floor → no-op apply · floor → diff
- * then one counting pass with strace on one node's sshd: diff (facts), teardown, fresh apply.
+ * then one counting pass with strace on one node's sshd: diff (facts), teardown, fresh apply. Each timed
+ * run also reports the CPU all the nodes spent on it (node-side.ts: sshd, shells and programs), against the
+ * floor's: on this lab the nodes share the controller's cores, so wall time is roughly the sum over two.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { factsParamsOf } from "../exec/facts-params.js";
 import { createSshConnector } from "../exec/ssh/index.js";
 import { factsScript } from "../facts/script.js";
@@ -15,8 +18,16 @@ import { loadInventory } from "../inventory/load.js";
 import type { LabInfo } from "../lab/index.js";
 import { readState } from "../lab/state.js";
 import { buildModel } from "../model/build.js";
-import { FLOOR, MESHCTL, type RunOptions, type Sample, timed } from "./child.js";
-import { bridgeBytes, diffCounts, type Execs, type SshdCounts, sshdCounts, traceExecs } from "./node-side.js";
+import { FLOOR, MESHCTL, MESHCTL_MODULES, type RunOptions, type Sample, timed } from "./child.js";
+import {
+  bridgeBytes,
+  diffCounts,
+  type Execs,
+  reapedCpuMs,
+  type SshdCounts,
+  sshdCounts,
+  traceExecs,
+} from "./node-side.js";
 import { selfTimeByGroup } from "./profile.js";
 
 export type Verb = "fresh" | "freshNoConfirm" | "noop" | "diff";
@@ -26,6 +37,8 @@ export interface Measured {
   /** Bytes across the lab bridge per node. */
   bytesPerNode: number;
   sshd: SshdCounts;
+  /** CPU the nodes spent (all of them, ms): sshd, shells and programs of the run's sessions (node-side.ts). */
+  nodesCpuMs: number;
 }
 
 export interface LabFigures {
@@ -74,6 +87,7 @@ export async function benchLab(
   const run: RunOptions = { timeoutMs: o.timeoutMs, attempts: o.retries + 1 };
   // The default output, as a user runs it (in a pipe: a line per host on stderr, the recap on stdout).
   const common = ["-i", inv, "--retries", String(o.retries)];
+  const listeners = (readState(info.dir)?.processes ?? []).filter((p) => p.role === "sshd").map((p) => p.pid);
 
   const measure = async (
     script: string,
@@ -83,16 +97,24 @@ export async function benchLab(
   ): Promise<Measured> => {
     const b0 = bridgeBytes(info.bridge);
     const s0 = sshdCounts(info.dir, names);
+    const c0 = reapedCpuMs(listeners);
     const sample = await timed(script, args, { ...run, ok, nodeArgs });
+    await sleep(300); // the sessions' sshd end and are reaped just after the controller exits
     return {
       sample,
       bytesPerNode: (bridgeBytes(info.bridge) - b0) / n,
       sshd: diffCounts(s0, sshdCounts(info.dir, names)),
+      nodesCpuMs: reapedCpuMs(listeners) - c0,
     };
   };
   const floor = () => measure(FLOOR, [inv, String(o.retries)]);
   const verb = (v: Verb, nodeArgs: string[] = []) =>
-    measure(MESHCTL, [...VERB_ARGS[v].args, ...common], VERB_ARGS[v].ok, nodeArgs);
+    measure(
+      nodeArgs.length ? MESHCTL_MODULES : MESHCTL,
+      [...VERB_ARGS[v].args, ...common],
+      VERB_ARGS[v].ok,
+      nodeArgs,
+    );
   const teardown = () => timed(MESHCTL, ["teardown", ...common], run);
 
   const fig: LabFigures = {

@@ -5,9 +5,13 @@
  * - SSH logins: `Accepted …` lines added to every node's sshd log (`sshd -E`, LogLevel INFO); the
  *   commit-confirmed TCP probes show there as `kex_exchange_identification: …` (closed or, when sshd's
  *   banner was already there, reset);
- * - bytes: the lab bridge's rx + tx counters (every byte between the controller and the nodes crosses it).
+ * - bytes: the lab bridge's rx + tx counters (every byte between the controller and the nodes crosses it);
+ * - CPU: what every node's sshd listener spent and reaped (/proc/PID/stat: utime, stime, cutime, cstime):
+ *   each session's sshd, the login shell, the driver and every program it ran, kernel time included. A
+ *   process's CPU reaches its parent's cutime/cstime when it is reaped, so it is read once the sessions
+ *   have ended; commit-confirmed's detached timer (setsid, reparented) is not counted.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,6 +19,34 @@ import { setTimeout as sleep } from "node:timers/promises";
 export function bridgeBytes(bridge: string): number {
   const read = (f: string) => Number(readFileSync(`/sys/class/net/${bridge}/statistics/${f}`, "utf8"));
   return read("rx_bytes") + read("tx_bytes");
+}
+
+let tick: number | undefined;
+/** Milliseconds per clock tick (/proc/PID/stat's unit). */
+function msPerTick(): number {
+  if (tick === undefined) {
+    const hz = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim());
+    tick = 1000 / (Number.isFinite(hz) && hz > 0 ? hz : 100);
+  }
+  return tick;
+}
+
+/** CPU (ms) spent by these processes and the children they reaped, so far. */
+export function reapedCpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    let stat = "";
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // After the command name (in parentheses, which may hold spaces): field 3 is the state; utime, stime,
+    // cutime and cstime are fields 14 to 17.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    for (const i of [11, 12, 13, 14]) ticks += Number(f[i] ?? 0);
+  }
+  return ticks * msPerTick();
 }
 
 export interface SshdCounts {
