@@ -3,7 +3,7 @@
  * allocation) can point at `file:line:col` of the value it is about.
  */
 import { readFile } from "node:fs/promises";
-import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
 import { MeshctlError } from "../core/errors.js";
 import { formatPath, InputError, type InputIssue } from "./errors.js";
 import { sourceSnippet } from "./snippet.js";
@@ -70,17 +70,37 @@ export function parseYamlText(text: string, file: string, what: "inventory" | "p
     // An alias bomb (a billion laughs) expands exponentially: cap aliases, as `yaml` does by default.
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
+    // Two ways toJS refuses: an alias bomb (too many expansions), or an alias whose anchor is not set
+    // before it, which is located at the alias.
+    const message = (e as Error).message;
+    const bomb = /excessive alias count/i.test(message);
+    const at = bomb ? undefined : unresolvedAlias(doc);
+    const pos = at === undefined ? { line: 1, col: 1 } : lines.linePos(at);
     throw new InputError(what, [
       {
         file,
-        line: 1,
-        col: 1,
+        line: pos.line,
+        col: pos.col,
         path: "",
-        message: `YAML: ${(e as Error).message} (refused: too many alias expansions)`,
+        message: `YAML: ${message.split("\n")[0]}${bomb ? " (refused: too many alias expansions)" : ""}`,
+        ...(at === undefined ? {} : { snippet: sourceSnippet(text, pos.line, pos.col, 1) }),
       },
     ]);
   }
   return { file, doc, lines, value };
+}
+
+/** Where the first alias without an anchor before it starts, if any. */
+function unresolvedAlias(doc: Document): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      at = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return at;
 }
 
 /** What to do about the errors people make most. */

@@ -125,6 +125,32 @@ describe("YAML errors: the caret under what is wrong", () => {
   });
 });
 
+describe("aliases", () => {
+  it("an alias without its anchor is named and located at the alias, not called an alias bomb", () => {
+    const [issue] = errorOf("mesh:\n  overlay: 10.99.0.0/24\n  vni: *nope\n", "t.yaml").issues;
+    expect(formatIssue(issue as never)).toBe(
+      [
+        "t.yaml:3:8: YAML: Unresolved alias (the anchor must be set before the alias): nope",
+        "    2 |   overlay: 10.99.0.0/24",
+        "    3 |   vni: *nope",
+        "      |        ^",
+      ].join("\n"),
+    );
+  });
+
+  it("an alias bomb is refused as one, at the top of the file", () => {
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]"];
+    bomb.push(
+      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]",
+      "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]",
+    );
+    const [issue] = errorOf(`${bomb.join("\n")}\n`, "t.yaml").issues;
+    expect(formatIssue(issue as never)).toBe(
+      "t.yaml:1:1: YAML: Excessive alias count indicates a resource exhaustion attack (refused: too many alias expansions)",
+    );
+  });
+});
+
 describe("positions", () => {
   it("a problem inside an aliased list is located at the alias", () => {
     const e = errorOf(
