@@ -138,6 +138,11 @@ describe("aliases", () => {
     );
   });
 
+  it("the alias located is the one without an anchor, not an earlier one that has it", () => {
+    const [issue] = errorOf("mesh:\n  overlay: &o 10.99.0.0/24\n  x: *o\n  vni: *nope\n", "t.yaml").issues;
+    expect([issue?.line, issue?.col]).toEqual([4, 8]);
+  });
+
   it("an alias bomb is refused as one, at the top of the file", () => {
     const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]"];
     bomb.push(
