@@ -62,13 +62,27 @@ export function nodeChanges(
     if (s.kind === "phase") return diff.filter((c) => c.phase === s.phase);
     if (s.kind === "teardown") return diffTeardown(node, facts);
     if (s.kind === "persist") {
-      const scratch = () => diffNode(node, bootFacts(facts)).changes.flatMap((c) => c.forward);
+      // The boot files replay the node's from-scratch change set. On a node that holds none of meshctl's
+      // runtime state (a fresh apply) that is the diff just made: not made twice (#15).
+      const from = needsDiff && holdsNothingOfOurs(facts) ? diff : undefined;
+      const scratch = () => (from ?? diffNode(node, bootFacts(facts)).changes).flatMap((c) => c.forward);
       return diffPersist(node, facts, s.state, scratch);
     }
     const code = checks?.[shellIndex++] ?? (s.step.state === "present" ? 0 : 1);
     const c = siteChange(node, s.step, code);
     return c ? [c] : [];
   });
+}
+
+/** The facts are already as a boot finds them (bootFacts): no device, entries, routes or connected route. */
+function holdsNothingOfOurs(f: NodeFacts): boolean {
+  return (
+    f.device === undefined &&
+    f.neighbours.length === 0 &&
+    f.fdb.length === 0 &&
+    f.routes.length === 0 &&
+    f.connected?.length === 0
+  );
 }
 
 /** Commit-confirmed, and how to reach the node again (new connection: its facts) after lost contact. */

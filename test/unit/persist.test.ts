@@ -5,6 +5,7 @@ import { fileRequest } from "../../src/exec/driver-files.js";
 import { nodeChanges } from "../../src/exec/targets.js";
 import { parsePersist } from "../../src/facts/sections/persist.js";
 import type { NodeFacts, PersistFacts } from "../../src/facts/types.js";
+import type { Change } from "../../src/plan/change.js";
 import { renderCmd } from "../../src/plan/commands.js";
 import { diffNode, PlanConflict } from "../../src/plan/node-diff.js";
 import { bootFacts, bootFiles, persistState, renderUnit } from "../../src/plan/persist.js";
@@ -299,6 +300,42 @@ describe("diffPersist", () => {
     expect(cs.slice(-5).every((c) => c.phase === "persist")).toBe(true);
     expect(cs.filter((c) => c.phase === "persist")).toHaveLength(5);
     expect(nodeChanges(a1, withPersist(f, installed(f)), shape)).toEqual([]);
+  });
+
+  it("the boot files hold the whole from-scratch set, whatever part of the mesh the node already has", () => {
+    const shape: PlanShape = {
+      steps: [
+        { kind: "phase", phase: "device" },
+        { kind: "phase", phase: "fdb" },
+        { kind: "phase", phase: "program" },
+        { kind: "persist", state: "present" },
+      ],
+      pools: "none",
+    };
+    // as a node without the device reports it: the connected section is read, and empty
+    const bare = { ...withPersist(bareFacts(a1), { systemd: true, files: [] }), connected: [] };
+    const done = convergedFacts(a1);
+    const withDevice = { ...bare, device: done.device };
+    // a fresh node (the diff itself is the from-scratch set), then one part of the mesh already there
+    const partial: NodeFacts[] = [
+      bare,
+      { ...bare, connected: undefined },
+      { ...bare, neighbours: done.neighbours },
+      { ...bare, fdb: done.fdb },
+      withDevice,
+      { ...withDevice, neighbours: done.neighbours },
+      { ...withDevice, fdb: done.fdb },
+      { ...withDevice, routes: done.routes },
+      { ...withDevice, connected: done.connected },
+    ];
+    const contents = (cs: Change[]) =>
+      cs.flatMap((c) => c.forward).flatMap((c) => (c.tool === "file" && c.op === "put" ? [c.content] : []));
+    const whole = contents(diff(bare));
+    expect(whole).toHaveLength(4); // the unit and three boot files
+    for (const facts of partial) {
+      const persist = nodeChanges(a1, facts, shape).filter((c) => c.phase === "persist");
+      expect(contents(persist)).toEqual(whole);
+    }
   });
 });
 
