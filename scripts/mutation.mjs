@@ -101,6 +101,8 @@ export const FOLDERS = {
       "facts-output-edges",
       "facts-shell",
       "facts-words",
+      "facts-json-edges",
+      "facts-line-edges",
     ],
     floor: 65,
   },
