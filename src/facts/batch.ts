@@ -16,8 +16,8 @@
  * iproute2 before 4.13 (`iproute2-ss` < 170905: CentOS 7's 4.11) `exit()`s at the end of `ip route show`,
  * even in a batch (fixed by iproute2 commit 2f406f2d, "ip route: replace exits with returns", in 4.13):
  * there the batch takes every other read and ONE route listing, last; the other route listings run as
- * `ip -d route show …` processes of their own (`$rb` empty). (Detected from `ip -V` like the mode; it
- * belongs with CAPS_DETECT in caps.ts.)
+ * `ip -d route show …` processes of their own (`$caps_rb` empty: a capability of the node, detected
+ * from `ip -V` with the mode, src/facts/caps.ts).
  */
 import type { FactsScriptParams, FactsSection, SectionCommand } from "./sections/types.js";
 
@@ -36,11 +36,9 @@ export const TEXT_SEPARATOR = "route get 127.0.0.1";
 export const SEPARATOR_LINE =
   /^local 127\.0\.0\.1 dev lo (?:table [a-z0-9]+ )?src 127\.0\.0\.1(?: uid \d+)? *$/;
 
-/** Sets the batch's options from the node's mode, and `$rb` (route listings may share the batch). */
+/** Sets the batch's options from the node's mode. */
 export const BATCH_CAPS = `if [ "$caps_mode" = json ]; then ipo='-d -j' bo=-j hdr=ip-batch sep=
-else ipo=-d bo= hdr=ip-text sep='${TEXT_SEPARATOR}'; fi
-rb=1
-case $caps_ip in *iproute2-ss1[0-6][0-9][0-9][0-9][0-9]*|*iproute2-ss170[0-8][0-9][0-9]*) rb= ;; esac`;
+else ipo=-d bo= hdr=ip-text sep='${TEXT_SEPARATOR}'; fi`;
 
 /**
  * `queue NAME ARGS`: one more read in the batch (after a separator in text mode). `queue_route`: a route listing,
@@ -50,7 +48,7 @@ const BATCH_FNS = `n=; b=; rl=; qn=0; hk=; hm=0
 queue() { [ -z "$n" ] || [ -z "$sep" ] || b="$b$sep
 "; n="$n $1"; b="$b$2
 "; qn=$((qn+1)); }
-queue_route() { if [ -n "$rl" ] && [ -z "$rb" ]; then printf '\\n@@%s\\n' "$1"; ip $ipo $2 2>&1; else rl=1; queue "$1" "$2"; fi; }`;
+queue_route() { if [ -n "$rl" ] && [ -z "\${caps_rb-}" ]; then printf '\\n@@%s\\n' "$1"; ip $ipo $2 2>&1; else rl=1; queue "$1" "$2"; fi; }`;
 
 // ip's stderr goes straight to the output under @@ip-stderr while its stdout is captured (for `ifnames`,
 // which reads the link names of the sections marked `names`, `$hk`, for the sysctl section);

@@ -31,11 +31,15 @@ export const JSON_FROM = { major: 5, minor: 5, snapshot: 200127 } as const;
 export const TOOLS_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /**
- * From `$caps_ip` (`ip -V`'s line): sets `$caps_kernel` (the kernel release) and `$caps_mode` (`json` or
- * `text`). `ip -V` prints `iproute2-ssYYMMDD` up to 5.7 and `iproute2-X.Y.Z` (or a `git describe`,
- * `v5.7.0-77-g…`) since. Shell built-ins only.
+ * From `$caps_ip` (`ip -V`'s line): sets `$caps_kernel` (the kernel release), `$caps_mode` (`json` or
+ * `text`) and `$caps_rb` (1 when route listings can share a batch: iproute2 before 4.13, `iproute2-ss` <
+ * 170905, `exit()`s at the end of `ip route show` even inside `ip -batch`; src/facts/batch.ts). `ip -V`
+ * prints `iproute2-ssYYMMDD` up to 5.7 and `iproute2-X.Y.Z` (or a `git describe`, `v5.7.0-77-g…`) since.
+ * Shell built-ins only.
  */
 export const CAPS_FROM_IP = `caps_kernel=; read -r caps_kernel 2>/dev/null </proc/sys/kernel/osrelease
+caps_rb=1
+case $caps_ip in *iproute2-ss1[0-6][0-9][0-9][0-9][0-9]*|*iproute2-ss170[0-8][0-9][0-9]*) caps_rb= ;; esac
 caps_mode=text
 case $caps_ip in
   *iproute2-ss[0-9][0-9][0-9][0-9][0-9][0-9]*)

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { TEXT_SEPARATOR } from "../../src/facts/batch.js";
+import { CAPS_FROM_IP } from "../../src/facts/caps.js";
 import { FactsParseError, factsScript, parseFacts, readbackScript } from "../../src/facts/index.js";
 import type { FactsScriptParams } from "../../src/facts/script.js";
 import { splitSections } from "../../src/facts/split.js";
@@ -123,12 +124,7 @@ describe("the facts script starts one `ip -batch` for every ip read", () => {
 
   it("the read-back: the batch and bridge, plus a route listing alone before 4.13", () => {
     const rb = (ver: string) =>
-      programs(
-        run(
-          `caps_mode=${ver.includes("6.1") ? "json" : "text"}; caps_ip='ip utility, ${ver}'\n${readbackScript(params)}`,
-          ver,
-        ).calls,
-      );
+      programs(run(`caps_ip='ip utility, ${ver}'\n${CAPS_FROM_IP}\n${readbackScript(params)}`, ver).calls);
     expect(rb("iproute2-6.1.0")).toEqual(["ip -d -j -batch -", "bridge -j fdb show dev lo"]);
     expect(rb("iproute2-ss180129")).toEqual(["ip -d -batch -", "bridge fdb show dev lo"]);
     expect(rb("iproute2-ss170501")).toEqual([
