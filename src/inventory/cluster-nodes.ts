@@ -7,7 +7,7 @@
  */
 import { MeshctlError } from "../core/errors.js";
 import { cidrContainsIp, type Ipv4, type Mac, parseDnsLabel, parseIpv4 } from "../net/addr.js";
-import { allocate } from "./allocate.js";
+import { allocate, macFor } from "./allocate.js";
 import type { Inventory, InventoryCluster, InventoryNode, KubeNode, NodesFrom } from "./types.js";
 
 /** Kubernetes Nodes by cluster name. */
@@ -51,8 +51,12 @@ export function withClusterNodes(inv: Inventory, reported: ReportedNodes): Inven
       path: [n.name],
       name: n.name,
       underlayIp: n.underlayIp,
-      // The inventory's own nodes are allocated already: they take part as pinned.
-      ...(pins.get(n) ?? { overlayIp: n.overlayIp, mac: n.mac }),
+      // The inventory's own nodes are allocated already: they take part as pinned — their MAC only when it
+      // is not the one their overlay IP derives (two derived MACs collide only with their IPs, reported as such).
+      ...(pins.get(n) ?? {
+        overlayIp: n.overlayIp,
+        ...(n.mac === macFor(n.overlayIp) ? {} : { mac: n.mac }),
+      }),
     })),
   );
   problems.push(...issues.map((i) => i.message));

@@ -205,10 +205,29 @@ describe("withClusterNodes: each override reaches the node", () => {
         ["west-3", "192.168.1.13"],
       ]),
     );
-    // (Its MAC, derived from the pinned IP, is then reported as colliding too: the first line is the cause.)
-    expect(e.message.split("\n").slice(0, 2)).toEqual([
+    // Only the cause: the two MACs, both derived from that IP, are not told to be pinned.
+    expect(e.message.split("\n")).toEqual([
       "the nodes the clusters report cannot be meshed (nothing was changed):",
       "  overlay IP 179.17.1.13 of node west-3 (allocated from its underlay IP) collides with node east-1's: pin overlay_ip on one of them",
+    ]);
+  });
+
+  it("a MAC the inventory pinned on its own node still collides with a Node's derived one, and says so", () => {
+    // west-3 is allocated 179.17.1.13, whose derived MAC east-1 pins
+    const inv = loadInventoryText(
+      text({ eastNode: "{ name: east-1, host: 192.168.0.21, mac: 02:6d:b3:11:01:0d }" }),
+      "t.yaml",
+    );
+    const e = meshingError(
+      inv,
+      kube([
+        ["west-cp", "192.168.1.10"],
+        ["west-3", "192.168.1.13"],
+      ]),
+    );
+    expect(e.message.split("\n")).toEqual([
+      "the nodes the clusters report cannot be meshed (nothing was changed):",
+      "  MAC 02:6d:b3:11:01:0d of node west-3 collides with node east-1's: pin mac on one of them",
     ]);
   });
 
