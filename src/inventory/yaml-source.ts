@@ -3,7 +3,7 @@
  * allocation) can point at `file:line:col` of the value it is about.
  */
 import { readFile } from "node:fs/promises";
-import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
 import { MeshctlError } from "../core/errors.js";
 import { formatPath, InputError, type InputIssue } from "./errors.js";
 import { sourceSnippet } from "./snippet.js";
@@ -125,8 +125,9 @@ export function locate(
   for (const [i, step] of steps.entries()) {
     let next: unknown;
     if (isMap(node)) {
+      // A key as toJS names it: a scalar's value, an empty key (`: 5`, a null scalar) as "".
       const pair = node.items.find(
-        (p) => String((p.key as { value?: unknown })?.value ?? p.key) === String(step),
+        (p) => String(isScalar(p.key) ? (p.key.value ?? "") : p.key) === String(step),
       );
       // Only the last step is the key: an earlier step may have the same name (`nodes:` inside a node).
       if (pair && key !== undefined && i === steps.length - 1) {

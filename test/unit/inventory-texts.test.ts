@@ -167,6 +167,11 @@ describe("positions", () => {
     ]);
   });
 
+  it("an empty key (`: 5`) is located on its own line, not at its map", () => {
+    const e = errorOf(doc({ mesh: "  : 5\n" }), "t.yaml");
+    expect(e.issues.map((i) => [i.line, i.message])).toEqual([[3, 'unknown key ""']]);
+  });
+
   it("a key named undefined does not move another problem of its map", () => {
     const e = errorOf(
       `mesh: {overlay: 10.99.0.0/24}
