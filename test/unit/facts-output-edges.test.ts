@@ -112,6 +112,15 @@ describe("sections the shell reads", () => {
     expect(client("\n")).toBeUndefined();
   });
 
+  it("persist: a file the glob matched with a blank in its name is named, with what to do", () => {
+    const out = "systemd 1\n@ boot file /var/lib/meshctl/mshvx0@1 copy.ip\n";
+    expect(error(() => parsePersist(out))).toStrictEqual({
+      section: "persist",
+      message:
+        'cannot read node facts: section @@persist: "/var/lib/meshctl/mshvx0@1 copy.ip" is named like meshctl\'s boot files but is not one (meshctl writes <device>@<n>.ip and .bridge, plain names only): move it out of /var/lib/meshctl',
+    });
+  });
+
   it("persist: an unknown line and a file without its hash are refused by section", () => {
     expect(error(() => parsePersist("systemd 1\n@ unit maybe /etc/x"))).toStrictEqual({
       section: "persist",

@@ -10,7 +10,7 @@
  */
 
 import { FactsParseError, preview } from "../errors.js";
-import { bootFilePrefix, unitPath, wantsPath } from "../persist-paths.js";
+import { BOOT_DIR, bootFilePrefix, unitPath, wantsPath } from "../persist-paths.js";
 import type { PersistFacts, PersistFileFact } from "../types.js";
 import type { FactsSection } from "./types.js";
 
@@ -29,6 +29,8 @@ for f in '${prefix}'*; do [ -e "$f" ] || [ -L "$f" ] || continue; st "$f"; echo 
 
 const ENTRY = /^@ (unit|wants|boot) (file|link|ours|other|absent) (\/\S+)$/;
 const HASH = /^([0-9a-f]{64}) [ *](\/\S+)$/;
+/** An entry whose path has blanks in it: not a name meshctl writes. */
+const ODD_NAME = /^@ (?:unit|wants|boot) (?:file|link|ours|other|absent) (\/.*\s.*)$/;
 
 export function parsePersist(text: string): PersistFacts {
   const out: PersistFacts = { systemd: false, files: [] };
@@ -46,6 +48,14 @@ export function parsePersist(text: string): PersistFacts {
       continue;
     }
     const m = ENTRY.exec(line);
+    const odd = m ? undefined : ODD_NAME.exec(line);
+    if (odd) {
+      // A name the glob matched that meshctl never writes (a space in it: a copy someone made by hand).
+      throw new FactsParseError(
+        "persist",
+        `${preview(odd[1] as string)} is named like meshctl's boot files but is not one (meshctl writes <device>@<n>.ip and .bridge, plain names only): move it out of ${BOOT_DIR}`,
+      );
+    }
     if (!m) throw new FactsParseError("persist", `unexpected line ${preview(line)}`);
     const [, role, state, path] = m as unknown as [string, string, string, string];
     if (role === "wants") {
