@@ -11,6 +11,7 @@ import { requireRootOrFail } from "./host.js";
 export const ROOT = join(import.meta.dirname, "..", "..", "..");
 export const BIN = join(ROOT, "bin", "meshctl.js");
 const BIN_TARGET = join(ROOT, "dist", "cli", "main.js");
+const BUNDLE = join(ROOT, "dist", "bundle", "main.js");
 
 export interface HostJson {
   name: string;
@@ -73,6 +74,14 @@ export function buildDist(): void {
     timeout: 240_000,
   });
   if (!existsSync(BIN_TARGET)) throw new Error(`build failed: ${b.stdout}${b.stderr}`);
+  // bin/meshctl.js runs the bundle (scripts/bundle.mjs): without this a lab test would run the CLI as it
+  // was at the last `npm run build`, not the source under test.
+  const u = spawnSync(process.execPath, ["scripts/bundle.mjs"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  if (u.status !== 0 || !existsSync(BUNDLE)) throw new Error(`bundling failed: ${u.stdout}${u.stderr}`);
 }
 
 export interface LabHandle {
