@@ -10,7 +10,7 @@ import { READBACK_SECTIONS, SECTIONS } from "./sections/index.js";
 import { parseParams } from "./sections/system.js";
 import type { Draft, FactsSection } from "./sections/types.js";
 import { splitSections } from "./split.js";
-import type { NodeFacts } from "./types.js";
+import type { FactsParams, NodeFacts } from "./types.js";
 
 export { FactsParseError, UnsupportedNodeError } from "./errors.js";
 
@@ -20,10 +20,10 @@ function section(sections: Map<string, string>, name: string): string {
   return text;
 }
 
-function emptyDraft(sections: Map<string, string>): Draft {
-  const { caps } = parseCaps(section(sections, "caps"));
+/** A draft before any section is read: the node's parameters and capabilities, nothing else. */
+export function blankDraft(params: FactsParams, caps: Capabilities): Draft {
   return {
-    params: parseParams(section(sections, "params")),
+    params,
     caps,
     device: [],
     vxlans: [],
@@ -36,6 +36,11 @@ function emptyDraft(sections: Map<string, string>): Draft {
     sysctl: {},
     udpPorts: [],
   };
+}
+
+function emptyDraft(sections: Map<string, string>): Draft {
+  const { caps } = parseCaps(section(sections, "caps"));
+  return blankDraft(parseParams(section(sections, "params")), caps);
 }
 
 function read(output: string, list: readonly FactsSection[]): NodeFacts {

@@ -7,6 +7,7 @@
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { IP_CANDIDATES } from "../../src/exec/caps-cache.js";
 import { meshctl, useLab } from "./helpers/cli.js";
 import { onNode } from "./helpers/node-mounts.js";
 
@@ -17,12 +18,12 @@ afterAll(() => rmSync(tools, { recursive: true, force: true }));
 
 const NODE = "c1-node2";
 const caps = () => onNode(lab.dir, NODE, "cat /run/meshctl/caps").out.split("\n");
-/** The first ip on the facts' PATH, as the driver keys it. */
+/** The first ip on the facts' PATH (the list is pinned by test/unit/caps-cache.test.ts), as the driver keys it. */
 const ipKey = () =>
   onNode(
     lab.dir,
     NODE,
-    "for p in /usr/local/sbin/ip /usr/local/bin/ip /usr/sbin/ip /usr/bin/ip /sbin/ip /bin/ip; do [ -e $p ] && exec stat -L -c '%n %d:%i:%s:%Z' $p; done",
+    `for p in ${IP_CANDIDATES.join(" ")}; do [ -e $p ] && exec stat -L -c '%n %d:%i:%s:%Z' $p; done`,
   ).out.trim();
 
 describe("ip -V is probed once per ip binary", () => {

@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IP_CANDIDATES } from "../../src/exec/caps-cache.js";
 import { driverScript, encodeBatch, encodeJournal } from "../../src/exec/driver.js";
 import { fileRequest } from "../../src/exec/driver-files.js";
 import type { BatchCmd, ShellCmd } from "../../src/plan/commands.js";
@@ -70,14 +71,8 @@ describe("the driver", () => {
         timeout: 20_000,
       }).stdout.match(/^caps=.*$/m)?.[0];
     const real = spawnSync("ip", ["-V"], { encoding: "utf8" }).stdout.trim();
-    const ipPath = [
-      "/usr/local/sbin/ip",
-      "/usr/local/bin/ip",
-      "/usr/sbin/ip",
-      "/usr/bin/ip",
-      "/sbin/ip",
-      "/bin/ip",
-    ].find((p) => existsSync(p)) as string;
+    // the facts' PATH order (the list itself is pinned by test/unit/caps-cache.test.ts)
+    const ipPath = IP_CANDIDATES.find((p) => existsSync(p)) as string;
     const key = spawnSync("stat", ["-L", "-c", "%n %d:%i:%s:%Z", ipPath], { encoding: "utf8" }).stdout.trim();
     expect(run()).toBe(`caps=${real}|json`);
     expect(readFileSync(caps, "utf8")).toBe(`${key}\n${real}\nend\n`);

@@ -12,6 +12,7 @@ import type { Link } from "../../src/facts/sections/link-types.js";
 import type { Draft } from "../../src/facts/sections/types.js";
 import type { RouteFact } from "../../src/facts/types.js";
 import type { Ipv4 } from "../../src/net/addr.js";
+import { draftFor } from "../support/facts-draft.js";
 
 const LOCAL = "198.18.250.2" as Ipv4;
 
@@ -29,23 +30,7 @@ function link(name: string, ifindex: number, more: Partial<Link> = {}): Link {
   };
 }
 
-function draft(more: Partial<Draft> = {}): Draft {
-  return {
-    params: { device: "mshvx0", routeProtocol: 77, localIp: LOCAL },
-    caps: JSON_CAPS,
-    device: [],
-    vxlans: [],
-    holders: [],
-    underlays: [],
-    neighbours: [],
-    fdb: [],
-    routes: [],
-    mainRoutes: [],
-    sysctl: {},
-    udpPorts: [],
-    ...more,
-  };
-}
+const draft = (more: Partial<Draft> = {}): Draft => draftFor(JSON_CAPS, more);
 
 const eth0 = () => link("eth0", 3, { addresses: [{ ip: LOCAL, prefixLen: 24 }] });
 /** The device as printed with `vxlan.link` = `to`, the holder eth0 (ifindex 3) and `others` known. */

@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from "vitest";
 import { JSON_CAPS } from "../../src/facts/caps.js";
-import { FactsParseError } from "../../src/facts/errors.js";
 import { fdbSection } from "../../src/facts/sections/fdb.js";
 import { parseLinks } from "../../src/facts/sections/link.js";
 import { holderSection, underlaySection, vxlansSection } from "../../src/facts/sections/links.js";
@@ -15,34 +14,11 @@ import { parseRouteList } from "../../src/facts/sections/route-list.js";
 import { connectedSection } from "../../src/facts/sections/routes.js";
 import { parseParams } from "../../src/facts/sections/system.js";
 import type { Draft } from "../../src/facts/sections/types.js";
+import { draftFor, parseErrorOf } from "../support/facts-draft.js";
 
-function draft(): Draft {
-  return {
-    params: { device: "mshvx0", routeProtocol: 77, localIp: "198.18.250.2" as never },
-    caps: JSON_CAPS,
-    device: [],
-    vxlans: [],
-    holders: [],
-    underlays: [],
-    neighbours: [],
-    fdb: [],
-    routes: [],
-    mainRoutes: [],
-    sysctl: {},
-    udpPorts: [],
-  };
-}
+const draft = (): Draft => draftFor(JSON_CAPS);
 
-/** `section| message` of the FactsParseError `f` throws (fails the test when it throws anything else). */
-function message(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof FactsParseError) return `${e.section}| ${e.message}`;
-    throw e;
-  }
-  throw new Error("no FactsParseError");
-}
+const message = (f: () => unknown): string => parseErrorOf(f);
 
 describe("FDB entries in JSON", () => {
   it("every field of an entry: src_vni, nhid, vlan and master too", () => {

@@ -7,41 +7,17 @@
  */
 import { describe, expect, it } from "vitest";
 import { TEXT_CAPS } from "../../src/facts/caps.js";
-import { FactsParseError } from "../../src/facts/errors.js";
 import { fdbSection } from "../../src/facts/sections/fdb.js";
 import { parseRouteList } from "../../src/facts/sections/route-list.js";
 import { sessionSection, udpSection } from "../../src/facts/sections/system.js";
 import type { Draft } from "../../src/facts/sections/types.js";
 import { splitSections } from "../../src/facts/split.js";
 import { jsonValues } from "../../src/facts/split-batch.js";
+import { draftFor, parseErrorOf } from "../support/facts-draft.js";
 
-function draft(): Draft {
-  return {
-    params: { device: "mshvx0", routeProtocol: 77, localIp: "198.18.250.2" as never },
-    caps: TEXT_CAPS,
-    device: [],
-    vxlans: [],
-    holders: [],
-    underlays: [],
-    neighbours: [],
-    fdb: [],
-    routes: [],
-    mainRoutes: [],
-    sysctl: {},
-    udpPorts: [],
-  };
-}
+const draft = (): Draft => draftFor(TEXT_CAPS);
 
-/** `section| message` of the FactsParseError `f` throws (fails the test when it throws anything else). */
-function message(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof FactsParseError) return `${e.section}| ${e.message}`;
-    throw e;
-  }
-  throw new Error("no FactsParseError");
-}
+const message = (f: () => unknown): string => parseErrorOf(f);
 
 describe("route lines", () => {
   it("a first line of blanks only is skipped", () => {

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { JSON_CAPS, parseCaps, TEXT_CAPS } from "../../src/facts/caps.js";
-import { FactsParseError, preview } from "../../src/facts/errors.js";
+import { preview } from "../../src/facts/errors.js";
 import {
   effectiveRpFilter,
   mergeReadback,
@@ -21,19 +21,11 @@ import { parseRouteList } from "../../src/facts/sections/route-list.js";
 import { parseParams } from "../../src/facts/sections/system.js";
 import type { NodeFacts, RouteFact } from "../../src/facts/types.js";
 import type { Ipv4 } from "../../src/net/addr.js";
+import { parseErrorOf } from "../support/facts-draft.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/facts/${name}`, import.meta.url), "utf8");
 
-/** The message of the FactsParseError `f` throws (fails the test when it throws nothing else). */
-function message(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof FactsParseError) return `${e.section}| ${e.message}`;
-    throw e;
-  }
-  throw new Error("no FactsParseError");
-}
+const message = (f: () => unknown): string => parseErrorOf(f);
 const device = (link: object) => JSON.stringify([{ ifindex: 5, ifname: "mshvx0", mtu: 1450, ...link }]);
 const vxlan = (data: object) => device({ linkinfo: { info_kind: "vxlan", info_data: data } });
 

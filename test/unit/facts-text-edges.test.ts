@@ -6,39 +6,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { TEXT_CAPS } from "../../src/facts/caps.js";
-import { FactsParseError } from "../../src/facts/errors.js";
 import { fdbSection } from "../../src/facts/sections/fdb.js";
 import { parseLinks } from "../../src/facts/sections/link.js";
 import { neighSection } from "../../src/facts/sections/neighbours.js";
 import { parseRouteList } from "../../src/facts/sections/route-list.js";
 import type { Draft } from "../../src/facts/sections/types.js";
+import { draftFor, parseErrorOf } from "../support/facts-draft.js";
 
-function draft(): Draft {
-  return {
-    params: { device: "mshvx0", routeProtocol: 77, localIp: "198.18.250.2" as never },
-    caps: TEXT_CAPS,
-    device: [],
-    vxlans: [],
-    holders: [],
-    underlays: [],
-    neighbours: [],
-    fdb: [],
-    routes: [],
-    mainRoutes: [],
-    sysctl: {},
-    udpPorts: [],
-  };
-}
+const draft = (): Draft => draftFor(TEXT_CAPS);
 
-function message(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof FactsParseError) return e.message;
-    throw e;
-  }
-  throw new Error("no FactsParseError");
-}
+const message = (f: () => unknown): string => parseErrorOf(f, false);
 
 const HEAD =
   "5: mshvx0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UNKNOWN group default qlen 1000";

@@ -18,6 +18,7 @@ import { parseLinks } from "../../src/facts/sections/link.js";
 import { neighSection } from "../../src/facts/sections/neighbours.js";
 import { parseRouteList } from "../../src/facts/sections/route-list.js";
 import type { Draft } from "../../src/facts/sections/types.js";
+import { draftFor } from "../support/facts-draft.js";
 
 const read = (f: string) => readFileSync(new URL(`../fixtures/facts/${f}`, import.meta.url), "utf8");
 const SCENARIOS = ["a-configured", "b-absent", "c-drift", "d-down-mac", "e-foreign-kind"];
@@ -80,21 +81,7 @@ describe("real output of iproute2 builds from 4.11 to 6.4 (test/fixtures/facts/R
   );
 });
 
-/** A draft for one section's parser, in text mode. */
-const draft = (): Draft => ({
-  params: { device: "mshvx0", routeProtocol: 77, localIp: "198.18.250.2" as never },
-  caps: TEXT_CAPS,
-  device: [],
-  vxlans: [],
-  holders: [],
-  underlays: [],
-  neighbours: [],
-  fdb: [],
-  routes: [],
-  mainRoutes: [],
-  sysctl: {},
-  udpPorts: [],
-});
+const draft = (): Draft => draftFor(TEXT_CAPS);
 
 describe("links: older and newer spellings", () => {
   const head =

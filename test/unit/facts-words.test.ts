@@ -12,23 +12,9 @@ import { parseLinks } from "../../src/facts/sections/link.js";
 import { neighSection } from "../../src/facts/sections/neighbours.js";
 import { parseRouteList } from "../../src/facts/sections/route-list.js";
 import type { Draft } from "../../src/facts/sections/types.js";
+import { draftFor } from "../support/facts-draft.js";
 
-function draft(): Draft {
-  return {
-    params: { device: "mshvx0", routeProtocol: 77, localIp: "198.18.250.2" as never },
-    caps: TEXT_CAPS,
-    device: [],
-    vxlans: [],
-    holders: [],
-    underlays: [],
-    neighbours: [],
-    fdb: [],
-    routes: [],
-    mainRoutes: [],
-    sysctl: {},
-    udpPorts: [],
-  };
-}
+const draft = (): Draft => draftFor(TEXT_CAPS);
 
 describe("route words (ip/iproute.c print_route)", () => {
   it.each([
